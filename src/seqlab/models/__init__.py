@@ -1,0 +1,1 @@
+"""seqlab.models (exports are added by each module's author as the module lands)."""

@@ -1,0 +1,1 @@
+"""seqlab.nn (exports are added by each module's author as the module lands)."""

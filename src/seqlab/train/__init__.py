@@ -1,0 +1,1 @@
+"""seqlab.train (exports are added by each module's author as the module lands)."""
