@@ -108,10 +108,10 @@ def read_series_csv(
                 f"{path}: column {date_col!r}, line {row + 2}: "
                 f"{frame[date_col].iloc[row]!r} is not a date."
             )
-        series.index = pd.DatetimeIndex(index, name=str(date_col))
-        freq = pd.infer_freq(series.index) if len(series) >= 3 else None
-        if freq is not None:
-            series.index.freq = freq
+        # freq="infer" keeps a regular index's frequency (forecasts extend it) and
+        # leaves an irregular one without.
+        infer = "infer" if len(series) >= 3 and index.is_unique else None
+        series.index = pd.DatetimeIndex(index, name=str(date_col), freq=infer)
     return series
 
 

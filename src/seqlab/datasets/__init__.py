@@ -25,7 +25,7 @@ def load(name: str) -> pd.Series:
     with resources.files(__package__).joinpath("data", _FILES[name]).open() as handle:
         frame = pd.read_csv(handle, parse_dates=[0], index_col=0)
     series = frame.iloc[:, 0].astype(float)
-    series.index.freq = pd.infer_freq(series.index)
+    series.index = pd.DatetimeIndex(series.index, freq="infer")
     return series
 
 
