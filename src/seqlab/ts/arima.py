@@ -1,0 +1,1054 @@
+"""ARIMA / SARIMA with exogenous regressors: CSS, exact maximum likelihood, forecasts.
+
+The model is regression with (S)ARIMA errors, as statsmodels' ``ARIMA`` and R's
+``arima(xreg=)``::
+
+    y_t = x_t' beta + u_t,   phi(L) Phi(L^m) (1 - L)^d (1 - L^m)^D u_t = theta(L) Theta(L^m) eps_t
+
+with ``eps_t ~ N(0, sigma2)``. The trend terms are columns of ``x_t``: ``"c"`` a column of
+ones (``const``, the mean of a stationary series) and ``"t"`` the time index 1, 2, ...
+(``drift``: with d = 1 it is the mean of the differenced series; statsmodels calls it
+``x1``). Trend terms of lower order than ``d + D`` are refused, as statsmodels does,
+because differencing removes them.
+
+Estimation (``method``):
+
+- ``"css"``: conditional sum of squares, the ARMA recursion on the differenced series
+  started from zero residuals and conditioned on the first ``p + P*m`` values (R's
+  ``arima(method="CSS")``). Cannot handle NaN.
+- ``"mle"``: exact Gaussian likelihood by the Kalman filter (``seqlab.ts._kalman``),
+  maximised over parameters kept stationary and invertible by the Monahan (1984) / Jones
+  (1980) partial-autocorrelation transform, by L-BFGS. NaN are skipped by the filter.
+- ``"css-mle"`` (default): ``"mle"`` started from the CSS estimate (R's default).
+
+Which likelihood, and why it equals statsmodels': statsmodels' ARIMA keeps the
+differencing inside the state space (``simple_differencing=False``) and starts the
+integration states from an *approximate* diffuse prior (mean 0, variance 1e6), leaving the
+first ``d + D*m`` observations out of the sum (``loglikelihood_burn``); R's ``arima`` does
+the same with ``kappa = 1e6``. That prior is not scale-free (for a series in the
+thousands it tilts the ARMA state a little), so an exact-diffuse likelihood would differ
+from statsmodels' by more than 1e-3 on such series. seqlab therefore uses the same state
+layout, the same prior and the same burn-in, and its log-likelihood equals statsmodels'
+to rounding at equal parameters (tests check 1e-6 on real series). The optimiser works on
+the series divided by a scale ``s`` (with the prior variance divided by ``s^2``), which is
+the same likelihood up to the constant ``-n log s`` and keeps the search well
+conditioned.
+
+Standard errors come from a central-difference Hessian of the log-likelihood in the
+reported parameters (statsmodels' ``cov_type="approx"``). Information criteria follow
+statsmodels: ``k`` counts ``sigma2``; AICc and BIC use ``nobs - (d + D*m)``.
+
+``ARIMA.filter(y, params)`` evaluates a model at given parameters without estimating
+anything; tests use it to compare forecasts with statsmodels at statsmodels' estimates.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from seqlab._validation import as_float_series, check_int
+from seqlab.ts import _kalman
+
+logger = logging.getLogger(__name__)
+
+#: Prior variance of the integration states (statsmodels' ``initial_variance``, R's kappa).
+KAPPA = 1e6
+_METHODS = ("css-mle", "mle", "css")
+_TRENDS = {"n": (), "c": (0,), "t": (1,), "ct": (0, 1)}
+_TREND_NAMES = {0: "const", 1: "drift"}
+
+
+@dataclass(frozen=True)
+class _Spec:
+    p: int
+    d: int
+    q: int
+    P: int
+    D: int
+    Q: int
+    m: int
+    trend_powers: tuple[int, ...]
+
+    @property
+    def k_diff_states(self) -> int:
+        return self.d + self.D * self.m
+
+    @property
+    def k_arma(self) -> int:
+        return self.p + self.q + self.P + self.Q
+
+    @property
+    def r(self) -> int:
+        return max(self.p + self.P * self.m, self.q + self.Q * self.m + 1)
+
+    def label(self) -> str:
+        text = f"ARIMA({self.p},{self.d},{self.q})"
+        if self.P or self.D or self.Q:
+            text += f"({self.P},{self.D},{self.Q},{self.m})"
+        return text
+
+    def arma_names(self) -> list[str]:
+        return (
+            [f"ar.L{i}" for i in range(1, self.p + 1)]
+            + [f"ma.L{i}" for i in range(1, self.q + 1)]
+            + [f"ar.S.L{i * self.m}" for i in range(1, self.P + 1)]
+            + [f"ma.S.L{i * self.m}" for i in range(1, self.Q + 1)]
+        )
+
+
+def _system_base(spec: _Spec) -> tuple[np.ndarray, np.ndarray]:
+    """Transition without ARMA coefficients, and the design vector (statsmodels' layout:
+    ``SARIMAX.initial_transition`` / ``initial_design``)."""
+    d, D, m, r = spec.d, spec.D, spec.m, spec.r
+    kd = spec.k_diff_states
+    k = kd + r
+    T = np.zeros((k, k))
+    for i in range(r - 1):
+        T[kd + i, kd + i + 1] = 1.0
+    seasonal_pick = np.zeros(m) if m else np.zeros(0)
+    if D:
+        seasonal_pick[-1] = 1.0
+        for j in range(D):
+            start = d + j * m
+            end = start + m
+            block = np.zeros((m, m))
+            block[np.arange(1, m), np.arange(m - 1)] = 1.0
+            block[0, m - 1] = 1.0
+            T[start:end, start:end] = block
+            if j < D - 1:
+                T[start, end + m - 1] = 1.0
+            T[start, kd] = 1.0
+    if d:
+        T[np.triu_indices(d)] = 1.0
+        if D:
+            T[:d, d:kd] = np.tile(seasonal_pick, D)
+        T[:d, kd] = 1.0
+    Z = np.concatenate([np.ones(d), np.tile(seasonal_pick, D), [1.0], np.zeros(r - 1)])
+    return T, Z
+
+
+@dataclass(frozen=True)
+class ARIMAForecast:
+    """Point forecasts with standard errors and central prediction intervals."""
+
+    mean: Any
+    se: Any
+    lower: dict[int | float, Any]
+    upper: dict[int | float, Any]
+
+    def to_frame(self) -> pd.DataFrame:
+        """DataFrame with columns mean, lower_80, upper_80, lower_95, upper_95, ..."""
+        index = self.mean.index if isinstance(self.mean, pd.Series) else None
+        columns = {"mean": np.asarray(self.mean)}
+        for level in self.lower:
+            label = f"{level:g}"
+            columns[f"lower_{label}"] = np.asarray(self.lower[level])
+            columns[f"upper_{label}"] = np.asarray(self.upper[level])
+        return pd.DataFrame(columns, index=index)
+
+
+@dataclass(frozen=True)
+class _Data:
+    values: np.ndarray
+    index: pd.Index | None
+    name: str
+    X: np.ndarray
+    x_names: list[str]
+    k_exog: int
+
+
+class ARIMA:
+    """(Seasonal) ARIMA with optional regressors, fitted by CSS or exact likelihood.
+
+    Parameters
+    ----------
+    order : (p, d, q)
+        AR order, differences, MA order.
+    seasonal_order : (P, D, Q, m)
+        Seasonal AR order, seasonal differences, seasonal MA order, period ``m`` (>= 2 when
+        any of P, D, Q is positive).
+    trend : None, "n", "c", "t" or "ct"
+        Deterministic terms as regressors: ``"c"`` constant (mean), ``"t"`` linear time
+        trend (``drift`` after one difference). None means ``"c"`` without differencing
+        and ``"n"`` with it (statsmodels' default).
+    method : "css-mle", "mle" or "css"
+        See the module docstring.
+    include_mean : None or bool
+        R-style alternative to ``trend``: True means ``"c"``, False means ``"n"``.
+
+    ``__init__`` only stores its arguments; they are checked by ``fit``.
+    """
+
+    def __init__(
+        self,
+        order: Sequence[int] = (0, 0, 0),
+        seasonal_order: Sequence[int] = (0, 0, 0, 0),
+        trend: str | None = None,
+        method: str = "css-mle",
+        include_mean: bool | None = None,
+    ) -> None:
+        self.order = order
+        self.seasonal_order = seasonal_order
+        self.trend = trend
+        self.method = method
+        self.include_mean = include_mean
+
+    def __repr__(self) -> str:
+        return (
+            f"ARIMA(order={tuple(self.order)}, seasonal_order={tuple(self.seasonal_order)}, "
+            f"trend={self.trend!r}, method={self.method!r})"
+        )
+
+    # ----------------------------------------------------------------- checks
+    def _spec(self) -> _Spec:
+        order = self.order
+        if not isinstance(order, Sequence) or isinstance(order, str) or len(order) != 3:
+            raise ValueError(f"order must be (p, d, q), three integers; got {order!r}.")
+        p, d, q = (check_int(v, f"order[{i}]", minimum=0) for i, v in enumerate(order))
+        seasonal = self.seasonal_order
+        if not isinstance(seasonal, Sequence) or isinstance(seasonal, str) or len(seasonal) != 4:
+            raise ValueError(
+                f"seasonal_order must be (P, D, Q, m), four integers; got {seasonal!r}."
+            )
+        P, D, Q, m = (
+            check_int(v, f"seasonal_order[{i}]", minimum=0) for i, v in enumerate(seasonal)
+        )
+        if d > 3 or D > 2:
+            raise ValueError(
+                f"at most d=3 and D=2 differences are supported; got d={d}, D={D}. "
+                "Series rarely need more than d=2; check the series (e.g. with "
+                "seqlab.ts.check_stationarity)."
+            )
+        if (P or D or Q) and m < 2:
+            raise ValueError(
+                f"seasonal_order={tuple(seasonal)} has seasonal terms but period m={m}; "
+                "m must be >= 2 (e.g. 12 for monthly data)."
+            )
+        if not (P or D or Q):
+            m = 0
+        if p > 100 or q > 100 or P > 10 or Q > 10:
+            raise ValueError(
+                f"orders out of range: p={p}, q={q}, P={P}, Q={Q}; use p, q <= 100 and P, Q <= 10."
+            )
+        if self.method not in _METHODS:
+            raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}.")
+        trend = self.trend
+        if self.include_mean is not None:
+            if trend is not None:
+                raise ValueError("give trend or include_mean, not both.")
+            trend = "c" if self.include_mean else "n"
+        if trend is None:
+            trend = "c" if d + D == 0 else "n"
+        if trend not in _TRENDS:
+            raise ValueError(f"trend must be None, 'n', 'c', 't' or 'ct'; got {trend!r}.")
+        powers = _TRENDS[trend]
+        if powers and min(powers) < d + D:
+            raise ValueError(
+                f"trend={trend!r} includes a term that differencing (d={d}, D={D}) removes. "
+                "A constant cannot be estimated in a differenced model; use trend='t' "
+                "(drift) with d + D = 1, or trend='n'."
+            )
+        return _Spec(p, d, q, P, D, Q, m, powers)
+
+    def _prepare(self, spec: _Spec, y: Any, exog: Any, method: str) -> _Data:
+        values = as_float_series(y, "y", allow_nan=True)
+        if method == "css" and np.isnan(values).any():
+            pos = int(np.flatnonzero(np.isnan(values))[0])
+            raise ValueError(
+                f"y contains NaN (first at position {pos}); method='css' cannot handle "
+                "missing values. Use method='mle' (the Kalman filter skips them) or fill them."
+            )
+        index = y.index if isinstance(y, pd.Series) else None
+        name = str(y.name) if isinstance(y, pd.Series) and y.name is not None else "y"
+        n = values.shape[0]
+        observed = values[~np.isnan(values)]
+        if np.ptp(observed) == 0:
+            raise ValueError(
+                f"y is constant (every observed value is {observed[0]:g}); there is "
+                "nothing for an ARIMA model to fit."
+            )
+        columns = [
+            np.ones(n) if power == 0 else np.arange(1.0, n + 1.0) for power in spec.trend_powers
+        ]
+        x_names = [_TREND_NAMES[power] for power in spec.trend_powers]
+        k_exog = 0
+        if exog is not None:
+            ex, ex_names = _as_exog(exog, n, "exog")
+            k_exog = ex.shape[1]
+            columns.extend(ex.T)
+            x_names.extend(ex_names)
+        X = np.column_stack(columns) if columns else np.zeros((n, 0))
+        reserved = set(spec.arma_names()) | {"sigma2"}
+        clash = sorted(set(x_names) & reserved)
+        if clash or len(set(x_names)) != len(x_names):
+            raise ValueError(
+                f"exog column names must be unique and differ from {sorted(reserved)}; "
+                f"got {x_names}."
+            )
+        n_params = X.shape[1] + spec.k_arma + 1
+        n_valid = observed.shape[0]
+        usable = n_valid - spec.k_diff_states
+        if method != "mle":
+            usable -= spec.p + spec.P * spec.m
+        if usable <= n_params:
+            raise ValueError(
+                f"y has {n_valid} observed values, too short for {spec.label()} with "
+                f"{n_params} parameters by method={method!r}: after differencing"
+                f"{' and conditioning' if method != 'mle' else ''} {max(usable, 0)} remain, "
+                f"and at least {n_params + 1} are needed. Use a lower order or a longer series."
+            )
+        if X.shape[1] == 0 and not np.isnan(values).any():
+            w = _kalman.difference(values, spec.d, spec.D, spec.m)
+            if np.ptp(w) == 0:
+                raise ValueError(
+                    f"y is constant after differencing (d={spec.d}, D={spec.D}); the "
+                    "series is deterministic and has no noise to model."
+                )
+        return _Data(values, index, name, X, x_names, k_exog)
+
+    # ---------------------------------------------------------------- fitting
+    def fit(
+        self,
+        y: Any,
+        exog: Any = None,
+        *,
+        start_params: Any = None,
+        maxiter: int = 500,
+    ) -> ARIMAResult:
+        """Estimate the model on ``y`` (list, ndarray or pandas Series; NaN allowed for the
+        likelihood methods) with optional regressors ``exog`` (n rows, one column per
+        regressor). ``start_params`` (in ``params`` order, sigma2 last) replaces the CSS /
+        regression starting values. Returns an :class:`ARIMAResult`."""
+        spec = self._spec()
+        method = self.method
+        data = self._prepare(spec, y, exog, method)
+        maxiter = check_int(maxiter, "maxiter", minimum=1)
+        problem = _Problem(spec, data)
+        if method == "css":
+            raw, converged, message, iterations = problem.fit_css(start_params, maxiter)
+            return _css_result(self, spec, data, problem, raw, converged, message, iterations)
+        if start_params is not None:
+            start = problem.check_params(start_params, "start_params")
+        elif method == "css-mle":
+            raw, *_ = problem.fit_css(None, maxiter)
+            start = problem.css_to_params(raw)
+        else:
+            start = problem.regression_start()
+        params, converged, message, iterations = problem.fit_mle(start, maxiter)
+        return _mle_result(
+            self, spec, data, problem, params, method, converged, message, iterations
+        )
+
+    def filter(self, y: Any, params: Any, exog: Any = None) -> ARIMAResult:
+        """The model evaluated at given ``params`` (a Series/dict by name, or an array in
+        ``params`` order with sigma2 last): log-likelihood, residuals, forecasts, without
+        any estimation (statsmodels' ``model.filter(params)``)."""
+        spec = self._spec()
+        data = self._prepare(spec, y, exog, "mle")
+        problem = _Problem(spec, data)
+        params = problem.check_params(params, "params")
+        return _mle_result(
+            self, spec, data, problem, params, "fixed", True, "parameters given, not estimated", 0
+        )
+
+
+def AR(p: int, **kwargs: Any) -> ARIMA:
+    """AR(p): ``ARIMA(order=(p, 0, 0), **kwargs)``."""
+    return ARIMA(order=(p, 0, 0), **kwargs)
+
+
+def MA(q: int, **kwargs: Any) -> ARIMA:
+    """MA(q): ``ARIMA(order=(0, 0, q), **kwargs)``."""
+    return ARIMA(order=(0, 0, q), **kwargs)
+
+
+def ARMA(p: int, q: int, **kwargs: Any) -> ARIMA:
+    """ARMA(p, q): ``ARIMA(order=(p, 0, q), **kwargs)``."""
+    return ARIMA(order=(p, 0, q), **kwargs)
+
+
+def _as_exog(exog: Any, n: int, what: str) -> tuple[np.ndarray, list[str]]:
+    """Regressors as an (n, k) float array plus column names (x1, x2, ... for arrays)."""
+    names = None
+    if isinstance(exog, pd.DataFrame):
+        names = [str(c) for c in exog.columns]
+        values = exog.to_numpy()
+    elif isinstance(exog, pd.Series):
+        names = [str(exog.name) if exog.name is not None else "x1"]
+        values = exog.to_numpy()[:, None]
+    else:
+        if isinstance(exog, (str, bytes)):
+            raise TypeError(f"{what} must be a 2-D array of numbers, got {type(exog).__name__}.")
+        values = np.asarray(exog)
+        if values.ndim == 1:
+            values = values[:, None]
+    if values.ndim != 2:
+        raise ValueError(f"{what} must be 2-D (rows x regressors), got shape {values.shape}.")
+    try:
+        values = values.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be numeric.") from None
+    if values.shape[0] != n:
+        raise ValueError(
+            f"{what} has {values.shape[0]} rows but {n} are needed (one per "
+            f"{'observation' if what == 'exog' else 'forecast step'})."
+        )
+    if values.shape[1] == 0:
+        raise ValueError(f"{what} has no columns; pass exog=None for no regressors.")
+    if not np.isfinite(values).all():
+        row, col = np.argwhere(~np.isfinite(values))[0]
+        raise ValueError(
+            f"{what} holds {values[row, col]} at row {row}, column {col}; regressors must be "
+            "finite (fill or drop them)."
+        )
+    if names is None:
+        names = [f"x{j + 1}" for j in range(values.shape[1])]
+    return values, names
+
+
+class _Problem:
+    """One estimation problem: the scaled data and the compiled objective's arguments."""
+
+    def __init__(self, spec: _Spec, data: _Data) -> None:
+        self.spec = spec
+        self.data = data
+        y = data.values
+        w = _kalman.difference(y, spec.d, spec.D, spec.m)
+        scale = float(np.nanstd(w)) if np.isfinite(w).sum() > 1 else 0.0
+        if not scale > 0:
+            scale = float(np.nanstd(y)) or 1.0
+        self.scale = scale
+        X = data.X
+        col_scale = np.ones(X.shape[1])
+        for j in range(X.shape[1]):
+            dx = _kalman.difference(X[:, j], spec.d, spec.D, spec.m)
+            sd = float(np.std(dx)) if dx.size > 1 else 0.0
+            col_scale[j] = sd if sd > 0 else max(float(np.max(np.abs(dx))) if dx.size else 0, 1.0)
+        self.col_scale = col_scale
+        self.y = y / scale
+        self.X = np.ascontiguousarray(X / col_scale)
+        self.T_base, self.Z = _system_base(spec)
+        self.kappa = KAPPA / scale**2
+        self.k_x = X.shape[1]
+        self.names = [*data.x_names, *spec.arma_names(), "sigma2"]
+
+    # params (reported units) <-> scaled pieces
+    def split(self, params: np.ndarray) -> tuple[np.ndarray, ...]:
+        s = self.spec
+        o = self.k_x
+        beta = params[:o]
+        ar = params[o : o + s.p]
+        o += s.p
+        ma = params[o : o + s.q]
+        o += s.q
+        sar = params[o : o + s.P]
+        o += s.P
+        sma = params[o : o + s.Q]
+        return beta, ar, ma, sar, sma, params[-1]
+
+    def to_scaled(self, params: np.ndarray) -> np.ndarray:
+        out = np.array(params, dtype=float)
+        out[: self.k_x] = out[: self.k_x] * self.col_scale / self.scale
+        out[-1] = out[-1] / self.scale**2
+        return out
+
+    def from_scaled(self, scaled: np.ndarray) -> np.ndarray:
+        out = np.array(scaled, dtype=float)
+        out[: self.k_x] = out[: self.k_x] * self.scale / self.col_scale
+        out[-1] = out[-1] * self.scale**2
+        return out
+
+    def check_params(self, params: Any, what: str) -> np.ndarray:
+        if isinstance(params, (pd.Series, Mapping)):
+            given = dict(params)
+            missing = [n for n in self.names if n not in given]
+            extra = [n for n in given if n not in self.names]
+            if missing or extra:
+                raise ValueError(
+                    f"{what} must name exactly {self.names}; missing {missing}, unknown {extra}."
+                )
+            values = np.array([given[n] for n in self.names], dtype=float)
+        else:
+            values = np.asarray(params, dtype=float).reshape(-1)
+            if values.shape[0] != len(self.names):
+                raise ValueError(
+                    f"{what} needs {len(self.names)} values ({self.names}), got {values.shape[0]}."
+                )
+        if not np.isfinite(values).all() or not values[-1] > 0:
+            raise ValueError(f"{what} must be finite with sigma2 > 0; got {values}.")
+        return values
+
+    def loglik_scaled(self, scaled: np.ndarray) -> float:
+        beta, ar, ma, sar, sma, sigma2 = self.split(scaled)
+        ll, _ = _kalman.loglik_params(
+            np.ascontiguousarray(beta),
+            np.ascontiguousarray(ar),
+            np.ascontiguousarray(ma),
+            np.ascontiguousarray(sar),
+            np.ascontiguousarray(sma),
+            float(sigma2),
+            self.y,
+            self.X,
+            self.spec.m,
+            self.T_base,
+            self.Z,
+            self.spec.k_diff_states,
+            self.kappa,
+        )
+        return float(ll)
+
+    def regression_start(self) -> np.ndarray:
+        """beta by least squares on the differenced data, ARMA 0, sigma2 the residual variance."""
+        s = self.spec
+        w = _kalman.difference(self.y, s.d, s.D, s.m)
+        beta = np.zeros(self.k_x)
+        if self.k_x:
+            dX = np.column_stack(
+                [_kalman.difference(self.X[:, j], s.d, s.D, s.m) for j in range(self.k_x)]
+            )
+            ok = ~np.isnan(w)
+            beta = np.linalg.lstsq(dX[ok], w[ok], rcond=None)[0]
+            w = w - dX @ beta
+        sigma2 = float(np.nanvar(w)) or 1.0
+        scaled = np.concatenate([beta, np.zeros(s.k_arma), [sigma2]])
+        return self.from_scaled(scaled)
+
+    # ------------------------------------------------------------------- CSS
+    def fit_css(self, start_params: Any, maxiter: int) -> tuple[np.ndarray, bool, str, int]:
+        """Minimise the conditional sum of squares; returns raw scaled (beta, ARMA)."""
+        s = self.spec
+        if start_params is not None:
+            u0 = self.to_scaled(self.check_params(start_params, "start_params"))[:-1]
+        else:
+            u0 = self.regression_start()
+            u0 = self.to_scaled(u0)[:-1]
+        y = self.y
+        if np.isnan(y).any():
+            # CSS only supplies starting values here (css-mle); bridge gaps linearly.
+            t = np.arange(y.shape[0])
+            ok = ~np.isnan(y)
+            y = np.interp(t, t[ok], y[ok])
+        args = (y, self.X, s.p, s.q, s.P, s.Q, s.m, s.d, s.D)
+        if u0.shape[0] == 0:
+            return u0, True, "nothing to estimate", 0
+        res = optimize.minimize(
+            _kalman.css_objective,
+            u0,
+            args=args,
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": maxiter, "ftol": 1e-12, "gtol": 1e-7},
+        )
+        return res.x, bool(res.success), str(res.message), int(res.nit)
+
+    def css_to_params(self, raw: np.ndarray) -> np.ndarray:
+        """Turn a CSS estimate into MLE starting values (stationary, invertible)."""
+        s = self.spec
+        scaled = np.concatenate([raw, [1.0]])
+        beta, ar, ma, sar, sma, _ = self.split(scaled)
+        parts = [np.array(beta)]
+        for coefs, is_ma in ((ar, False), (ma, True), (sar, False), (sma, True)):
+            coefs = np.array(coefs, dtype=float)
+            x = _kalman.coefs_to_pacf(-coefs if is_ma else coefs) if coefs.size else coefs
+            if coefs.size and not np.isfinite(x).all():
+                coefs = np.zeros_like(coefs)
+            parts.append(coefs)
+        scaled = np.concatenate([*parts, [1.0]])
+        phi, theta = _kalman.expand_polys(
+            *[np.ascontiguousarray(a) for a in self.split(scaled)[1:5]], s.m
+        )
+        w = _kalman.difference(
+            _kalman.remove_regression(np.nan_to_num(self.y), self.X, scaled[: self.k_x]),
+            s.d,
+            s.D,
+            s.m,
+        )
+        e = _kalman.css_residuals(w, phi, theta)[phi.shape[0] :]
+        scaled[-1] = max(float(np.mean(e**2)), 1e-8)
+        return self.from_scaled(scaled)
+
+    def css_sigma2_loglik(self, raw: np.ndarray) -> tuple[float, float, int, np.ndarray]:
+        """sigma2 (reported units), CSS log-likelihood, n used, and residuals of y."""
+        s = self.spec
+        scaled = np.concatenate([raw, [1.0]])
+        beta, ar, ma, sar, sma, _ = self.split(scaled)
+        phi, theta = _kalman.expand_polys(
+            *[np.ascontiguousarray(a) for a in (ar, ma, sar, sma)], s.m
+        )
+        w = _kalman.difference(
+            _kalman.remove_regression(self.y, self.X, np.ascontiguousarray(beta)), s.d, s.D, s.m
+        )
+        e = _kalman.css_residuals(w, phi, theta)
+        ncond = phi.shape[0]
+        used = e[ncond:]
+        nu = used.shape[0]
+        sigma2 = float(np.mean(used**2)) * self.scale**2
+        loglik = -0.5 * nu * (math.log(2 * math.pi * sigma2) + 1.0)
+        resid = np.full(self.y.shape[0], np.nan)
+        resid[s.k_diff_states + ncond :] = used * self.scale
+        return sigma2, loglik, nu, resid
+
+    # ------------------------------------------------------------------- MLE
+    def fit_mle(self, start: np.ndarray, maxiter: int) -> tuple[np.ndarray, bool, str, int]:
+        s = self.spec
+        scaled = self.to_scaled(start)
+        beta, ar, ma, sar, sma, sigma2 = self.split(scaled)
+        u0 = [np.asarray(beta, dtype=float)]
+        for coefs, is_ma, what in (
+            (ar, False, "AR"),
+            (ma, True, "MA"),
+            (sar, False, "seasonal AR"),
+            (sma, True, "seasonal MA"),
+        ):
+            coefs = np.asarray(coefs, dtype=float)
+            x = _kalman.coefs_to_pacf(-coefs if is_ma else coefs) if coefs.size else coefs
+            if not np.isfinite(x).all():
+                logger.info(
+                    "%s starting values are not %s; starting from 0",
+                    what,
+                    "invertible" if is_ma else "stationary",
+                )
+                x = np.zeros_like(coefs)
+            u0.append(x)
+        u0.append([math.log(sigma2)])
+        u0 = np.concatenate(u0)
+        args = (
+            self.y,
+            self.X,
+            s.p,
+            s.q,
+            s.P,
+            s.Q,
+            s.m,
+            self.T_base,
+            self.Z,
+            s.k_diff_states,
+            self.kappa,
+        )
+        res = optimize.minimize(
+            _kalman.mle_objective,
+            u0,
+            args=args,
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": maxiter, "ftol": 1e-13, "gtol": 1e-7},
+        )
+        converged = bool(res.success) and bool(np.isfinite(res.fun)) and res.fun < 1e9
+        beta, ar, ma, sar, sma, sigma2 = _kalman.unpack(res.x, self.k_x, s.p, s.q, s.P, s.Q)
+        scaled = np.concatenate([beta, ar, ma, sar, sma, [sigma2]])
+        return self.from_scaled(scaled), converged, str(res.message), int(res.nit)
+
+    def run_filter(self, params: np.ndarray) -> dict[str, Any]:
+        """Filter in reported units: loglik, one-step predictions, end state."""
+        s = self.spec
+        beta, ar, ma, sar, sma, sigma2 = self.split(params)
+        phi, theta = _kalman.expand_polys(
+            *[np.ascontiguousarray(a, dtype=float) for a in (ar, ma, sar, sma)], s.m
+        )
+        T, R = _kalman.build_system(phi, theta, self.T_base, s.k_diff_states)
+        P0 = _kalman.initial_cov(phi, theta, T.shape[0], s.k_diff_states, float(sigma2), KAPPA)
+        reg = self.data.X @ np.asarray(beta, dtype=float)
+        w = self.data.values - reg
+        ll, n_used, pred, pred_var, a, P = _kalman.kalman_run(
+            w, T, self.Z, R, float(sigma2), P0, s.k_diff_states
+        )
+        return {
+            "loglik": float(ll),
+            "n_used": int(n_used),
+            "fitted": pred + reg,
+            "pred_var": pred_var,
+            "a": a,
+            "P": P,
+            "T": T,
+            "R": R,
+            "beta": beta,
+            "sigma2": float(sigma2),
+            "phi": phi,
+            "theta": theta,
+        }
+
+    def hessian_cov(self, params: np.ndarray, loglik_fn: Any = None) -> np.ndarray:
+        """Inverse of minus the central-difference Hessian, in reported units."""
+        scaled = self.to_scaled(params)
+        f = loglik_fn or self.loglik_scaled
+        k = scaled.shape[0]
+        h = 1e-4 * np.maximum(np.abs(scaled), 1e-2)
+        H = np.empty((k, k))
+        f0 = f(scaled)
+        for i in range(k):
+            for j in range(i, k):
+                if i == j:
+                    up = scaled.copy()
+                    up[i] += h[i]
+                    dn = scaled.copy()
+                    dn[i] -= h[i]
+                    H[i, i] = (f(up) - 2 * f0 + f(dn)) / h[i] ** 2
+                    continue
+                vals = []
+                for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+                    x = scaled.copy()
+                    x[i] += si * h[i]
+                    x[j] += sj * h[j]
+                    vals.append(f(x))
+                H[i, j] = H[j, i] = (vals[0] - vals[1] - vals[2] + vals[3]) / (4 * h[i] * h[j])
+        unit = np.ones(k)
+        unit[: self.k_x] = self.scale / self.col_scale
+        unit[-1] = self.scale**2
+        with np.errstate(all="ignore"):
+            try:
+                cov = np.linalg.inv(-H) if np.isfinite(H).all() else np.full((k, k), np.nan)
+            except np.linalg.LinAlgError:
+                cov = np.full((k, k), np.nan)
+        return cov * np.outer(unit, unit)
+
+
+def _wrap(values: np.ndarray, index: pd.Index | None, name: str) -> Any:
+    if index is None:
+        return values
+    return pd.Series(values, index=index, name=name)
+
+
+def _future_index(index: pd.Index | None, h: int) -> pd.Index | None:
+    if index is None:
+        return None
+    if isinstance(index, pd.DatetimeIndex):
+        freq = index.freq or (pd.infer_freq(index) if len(index) >= 3 else None)
+        if freq is not None:
+            return pd.date_range(index[-1], periods=h + 1, freq=freq)[1:]
+        return pd.RangeIndex(len(index), len(index) + h)
+    if isinstance(index, pd.PeriodIndex):
+        return pd.period_range(index[-1] + 1, periods=h, freq=index.freq)
+    if isinstance(index, pd.RangeIndex):
+        return pd.RangeIndex(index.stop, index.stop + h * index.step, index.step)
+    if pd.api.types.is_integer_dtype(index) and len(index) >= 2:
+        step = int(index[-1] - index[-2]) or 1
+        return pd.Index(index[-1] + step * np.arange(1, h + 1))
+    return pd.RangeIndex(len(index), len(index) + h)
+
+
+def _summary_scalar(value: float) -> str:
+    return f"{value:.3f}" if np.isfinite(value) else "nan"
+
+
+@dataclass(frozen=True, eq=False)
+class ARIMAResult:
+    """A fitted (or filtered) ARIMA model. Immutable; build it with ``ARIMA.fit``."""
+
+    model: ARIMA
+    params: pd.Series
+    bse: pd.Series
+    cov_params: pd.DataFrame
+    loglik: float
+    sigma2: float
+    nobs: int
+    nobs_effective: int
+    resid: Any
+    fitted: Any
+    converged: bool
+    message: str
+    iterations: int
+    method: str
+    order: tuple[int, int, int]
+    seasonal_order: tuple[int, int, int, int]
+    trend: str
+    _spec: _Spec = field(repr=False)
+    _problem: _Problem = field(repr=False)
+    _state: dict[str, Any] | None = field(repr=False)
+
+    @property
+    def k_params(self) -> int:
+        """Number of estimated parameters, sigma2 included (statsmodels' ``df_model``)."""
+        return int(self.params.shape[0])
+
+    @property
+    def aic(self) -> float:
+        return -2.0 * self.loglik + 2.0 * self.k_params
+
+    @property
+    def aicc(self) -> float:
+        k, n = self.k_params, self.nobs_effective
+        if n - k - 1 <= 0:
+            return math.inf
+        return self.aic + 2.0 * k * (k + 1) / (n - k - 1)
+
+    @property
+    def bic(self) -> float:
+        return -2.0 * self.loglik + self.k_params * math.log(self.nobs_effective)
+
+    @property
+    def label(self) -> str:
+        return self._spec.label()
+
+    def _future_exog(self, exog: Any, h: int, what: str = "exog") -> np.ndarray:
+        data = self._problem.data
+        n = data.values.shape[0]
+        cols = [
+            np.ones(h) if power == 0 else np.arange(n + 1.0, n + h + 1.0)
+            for power in self._spec.trend_powers
+        ]
+        if data.k_exog:
+            if exog is None:
+                raise ValueError(
+                    f"this model was fitted with {data.k_exog} regressor(s) "
+                    f"{data.x_names[-data.k_exog :]}; pass {what}= with their future values "
+                    f"({h} rows, {data.k_exog} columns)."
+                )
+            values, _ = _as_exog(exog, h, what)
+            if values.shape[1] != data.k_exog:
+                raise ValueError(
+                    f"{what} has {values.shape[1]} columns but the model was fitted with "
+                    f"{data.k_exog} regressor(s) {data.x_names[-data.k_exog :]}."
+                )
+            cols.extend(values.T)
+        elif exog is not None:
+            raise ValueError(f"this model was fitted without regressors; {what} must be None.")
+        return np.column_stack(cols) if cols else np.zeros((h, 0))
+
+    def _filtered(self) -> dict[str, Any]:
+        if self._state is None:
+            raise ValueError(
+                "this result has no state-space filter (the CSS AR part is not "
+                "stationary), so it cannot forecast; refit with method='mle'."
+            )
+        return self._state
+
+    def forecast(
+        self, h: int, level: Sequence[float] = (80, 95), exog: Any = None
+    ) -> ARIMAForecast:
+        """Forecasts for steps 1..h after the sample, with central prediction intervals.
+
+        Kalman-filter prediction from the end-of-sample state (mean ``Z a``, variance
+        ``Z P Z'``), as statsmodels' ``get_forecast``; checked against it in the tests.
+        ``exog`` must give h future rows of the regressors when the model has any.
+        """
+        h = check_int(h, "h", minimum=1)
+        levels = [float(lv) for lv in np.atleast_1d(level)]
+        for lv in levels:
+            if not 0 < lv < 100:
+                raise ValueError(f"level must be in (0, 100) (percent); got {lv}.")
+        Xf = self._future_exog(exog, h)
+        state = self._filtered()
+        T, R, Z = state["T"], state["R"], self._problem.Z
+        a, P = state["a"].copy(), state["P"].copy()
+        Q = state["sigma2"] * np.outer(R, R)
+        mean = np.empty(h)
+        var = np.empty(h)
+        for j in range(h):
+            mean[j] = Z @ a
+            var[j] = Z @ P @ Z
+            a = T @ a
+            P = T @ P @ T.T + Q
+        mean += Xf @ np.asarray(state["beta"], dtype=float)
+        se = np.sqrt(np.maximum(var, 0.0))
+        index = _future_index(self._problem.data.index, h)
+        name = self._problem.data.name
+        lower, upper = {}, {}
+        for lv in levels:
+            z = stats.norm.ppf(0.5 + lv / 200.0)
+            key = int(lv) if lv.is_integer() else lv
+            lower[key] = _wrap(mean - z * se, index, name)
+            upper[key] = _wrap(mean + z * se, index, name)
+        return ARIMAForecast(_wrap(mean, index, name), _wrap(se, index, name), lower, upper)
+
+    def simulate(self, n: int, seed: int | None = 0, exog: Any = None) -> Any:
+        """One sample path of the next ``n`` values given the data (state drawn from its
+        filtered distribution, then the state equation with Gaussian shocks)."""
+        n = check_int(n, "n", minimum=1)
+        Xf = self._future_exog(exog, n)
+        state = self._filtered()
+        rng = np.random.default_rng(seed)
+        T, R, Z = state["T"], state["R"], self._problem.Z
+        vals, vecs = np.linalg.eigh((state["P"] + state["P"].T) / 2)
+        alpha = state["a"] + vecs @ (
+            np.sqrt(np.clip(vals, 0, None)) * rng.standard_normal(vals.shape[0])
+        )
+        shocks = rng.standard_normal(n) * math.sqrt(state["sigma2"])
+        out = np.empty(n)
+        for t in range(n):
+            out[t] = Z @ alpha
+            alpha = T @ alpha + R * shocks[t]
+        out += Xf @ np.asarray(state["beta"], dtype=float)
+        return _wrap(out, _future_index(self._problem.data.index, n), self._problem.data.name)
+
+    def summary(self) -> str:
+        """A text table in the manner of statsmodels' ``summary()``."""
+        width = 78
+        method = {
+            "css-mle": "CSS, then exact ML",
+            "mle": "exact ML (Kalman filter)",
+            "css": "conditional sum of squares",
+            "fixed": "fixed parameters",
+        }
+        left = [
+            ("Dep. variable:", self._problem.data.name),
+            ("Model:", self.label),
+            ("Trend:", self.trend),
+            ("Method:", method.get(self.method, self.method)),
+            ("Converged:", "yes" if self.converged else "NO"),
+        ]
+        right = [
+            ("No. observations:", str(self.nobs)),
+            ("Log likelihood:", _summary_scalar(self.loglik)),
+            ("AIC:", _summary_scalar(self.aic)),
+            ("AICc:", _summary_scalar(self.aicc)),
+            ("BIC:", _summary_scalar(self.bic)),
+        ]
+        lines = [f"{'ARIMA results':^{width}}", "=" * width]
+        for (lk, lv), (rk, rv) in zip(left, right, strict=True):
+            lines.append(f"{lk:<16}{lv:>22}  {rk:<20}{rv:>18}")
+        lines.append("=" * width)
+        lines.append(
+            f"{'':<12}{'coef':>11}{'std err':>11}{'z':>9}{'P>|z|':>9}{'[0.025':>13}{'0.975]':>13}"
+        )
+        lines.append("-" * width)
+        zcrit = stats.norm.ppf(0.975)
+        for name, coef in self.params.items():
+            se = float(self.bse[name])
+            z = coef / se if se > 0 else float("nan")
+            pval = 2 * stats.norm.sf(abs(z)) if np.isfinite(z) else float("nan")
+            lines.append(
+                f"{name:<12}{coef:>11.4g}{se:>11.4g}{z:>9.3f}{pval:>9.3f}"
+                f"{coef - zcrit * se:>13.4g}{coef + zcrit * se:>13.4g}"
+            )
+        lines.append("=" * width)
+        if not self.converged:
+            lines.append(
+                f"Warning: the optimiser did NOT converge ({self.message}, "
+                f"{self.iterations} iterations); estimates and std errors may be unreliable."
+            )
+        if not np.isfinite(self.bse.to_numpy()).all():
+            lines.append(
+                "Warning: the Hessian is not negative definite here; some std errors "
+                "are undefined (nan)."
+            )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def _trend_label(spec: _Spec) -> str:
+    return {(): "n", (0,): "c", (1,): "t", (0, 1): "ct"}[spec.trend_powers]
+
+
+def _common(model: ARIMA, spec: _Spec) -> dict[str, Any]:
+    return {
+        "model": model,
+        "order": (spec.p, spec.d, spec.q),
+        "seasonal_order": (spec.P, spec.D, spec.Q, spec.m),
+        "trend": _trend_label(spec),
+        "_spec": spec,
+    }
+
+
+def _mle_result(
+    model: ARIMA,
+    spec: _Spec,
+    data: _Data,
+    problem: _Problem,
+    params: np.ndarray,
+    method: str,
+    converged: bool,
+    message: str,
+    iterations: int,
+) -> ARIMAResult:
+    state = problem.run_filter(params)
+    cov = problem.hessian_cov(params)
+    names = problem.names
+    if not converged:
+        warnings.warn(
+            f"{spec.label()}: the likelihood optimiser did not converge ({message}); "
+            "see result.summary().",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    bse = np.sqrt(np.where(np.diag(cov) > 0, np.diag(cov), np.nan))
+    fitted = state["fitted"]
+    return ARIMAResult(
+        params=pd.Series(params, index=names, name="params"),
+        bse=pd.Series(bse, index=names, name="bse"),
+        cov_params=pd.DataFrame(cov, index=names, columns=names),
+        loglik=state["loglik"],
+        sigma2=float(params[-1]),
+        nobs=int(data.values.shape[0]),
+        nobs_effective=int(data.values.shape[0] - spec.k_diff_states),
+        resid=_wrap(data.values - fitted, data.index, data.name),
+        fitted=_wrap(fitted, data.index, data.name),
+        converged=converged,
+        message=message,
+        iterations=iterations,
+        method=method,
+        _problem=problem,
+        _state=state,
+        **_common(model, spec),
+    )
+
+
+def _css_result(
+    model: ARIMA,
+    spec: _Spec,
+    data: _Data,
+    problem: _Problem,
+    raw: np.ndarray,
+    converged: bool,
+    message: str,
+    iterations: int,
+) -> ARIMAResult:
+    sigma2, loglik, nu, resid = problem.css_sigma2_loglik(raw)
+    scaled = np.concatenate([raw, [sigma2 / problem.scale**2]])
+    params = problem.from_scaled(scaled)
+    x = np.ascontiguousarray
+    s = spec
+
+    def css_loglik(scaled_params: np.ndarray) -> float:
+        u = x(scaled_params[:-1])
+        mean_ssq = _kalman.css_objective(
+            u, problem.y, problem.X, s.p, s.q, s.P, s.Q, s.m, s.d, s.D
+        )[0]
+        s2 = scaled_params[-1]
+        return -0.5 * nu * math.log(2 * math.pi * s2) - 0.5 * nu * mean_ssq / s2
+
+    cov = problem.hessian_cov(params, css_loglik)
+    _, ar, _, sar, _, _ = problem.split(params)
+    stationary = all(
+        not c.size or np.isfinite(_kalman.coefs_to_pacf(np.asarray(c, dtype=float))).all()
+        for c in (ar, sar)
+    )
+    state = problem.run_filter(params) if stationary else None
+    if not stationary:
+        logger.warning("%s: the CSS estimate of the AR part is not stationary", spec.label())
+    if not converged:
+        warnings.warn(
+            f"{spec.label()}: the CSS optimiser did not converge ({message}).",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    names = problem.names
+    bse = np.sqrt(np.where(np.diag(cov) > 0, np.diag(cov), np.nan))
+    return ARIMAResult(
+        params=pd.Series(params, index=names, name="params"),
+        bse=pd.Series(bse, index=names, name="bse"),
+        cov_params=pd.DataFrame(cov, index=names, columns=names),
+        loglik=loglik,
+        sigma2=sigma2,
+        nobs=int(data.values.shape[0]),
+        nobs_effective=nu,
+        resid=_wrap(resid, data.index, data.name),
+        fitted=_wrap(data.values - resid, data.index, data.name),
+        converged=converged,
+        message=message,
+        iterations=iterations,
+        method="css",
+        _problem=problem,
+        _state=state,
+        **_common(model, spec),
+    )
