@@ -1,0 +1,277 @@
+"""Rolling-origin evaluation (time-series cross-validation) of any forecasters.
+
+Origins ``o_0 < o_1 < ...`` are row counts: at origin ``o`` a model sees rows
+``[0, o)`` (``window="expanding"``) or ``[o - window_size, o)`` (``"sliding"``) and
+forecasts rows ``[o, o + horizon)``. The first origin is ``initial``, the next ones
+come every ``step`` rows while a full horizon of actuals remains (Tashman 2000,
+"Out-of-sample tests of forecasting accuracy"; Hyndman & Athanasopoulos, FPP3 5.10).
+
+Re-estimation: at origin number ``k`` a model is refit when ``k % refit_every == 0``;
+in between, a model that defines ``update(y, X)`` only absorbs the new observations
+with its parameters kept, and a model without ``update`` (the baselines, whose fit is
+bookkeeping) is refit. Each model is deep-copied first, so the caller's objects are
+left untouched.
+
+Scores: MAE, RMSE, MAPE and sMAPE pool every (origin, step) point; MASE is the mean
+over origins of each origin's MASE, scaled by that origin's training rows (the
+information a forecaster had then).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from seqlab._validation import as_float_series, check_int
+from seqlab.forecast import metrics
+from seqlab.forecast.base import Forecaster, check_features, check_levels
+
+__all__ = ["BacktestResult", "backtest", "origins"]
+
+logger = logging.getLogger(__name__)
+
+
+def origins(n: int, horizon: int, initial: int, step: int = 1) -> np.ndarray:
+    """Origins (training row counts) ``initial, initial + step, ...`` with a full horizon left."""
+    if initial < 1:
+        raise ValueError(f"initial must leave at least one training row, got {initial}.")
+    if initial + horizon > n:
+        raise ValueError(
+            f"no forecast origin fits: initial {initial} + horizon {horizon} = "
+            f"{initial + horizon} rows are needed, the series has {n}."
+        )
+    return np.arange(initial, n - horizon + 1, step, dtype=np.int64)
+
+
+@dataclass
+class BacktestResult:
+    """``forecasts``: one row per (model, origin, step) with ``actual``, ``mean`` and
+    interval columns; ``metrics``: one row per model; ``by_step``: per model and step."""
+
+    forecasts: pd.DataFrame
+    metrics: pd.DataFrame
+    by_step: pd.DataFrame
+    series: pd.Series
+
+    def table(self) -> str:
+        return self.metrics.to_string(float_format=lambda v: f"{v:.4g}")
+
+    def plot(self, path: str | os.PathLike, *, step: int = 1, model: str | None = None) -> Path:
+        """Step-``step`` forecasts against actuals; with ``model``, its intervals too."""
+        from seqlab.plot import plot_forecast, plot_series
+
+        rows = self.forecasts[self.forecasts["step"] == step]
+        if rows.empty:
+            raise ValueError(f"step must be in 1..{int(self.forecasts['step'].max())}, got {step}.")
+        if model is None:
+            lines = {"actual": self.series.to_numpy()}
+            for name, group in rows.groupby("model", sort=False):
+                line = np.full(len(self.series), np.nan)
+                line[group["row"].to_numpy()] = group["mean"].to_numpy()
+                lines[str(name)] = line
+            return plot_series(
+                lines, path, title=f"Backtest, {step}-step-ahead forecasts", index=self.series.index
+            )
+        group = rows[rows["model"] == model]
+        if group.empty:
+            raise ValueError(
+                f"no model named {model!r}; the models are {list(self.metrics.index)}."
+            )
+        first = int(group["row"].min())
+        index = self.series.index[group["row"].to_numpy()]
+        intervals = {
+            int(col.split("_")[1]): (
+                pd.Series(group[col].to_numpy(), index=index),
+                pd.Series(group[col.replace("lower", "upper")].to_numpy(), index=index),
+            )
+            for col in group.columns
+            if col.startswith("lower_") and group[col].notna().all()
+        }
+        return plot_forecast(
+            self.series.iloc[:first],
+            pd.Series(group["mean"].to_numpy(), index=index),
+            path,
+            intervals=intervals or None,
+            actual=pd.Series(group["actual"].to_numpy(), index=index),
+            title=f"{model}: {step}-step-ahead backtest forecasts",
+        )
+
+
+def _named(models) -> dict[str, Forecaster]:
+    if isinstance(models, Mapping):
+        named = dict(models)
+    elif isinstance(models, Sequence) and not isinstance(models, str):
+        named = {}
+        for model in models:
+            name = getattr(model, "label", type(model).__name__)
+            if name in named:
+                raise ValueError(
+                    f"two models are labelled {name!r}; pass a dict {{name: model}} instead."
+                )
+            named[name] = model
+    else:
+        raise TypeError(
+            f"models must be a dict or a list of forecasters, got {type(models).__name__}."
+        )
+    if not named:
+        raise ValueError("models is empty; pass at least one forecaster.")
+    for name, model in named.items():
+        if not (hasattr(model, "fit") and hasattr(model, "predict")):
+            raise TypeError(f"model {name!r} has no fit/predict methods: {model!r}.")
+    return named
+
+
+def backtest(
+    models,
+    series,
+    horizon: int,
+    *,
+    X=None,
+    initial: int | float = 0.8,
+    step: int = 1,
+    window: str = "expanding",
+    window_size: int | None = None,
+    refit_every: int = 1,
+    level: Sequence[float] | None = (80, 95),
+    m: int = 1,
+) -> BacktestResult:
+    """Rolling-origin backtest of ``models`` (a dict name -> forecaster, or a list).
+
+    ``initial``: the first origin, as a row count (int) or a fraction of the series
+    (float). ``window_size`` (sliding only) defaults to ``initial``. ``X``: feature
+    rows aligned with ``series``, passed (cut like the series) to each ``fit``. ``m``:
+    the seasonal period of the MASE scale.
+    """
+    named = _named(models)
+    values = as_float_series(series, "series")
+    index = getattr(series, "index", None)
+    index = index if isinstance(index, pd.Index) else pd.RangeIndex(values.size)
+    n = values.size
+    features = check_features(X, n)
+    horizon = check_int(horizon, "horizon", minimum=1)
+    step = check_int(step, "step", minimum=1)
+    refit_every = check_int(refit_every, "refit_every", minimum=1)
+    m = check_int(m, "m", minimum=1)
+    levels = check_levels(level)
+    if isinstance(initial, float):
+        if not 0.0 < initial < 1.0:
+            raise ValueError(f"initial as a fraction must be in (0, 1), got {initial}.")
+        initial = round(initial * n)
+    initial = check_int(initial, "initial", minimum=1)
+    if window not in ("expanding", "sliding"):
+        raise ValueError(f"window must be 'expanding' or 'sliding', got {window!r}.")
+    if window == "sliding":
+        window_size = (
+            initial if window_size is None else check_int(window_size, "window_size", minimum=2)
+        )
+        if window_size > initial:
+            raise ValueError(f"window_size {window_size} exceeds the first origin {initial}.")
+    cut_points = origins(n, horizon, initial, step)
+
+    rows = []
+    scores = []
+    fit_times: dict[str, float] = {}
+    for name, prototype in named.items():
+        model = copy.deepcopy(prototype)
+        can_update = callable(getattr(model, "update", None))
+        fit_seconds = 0.0
+        for k, origin in enumerate(cut_points):
+            start = 0 if window == "expanding" else origin - window_size
+            y_train = values[start:origin]
+            x_train = None if features is None else features[start:origin]
+            if k % refit_every == 0 or not can_update:
+                began = time.perf_counter()
+                _call(model.fit, y_train, x_train)
+                fit_seconds += time.perf_counter() - began
+            else:
+                _call(model.update, y_train, x_train)
+            fc = model.forecast(horizon, level=levels)
+            actual = values[origin : origin + horizon]
+            mean = np.asarray(fc.mean, dtype=np.float64)
+            for s in range(horizon):
+                row = {
+                    "model": name,
+                    "origin": index[origin - 1],
+                    "row": int(origin + s),
+                    "time": index[origin + s],
+                    "step": s + 1,
+                    "actual": actual[s],
+                    "mean": mean[s],
+                }
+                for lv in levels:
+                    row[f"lower_{lv:g}"] = fc.lower[lv][s] if lv in fc.lower else np.nan
+                    row[f"upper_{lv:g}"] = fc.upper[lv][s] if lv in fc.upper else np.nan
+                rows.append(row)
+            scores.append(
+                {
+                    "model": name,
+                    "origin": int(origin),
+                    "mase": metrics.mase(actual, mean, y_train, m),
+                }
+            )
+        logger.info("backtest %s: %d origins, %.2f s fitting", name, len(cut_points), fit_seconds)
+        fit_times[name] = fit_seconds
+
+    forecasts = pd.DataFrame(rows)
+    per_origin = pd.DataFrame(scores)
+    table = []
+    for name in named:
+        part = forecasts[forecasts["model"] == name]
+        y, f = part["actual"].to_numpy(), part["mean"].to_numpy()
+        table.append(
+            {
+                "model": name,
+                "mae": metrics.mae(y, f),
+                "rmse": metrics.rmse(y, f),
+                "mape": metrics.mape(y, f),
+                "smape": metrics.smape(y, f),
+                "mase": float(per_origin.loc[per_origin["model"] == name, "mase"].mean()),
+                "origins": len(cut_points),
+                "fit_seconds": fit_times[name],
+            }
+        )
+    by_step = []
+    for (name, s), part in forecasts.groupby(["model", "step"], sort=False):
+        y, f = part["actual"].to_numpy(), part["mean"].to_numpy()
+        scale = np.array(
+            [
+                metrics.mase_scale(_train(values, o, window, window_size), m)
+                for o in part["row"] - (s - 1)
+            ]
+        )
+        by_step.append(
+            {
+                "model": name,
+                "step": s,
+                "mae": metrics.mae(y, f),
+                "rmse": metrics.rmse(y, f),
+                "mase": float(np.mean(np.abs(y - f) / scale)),
+            }
+        )
+    return BacktestResult(
+        forecasts=forecasts,
+        metrics=pd.DataFrame(table).set_index("model"),
+        by_step=pd.DataFrame(by_step).set_index(["model", "step"]),
+        series=pd.Series(values, index=index),
+    )
+
+
+def _call(method, y: np.ndarray, x: np.ndarray | None) -> None:
+    # Baselines take only y; pass features only where there are some.
+    if x is None:
+        method(y)
+    else:
+        method(y, x)
+
+
+def _train(values: np.ndarray, origin: int, window: str, window_size: int | None) -> np.ndarray:
+    start = 0 if window == "expanding" else origin - window_size
+    return values[start:origin]
