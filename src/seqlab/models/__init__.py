@@ -1,1 +1,20 @@
-"""seqlab.models (exports are added by each module's author as the module lands)."""
+"""seqlab.models: task models built from ``seqlab.nn``, registered by name.
+
+``build_model(config_dict)`` is the one place a model is built from its configuration.
+"""
+
+from seqlab.models.registry import (
+    ModelConfig,
+    build_model,
+    model_config_dict,
+    register_model,
+    registered_models,
+)
+
+__all__ = [
+    "ModelConfig",
+    "build_model",
+    "model_config_dict",
+    "register_model",
+    "registered_models",
+]
