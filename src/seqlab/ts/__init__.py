@@ -1,12 +1,5 @@
 """seqlab.ts (exports are added by each module's author as the module lands)."""
 
-from seqlab.ts.stationarity import ADFResult as ADFResult
-from seqlab.ts.stationarity import KPSSResult as KPSSResult
-from seqlab.ts.stationarity import StationarityReport as StationarityReport
-from seqlab.ts.stationarity import adf_test as adf_test
-from seqlab.ts.stationarity import check_stationarity as check_stationarity
-from seqlab.ts.stationarity import kpss_test as kpss_test
-from seqlab.ts.stationarity import rolling_stats as rolling_stats
 from seqlab.ts.arima import AR as AR
 from seqlab.ts.arima import ARIMA as ARIMA
 from seqlab.ts.arima import ARMA as ARMA
@@ -20,3 +13,20 @@ from seqlab.ts.seasonality import nsdiffs as nsdiffs
 from seqlab.ts.seasonality import ocsb_test as ocsb_test
 from seqlab.ts.seasonality import seasonal_strength as seasonal_strength
 from seqlab.ts.seasonality import stl as stl
+from seqlab.ts.stationarity import ADFResult as ADFResult
+from seqlab.ts.stationarity import KPSSResult as KPSSResult
+from seqlab.ts.stationarity import StationarityReport as StationarityReport
+from seqlab.ts.stationarity import adf_test as adf_test
+from seqlab.ts.stationarity import check_stationarity as check_stationarity
+from seqlab.ts.stationarity import kpss_test as kpss_test
+from seqlab.ts.stationarity import rolling_stats as rolling_stats
+from seqlab.ts.stattools import LjungBoxResult as LjungBoxResult
+from seqlab.ts.stattools import acf as acf
+from seqlab.ts.stattools import ljung_box as ljung_box
+from seqlab.ts.stattools import pacf as pacf
+from seqlab.ts.transforms import BoxCoxResult as BoxCoxResult
+from seqlab.ts.transforms import boxcox as boxcox
+from seqlab.ts.transforms import boxcox_lambda as boxcox_lambda
+from seqlab.ts.transforms import difference as difference
+from seqlab.ts.transforms import inv_boxcox as inv_boxcox
+from seqlab.ts.transforms import undifference as undifference
