@@ -33,6 +33,17 @@ def register(subparsers) -> None:
 
     check = commands.add_parser("check", help="ADF and KPSS tests, in plain words")
     _add_file_args(check)
+    check.add_argument("--alpha", type=float, default=0.05, help="significance level")
+    check.add_argument(
+        "--window",
+        type=int,
+        help="rolling window for --plot (default: the season length, else n // 10)",
+    )
+    check.add_argument(
+        "--plot",
+        help="write a PNG of the series with its rolling mean and sd here, and the "
+        "ACF/PACF beside it as NAME_correlogram.png",
+    )
     check.set_defaults(func=run_check)
 
     fit = commands.add_parser("fit", help="fit an ARIMA and forecast")
@@ -58,8 +69,46 @@ def run_check(args: argparse.Namespace) -> int:
     from seqlab.ts import check_stationarity
 
     y = read_series_csv(args.file, value=args.value, date=args.date)
-    print(check_stationarity(y.dropna()))
+    y = y.dropna()
+    try:
+        report = check_stationarity(y, alpha=args.alpha)
+    except ValueError as exc:
+        raise ValueError(f"{args.file}, column {y.name!r}: {exc}") from None
+    print(report)
+    if args.plot:
+        for path in _plot_check(y, Path(args.plot), args.window):
+            print(f"wrote {path}")
     return 0
+
+
+def _plot_check(y, path: Path, window: int | None) -> list[Path]:
+    import numpy as np
+
+    from seqlab.plot import plot_correlogram, plot_series
+    from seqlab.ts import acf, pacf, rolling_stats
+    from seqlab.ts.transforms import season_length
+
+    if window is None:
+        m = season_length(y)
+        window = m if m > 1 else max(2, len(y) // 10)
+    stats = rolling_stats(y, window)
+    name = y.name or "series"
+    series_png = plot_series(
+        {name: y, f"rolling mean ({window})": stats["mean"], f"rolling sd ({window})": stats["sd"]},
+        path,
+        title=f"{name}: rolling mean and sd",
+        index=y.index,
+    )
+    nlags = max(1, min(int(10 * np.log10(len(y))), len(y) // 2 - 1))
+    band = 1.959963984540054 / np.sqrt(len(y))
+    correlogram_png = plot_correlogram(
+        acf(y, nlags),
+        pacf(y, nlags),
+        band,
+        path.with_name(f"{path.stem}_correlogram{path.suffix or '.png'}"),
+        title=str(name),
+    )
+    return [series_png, correlogram_png]
 
 
 def run_fit(args: argparse.Namespace) -> int:
