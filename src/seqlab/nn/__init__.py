@@ -1,1 +1,6 @@
 """seqlab.nn (exports are added by each module's author as the module lands)."""
+
+from seqlab.nn.cells import GRUCell, LSTMCell, RNNCell
+from seqlab.nn.layers import GRU, LSTM, RNN
+
+__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell"]

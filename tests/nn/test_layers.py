@@ -1,0 +1,377 @@
+"""seqlab.nn.RNN/LSTM/GRU against torch.nn with the same weights: outputs, states, gradients.
+
+One list of configurations (CONFIGS) drives the generic parity check; every configuration
+runs with both implementations (fused and reference). Tolerances are those of the issue:
+float32 max abs difference <= 1e-5 for outputs and final states and <= 1e-4 for gradients
+(two float32 implementations summing the same products in a different order differ by a
+few ulps per step, amplified at most by the recurrence length of 6 used here); float64
+<= 1e-10 (the same sums in double precision).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+import seqlab.nn as snn
+
+INPUT_SIZE, HIDDEN_SIZE, STEPS, BATCH = 5, 7, 6, 4
+# Unsorted, with a length-1 sequence and one full-length sequence.
+LENGTHS = (3, 6, 1, 4)
+
+
+@dataclass(frozen=True)
+class Config:
+    mode: str  # "tanh", "relu", "LSTM", "GRU"
+    num_layers: int = 1
+    bidirectional: bool = False
+    batch_first: bool = False
+    initial_state: bool = False
+    lengths: str = "none"  # "none", "lengths" (lengths= argument), "packed" (PackedSequence)
+    dtype: torch.dtype = torch.float32
+    bias: bool = True
+
+    def __str__(self) -> str:
+        parts = [self.mode, f"L{self.num_layers}", "bi" if self.bidirectional else "uni"]
+        parts += ["bf" if self.batch_first else "tf", "h0" if self.initial_state else "noh0"]
+        parts += [self.lengths, str(self.dtype).replace("torch.", "")]
+        return "-".join(parts + ([] if self.bias else ["nobias"]))
+
+
+def _configs() -> list[Config]:
+    configs = []
+    for mode in ("tanh", "relu", "LSTM", "GRU"):
+        configs += [
+            Config(mode),
+            Config(mode, num_layers=2, bidirectional=True, batch_first=True, initial_state=True),
+            Config(mode, num_layers=3, bidirectional=True, initial_state=True, lengths="packed"),
+            Config(mode, num_layers=2, batch_first=True, lengths="lengths"),
+            Config(
+                mode, bidirectional=True, batch_first=True, initial_state=True, lengths="lengths"
+            ),
+            Config(mode, num_layers=2, bidirectional=True, lengths="packed", dtype=torch.float64),
+            Config(mode, num_layers=1, initial_state=True, lengths="lengths", bias=False),
+        ]
+    return configs
+
+
+CONFIGS = _configs()
+
+
+def make_pair(config: Config, implementation: str = "fused"):
+    """A torch.nn layer and a seqlab layer holding the same weights."""
+    kwargs = dict(
+        num_layers=config.num_layers,
+        bidirectional=config.bidirectional,
+        batch_first=config.batch_first,
+        bias=config.bias,
+        dtype=config.dtype,
+    )
+    if config.mode in ("tanh", "relu"):
+        reference = torch.nn.RNN(INPUT_SIZE, HIDDEN_SIZE, nonlinearity=config.mode, **kwargs)
+        ours = snn.RNN(
+            INPUT_SIZE,
+            HIDDEN_SIZE,
+            nonlinearity=config.mode,
+            implementation=implementation,
+            **kwargs,
+        )
+    else:
+        reference = getattr(torch.nn, config.mode)(INPUT_SIZE, HIDDEN_SIZE, **kwargs)
+        ours = getattr(snn, config.mode)(
+            INPUT_SIZE, HIDDEN_SIZE, implementation=implementation, **kwargs
+        )
+    ours.load_state_dict(reference.state_dict())
+    return reference, ours
+
+
+def make_inputs(config: Config, seed: int = 0):
+    generator = torch.Generator().manual_seed(seed)
+    shape = (BATCH, STEPS, INPUT_SIZE) if config.batch_first else (STEPS, BATCH, INPUT_SIZE)
+    x = torch.randn(shape, generator=generator, dtype=config.dtype)
+    states = None
+    if config.initial_state:
+        state_shape = (config.num_layers * (2 if config.bidirectional else 1), BATCH, HIDDEN_SIZE)
+        h0 = torch.randn(state_shape, generator=generator, dtype=config.dtype)
+        c0 = torch.randn(state_shape, generator=generator, dtype=config.dtype)
+        states = (h0, c0) if config.mode == "LSTM" else h0
+    return x, states
+
+
+def _leaves(x, states):
+    x = x.clone().requires_grad_(True)
+    if states is None:
+        return x, None
+    if isinstance(states, tuple):
+        return x, tuple(s.clone().requires_grad_(True) for s in states)
+    return x, states.clone().requires_grad_(True)
+
+
+def _flat_states(states):
+    if states is None:
+        return []
+    return list(states) if isinstance(states, tuple) else [states]
+
+
+def run_torch(config: Config, layer, x, states):
+    """torch.nn forward; returns padded output, final states (list)."""
+    if config.lengths == "none":
+        output, final = layer(x, states)
+    else:
+        packed = pack_padded_sequence(
+            x, torch.tensor(LENGTHS), batch_first=config.batch_first, enforce_sorted=False
+        )
+        output, final = layer(packed, states)
+        output, _ = pad_packed_sequence(output, batch_first=config.batch_first, total_length=STEPS)
+    return output, _flat_states(final)
+
+
+def run_ours(config: Config, layer, x, states):
+    if config.lengths == "none":
+        output, final = layer(x, states)
+    elif config.lengths == "lengths":
+        output, final = layer(x, states, lengths=torch.tensor(LENGTHS))
+    else:
+        packed = pack_padded_sequence(
+            x, torch.tensor(LENGTHS), batch_first=config.batch_first, enforce_sorted=False
+        )
+        output, final = layer(packed, states)
+        assert isinstance(output, torch.nn.utils.rnn.PackedSequence)
+        assert torch.equal(output.batch_sizes, packed.batch_sizes)
+        output, _ = pad_packed_sequence(output, batch_first=config.batch_first, total_length=STEPS)
+    return output, _flat_states(final)
+
+
+def forward_backward(config: Config, layer, runner, x, states):
+    """Outputs, final states and the gradients of a random projection of all of them."""
+    x, states = _leaves(x, states)
+    output, finals = runner(config, layer, x, states)
+    generator = torch.Generator().manual_seed(1)
+    loss = (output * torch.randn(output.shape, generator=generator, dtype=output.dtype)).sum()
+    for final in finals:
+        loss = (
+            loss + (final * torch.randn(final.shape, generator=generator, dtype=final.dtype)).sum()
+        )
+    inputs = [x, *_flat_states(states), *layer.parameters()]
+    grads = torch.autograd.grad(loss, inputs)
+    return output.detach(), [f.detach() for f in finals], grads
+
+
+def tolerances(dtype: torch.dtype) -> tuple[float, float]:
+    return (1e-5, 1e-4) if dtype == torch.float32 else (1e-10, 1e-10)
+
+
+def max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    assert a.shape == b.shape
+    return (a - b).abs().max().item()
+
+
+@pytest.mark.parametrize("implementation", ["fused", "reference"])
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+def test_matches_torch_nn(config: Config, implementation: str):
+    torch.manual_seed(0)
+    reference, ours = make_pair(config, implementation)
+    x, states = make_inputs(config)
+    expected_out, expected_finals, expected_grads = forward_backward(
+        config, reference, run_torch, x, states
+    )
+    out, finals, grads = forward_backward(config, ours, run_ours, x, states)
+    out_tol, grad_tol = tolerances(config.dtype)
+    assert max_diff(out, expected_out) <= out_tol
+    assert len(finals) == len(expected_finals)
+    for final, expected in zip(finals, expected_finals, strict=True):
+        assert max_diff(final, expected) <= out_tol
+    names = ["input"] + ["initial state"] * len(_flat_states(states))
+    names += [name for name, _ in ours.named_parameters()]
+    for name, grad, expected in zip(names, grads, expected_grads, strict=True):
+        assert max_diff(grad, expected) <= grad_tol, name
+    if config.lengths != "none":
+        time_axis = 1 if config.batch_first else 0
+        for b, length in enumerate(LENGTHS):
+            padded = out.select(1 - time_axis, b).narrow(0, length, STEPS - length)
+            assert torch.count_nonzero(padded) == 0
+
+
+@pytest.mark.parametrize("config", [c for c in CONFIGS if c.dtype == torch.float64], ids=str)
+def test_fused_equals_reference(config: Config):
+    """The fast path against the plain cell loop, forward and backward, in float64."""
+    torch.manual_seed(0)
+    _, fused = make_pair(config, "fused")
+    _, plain = make_pair(config, "reference")
+    plain.load_state_dict(fused.state_dict())
+    x, states = make_inputs(config, seed=3)
+    out_f, finals_f, grads_f = forward_backward(config, fused, run_ours, x, states)
+    out_r, finals_r, grads_r = forward_backward(config, plain, run_ours, x, states)
+    assert max_diff(out_f, out_r) <= 1e-12
+    for a, b in zip(finals_f + list(grads_f), finals_r + list(grads_r), strict=True):
+        assert max_diff(a, b) <= 1e-12
+
+
+@pytest.mark.parametrize("mode", ["tanh", "LSTM", "GRU"])
+@pytest.mark.parametrize("implementation", ["fused", "reference"])
+def test_variable_lengths_equal_separate_runs(mode: str, implementation: str):
+    """Independent of torch.nn: each sequence run alone, unpadded, gives the same result.
+
+    This is what "the reverse direction starts at each sequence's true last step" and
+    "padded steps never change the final state" mean; the padding is filled with large
+    values so that any leak would show.
+    """
+    config = Config(mode, num_layers=2, bidirectional=True, batch_first=True, dtype=torch.float64)
+    _, layer = make_pair(config, implementation)
+    x, _ = make_inputs(config)
+    for b, length in enumerate(LENGTHS):
+        x[b, length:] = 1e3
+    output, finals = layer(x, lengths=list(LENGTHS))
+    finals = _flat_states(finals)
+    for b, length in enumerate(LENGTHS):
+        alone_out, alone_finals = layer(x[b : b + 1, :length])
+        assert max_diff(output[b : b + 1, :length], alone_out) <= 1e-12
+        for final, alone in zip(finals, _flat_states(alone_finals), strict=True):
+            assert max_diff(final[:, b : b + 1], alone) <= 1e-12
+
+
+@pytest.mark.parametrize("mode", ["RNN", "LSTM", "GRU"])
+def test_state_dict_and_initialisation_match_torch(mode: str):
+    kwargs = dict(num_layers=2, bidirectional=True)
+    torch.manual_seed(123)
+    reference = getattr(torch.nn, mode)(INPUT_SIZE, HIDDEN_SIZE, **kwargs)
+    torch.manual_seed(123)
+    ours = getattr(snn, mode)(INPUT_SIZE, HIDDEN_SIZE, **kwargs)
+    expected = reference.state_dict()
+    got = ours.state_dict()
+    assert list(got) == list(expected)
+    for name in expected:
+        # Same names, shapes and the same draws from the same seed in the same order.
+        assert torch.equal(got[name], expected[name]), name
+    # Both ways: torch.nn loads ours.
+    fresh = getattr(torch.nn, mode)(INPUT_SIZE, HIDDEN_SIZE, **kwargs)
+    fresh.load_state_dict(ours.state_dict())
+    assert "bias_hh_l1_reverse" in got
+
+
+@pytest.mark.parametrize("mode", ["RNN", "LSTM", "GRU"])
+def test_unbatched_input_matches_torch(mode: str):
+    torch.manual_seed(0)
+    reference = getattr(torch.nn, mode)(INPUT_SIZE, HIDDEN_SIZE, num_layers=2)
+    ours = getattr(snn, mode)(INPUT_SIZE, HIDDEN_SIZE, num_layers=2)
+    ours.load_state_dict(reference.state_dict())
+    x = torch.randn(STEPS, INPUT_SIZE)
+    expected_out, expected_final = reference(x)
+    out, final = ours(x)
+    assert out.shape == expected_out.shape
+    assert max_diff(out, expected_out) <= 1e-5
+    for a, b in zip(_flat_states(final), _flat_states(expected_final), strict=True):
+        assert max_diff(a, b) <= 1e-5
+
+
+@pytest.mark.parametrize("implementation", ["fused", "reference"])
+def test_dropout_only_between_layers_and_only_in_training(implementation: str):
+    torch.manual_seed(0)
+    reference = torch.nn.LSTM(INPUT_SIZE, HIDDEN_SIZE, num_layers=2, dropout=0.5)
+    ours = snn.LSTM(
+        INPUT_SIZE, HIDDEN_SIZE, num_layers=2, dropout=0.5, implementation=implementation
+    )
+    ours.load_state_dict(reference.state_dict())
+    x = torch.randn(STEPS, BATCH, INPUT_SIZE)
+    reference.eval()
+    ours.eval()
+    expected, _ = reference(x)
+    first, _ = ours(x)
+    second, _ = ours(x)
+    assert torch.equal(first, second)
+    assert max_diff(first, expected) <= 1e-5
+    ours.train()
+    torch.manual_seed(1)
+    train_a, (h_a, _) = ours(x)
+    torch.manual_seed(2)
+    train_b, (h_b, _) = ours(x)
+    assert max_diff(train_a, train_b) > 1e-3
+    # The first layer sees no dropout: its final state is the same in both runs.
+    assert torch.equal(h_a[0], h_b[0])
+    assert not torch.equal(h_a[1], h_b[1])
+
+
+def test_dropout_with_one_layer_warns():
+    with pytest.warns(UserWarning, match="num_layers=1"):
+        snn.GRU(INPUT_SIZE, HIDDEN_SIZE, dropout=0.2)
+
+
+def test_all_full_lengths_equal_no_lengths():
+    torch.manual_seed(0)
+    layer = snn.GRU(INPUT_SIZE, HIDDEN_SIZE, bidirectional=True)
+    x = torch.randn(STEPS, BATCH, INPUT_SIZE)
+    out_a, h_a = layer(x)
+    out_b, h_b = layer(x, lengths=torch.full((BATCH,), STEPS))
+    assert torch.equal(out_a, out_b)
+    assert torch.equal(h_a, h_b)
+
+
+# ----- bad input ------------------------------------------------------------------------
+
+X = torch.randn(STEPS, BATCH, INPUT_SIZE)
+H0_WRONG = torch.zeros(1, BATCH, HIDDEN_SIZE)
+# (id, positional args, keyword args, error, message pattern)
+BAD_INPUTS = [
+    (
+        "rank",
+        (torch.randn(2, 3, 4, INPUT_SIZE),),
+        {},
+        ValueError,
+        r"3-D .*got shape \(2, 3, 4, 5\)",
+    ),
+    ("features", (torch.randn(STEPS, BATCH, 3),), {}, ValueError, r"input_size=5.*\(6, 4, 3\)"),
+    ("integer input", (X.long(),), {}, TypeError, "floating-point"),
+    ("dtype mismatch", (X.double(),), {}, TypeError, "dtype"),
+    ("not a tensor", ([[1.0] * INPUT_SIZE],), {}, TypeError, "input must be a torch.Tensor"),
+    (
+        "h0 shape",
+        (X, H0_WRONG),
+        {},
+        ValueError,
+        r"hx must have shape .*\(2, 4, 7\), got \(1, 4, 7\)",
+    ),
+    (
+        "lengths too long",
+        (X,),
+        {"lengths": [1, 2, 3, 7]},
+        ValueError,
+        r"lengths\[3\] = 7 is longer",
+    ),
+    ("zero length", (X,), {"lengths": [1, 0, 3, 2]}, ValueError, r"lengths\[1\] = 0"),
+    ("lengths count", (X,), {"lengths": [1, 2]}, ValueError, r"shape \(4,\).*got \(2,\)"),
+    ("float lengths", (X,), {"lengths": torch.ones(BATCH)}, TypeError, "integers"),
+]
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=lambda case: case[0])
+def test_bad_input_gets_a_clear_error(case):
+    _, args, kwargs, error, pattern = case
+    layer = snn.GRU(INPUT_SIZE, HIDDEN_SIZE, bidirectional=True)
+    with pytest.raises(error, match=pattern):
+        layer(*args, **kwargs)
+
+
+def test_lstm_state_errors_name_the_part():
+    layer = snn.LSTM(INPUT_SIZE, HIDDEN_SIZE)
+    x = torch.randn(STEPS, BATCH, INPUT_SIZE)
+    good = torch.zeros(1, BATCH, HIDDEN_SIZE)
+    with pytest.raises(ValueError, match=r"hx\[1\] \(c_0\).*got \(1, 3, 7\)"):
+        layer(x, (good, torch.zeros(1, 3, HIDDEN_SIZE)))
+    with pytest.raises(TypeError, match="tuple"):
+        layer(x, good)
+
+
+def test_bad_constructor_arguments():
+    with pytest.raises(ValueError, match="hidden_size must be positive"):
+        snn.LSTM(INPUT_SIZE, 0)
+    with pytest.raises(ValueError, match="dropout must be in"):
+        snn.LSTM(INPUT_SIZE, 3, num_layers=2, dropout=1.5)
+    with pytest.raises(ValueError, match="nonlinearity"):
+        snn.RNN(INPUT_SIZE, 3, nonlinearity="sigmoid")
+    with pytest.raises(ValueError, match="proj_size"):
+        snn.LSTM(INPUT_SIZE, 3, proj_size=2)
+    with pytest.raises(ValueError, match="implementation"):
+        snn.GRU(INPUT_SIZE, 3, implementation="cuda")
