@@ -77,28 +77,28 @@ def _series(y: Any) -> np.ndarray:
     return x
 
 
-def _ols(endog: np.ndarray, exog: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """Least squares by QR: coefficients, their standard errors and the residual SS.
+def _triangular(exog: np.ndarray, endog: np.ndarray) -> np.ndarray:
+    """R factor of the QR decomposition of ``[exog, endog]``, checking exog has full rank.
 
-    Raises ValueError when the regressors are collinear (statsmodels would silently use a
-    pseudo-inverse; a singular test regression means the series is a deterministic
-    pattern the test cannot judge).
+    With ``R`` of ``[X, y]`` (k regressors), for every prefix of j columns of X the
+    residual sum of squares is ``sum(R[j:k, k]^2) + R[k, k]^2`` (no cancellation), and
+    the t-ratio of the last regressor is ``sign(R[k-1, k-1]) R[k-1, k] / s`` with
+    ``s^2 = R[k, k]^2 / (n - k)``. One factorisation serves a whole lag search.
+
+    Raises ValueError when a regressor lies (numerically) in the span of the earlier
+    ones: statsmodels would silently use a pseudo-inverse, but a singular test
+    regression means the series is an exact deterministic pattern the test cannot judge.
     """
-    nobs, k = exog.shape
-    q, r = np.linalg.qr(exog)
-    diag = np.abs(np.diag(r))
-    if diag.min() <= 1e-10 * max(diag.max(), 1.0) * max(nobs, k):
+    r = np.linalg.qr(np.column_stack([exog, endog]), mode="r")
+    k = exog.shape[1]
+    norms = np.sqrt(np.sum(exog**2, axis=0))
+    # |R_jj| / ||x_j|| is the sine of the angle between column j and the earlier ones.
+    if np.any(np.abs(np.diag(r)[:k]) <= 1e-9 * norms):
         raise ValueError(
             "the test regression is singular: the series (or its differences) is an exact "
             "deterministic pattern, which these tests cannot judge."
         )
-    beta = np.linalg.solve(r, q.T @ endog)
-    resid = endog - exog @ beta
-    ssr = float(resid @ resid)
-    r_inv = np.linalg.solve(r, np.eye(k))
-    # (X'X)^-1 = R^-1 R^-T, so its diagonal is the squared row norms of R^-1.
-    se = np.sqrt(ssr / (nobs - k) * np.sum(r_inv**2, axis=1))
-    return beta, se, ssr
+    return r
 
 
 def _deterministic(nobs: int, regression: str) -> np.ndarray:
@@ -241,32 +241,40 @@ def adf_test(
 
     dx = np.diff(x)
 
-    def design(lags: int, start: int) -> tuple[np.ndarray, np.ndarray]:
-        # Rows t = start..n-2 of dx: dx[t] on x[t], dx[t-1..t-lags], deterministic terms.
+    def design(lags: int, start: int, level_last: bool) -> tuple[np.ndarray, np.ndarray]:
+        # Rows t = start..n-2 of dx: dx[t] on the deterministic terms, x[t] (the lagged
+        # level) and dx[t-1..t-lags]; the level goes last when its t-ratio is wanted.
         rows = dx.size - start
-        cols = [x[start : start + rows]]
-        cols += [dx[start - j : start - j + rows] for j in range(1, lags + 1)]
-        exog = np.column_stack([*cols, _deterministic(rows, regression)])
-        return dx[start:], exog
+        level = x[start : start + rows]
+        lagged = [dx[start - j : start - j + rows] for j in range(1, lags + 1)]
+        det = _deterministic(rows, regression)
+        cols = [*lagged, level] if level_last else [level, *lagged]
+        return dx[start:], np.column_stack([det, *cols])
 
     icbest = None
     used = maxlag
     if autolag is not None:
+        # Every candidate (lags 0..maxlag) is a prefix of the maxlag design, fitted on
+        # the same rows, so one factorisation gives all their residual sums of squares.
+        endog, exog = design(maxlag, maxlag, level_last=False)
+        r = _triangular(exog, endog)
+        rows, total = exog.shape
+        tail = r[:total, total] ** 2
         best = None
         for lags in range(maxlag + 1):
-            endog, exog = design(lags, maxlag)
-            _, _, ssr = _ols(endog, exog)
-            rows, k = exog.shape
+            k = ntrend + 1 + lags
+            ssr = float(np.sum(tail[k:]) + r[total, total] ** 2)
             minus2llf = rows * (math.log(2 * math.pi) + math.log(ssr / rows) + 1.0)
             penalty = 2.0 * k if autolag == "AIC" else math.log(rows) * k
             crit = minus2llf + penalty
             if best is None or crit < best[0]:
                 best = (crit, lags)
         icbest, used = best
-    endog, exog = design(used, used)
-    beta, se, _ = _ols(endog, exog)
-    statistic = float(beta[0] / se[0])
-    nobs = endog.size
+    endog, exog = design(used, used, level_last=True)
+    r = _triangular(exog, endog)
+    nobs, k = exog.shape
+    scale = abs(r[k, k]) / math.sqrt(nobs - k)
+    statistic = float(math.copysign(1.0, r[k - 1, k - 1]) * r[k - 1, k] / scale)
     return ADFResult(
         statistic=statistic,
         pvalue=mackinnon_pvalue(statistic, regression),
@@ -375,9 +383,10 @@ def kpss_test(
             f"needs at least {minimum}."
         )
     if regression == "ct":
-        exog = np.column_stack([np.ones(n), np.arange(1.0, n + 1.0)])
-        beta, _, _ = _ols(x, exog)
-        resid = x - exog @ beta
+        # Residuals of OLS on (1, t), in closed form.
+        t = np.arange(1.0, n + 1.0) - (n + 1.0) / 2.0
+        centred = x - x.mean()
+        resid = centred - (t @ centred) / (t @ t) * t
     else:
         resid = x - x.mean()
 

@@ -155,7 +155,7 @@ def _positive(y: Any, name: str = "y") -> np.ndarray:
     if bad.size:
         raise ValueError(
             f"{name} must be strictly positive for Box-Cox; position {int(bad[0])} holds "
-            f"{x[bad[0]]!r} ({bad.size} value(s) <= 0). Shift the series (y + c) or use "
+            f"{float(x[bad[0]])!r} ({bad.size} value(s) <= 0). Shift the series (y + c) or use "
             "a transform defined for zero and negatives."
         )
     return x
