@@ -71,7 +71,7 @@ def _series(y: Any) -> np.ndarray:
     x = as_float_series(y, "y")
     if x.max() == x.min():
         raise ValueError(
-            f"y is constant (every value is {x[0]!r}); a unit-root or stationarity test "
+            f"y is constant (every value is {float(x[0])!r}); a unit-root or stationarity test "
             "needs a series that varies."
         )
     return x
