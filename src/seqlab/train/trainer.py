@@ -263,6 +263,7 @@ class _EpochProgress:
     totals: dict[str, float] = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
     batches_done: int = 0
+    lr: float = math.nan  # learning rate of the last step taken
 
 
 class Trainer:
@@ -412,7 +413,12 @@ class Trainer:
             return None
         if cfg.lr_schedule == "plateau":
             return torch.optim.lr_scheduler.ReduceLROnPlateau(
-                optimizer, mode=mode, factor=cfg.plateau_factor, patience=cfg.plateau_patience
+                optimizer,
+                mode=mode,
+                factor=cfg.plateau_factor,
+                patience=cfg.plateau_patience,
+                threshold=cfg.min_delta,
+                threshold_mode="abs",
             )
         if steps_per_epoch is None:
             raise ValueError(
@@ -483,6 +489,7 @@ class Trainer:
         count, tokens = progress.count, progress.tokens
         started = time.perf_counter() - progress.seconds
         batches_done = skip
+        lr = progress.lr
         try:
             for raw in iterator:
                 _check_batch(raw)
@@ -497,6 +504,7 @@ class Trainer:
                 if self.config.grad_clip is not None:
                     torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
                 optimizer.step()
+                lr = optimizer.param_groups[0]["lr"]
                 if per_step:
                     scheduler.step()
                 self._step += 1
@@ -526,6 +534,7 @@ class Trainer:
                 totals={k: float(v.item()) for k, v in totals.items()},
                 seconds=time.perf_counter() - started,
                 batches_done=batches_done,
+                lr=lr,
             ),
             rng_at_start,
         )
@@ -695,7 +704,7 @@ class Trainer:
             record.update(
                 {f"valid_{k}": v for k, v in valid.items() if k not in ("count", "tokens")}
             )
-        record["lr"] = optimizer.param_groups[0]["lr"]
+        record["lr"] = sums.lr
         record["seconds"] = sums.seconds
         if train["tokens"]:
             record["tokens_per_s"] = train["tokens"] / max(sums.seconds, 1e-9)

@@ -1,0 +1,42 @@
+"""Worker for test_distributed.py, started by ``torchrun --nproc_per_node 2``.
+
+Each rank trains the same MLP regressor through the Trainer, unchanged, on the same
+16-row batches (the Trainer shards them: rank r takes batches r, r + 2, ...). It then
+writes its final weights and its evaluation figures to OUT_DIR for the test to compare.
+Usage: ddp_worker.py OUT_DIR
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import torch
+from train_problems import MLP, MLPConfig, PairShuffled, regression_batches
+
+from seqlab.train import RegressionTask, TrainConfig, Trainer, seed_everything
+from seqlab.train.checkpoint import save_weights
+
+CONFIG = TrainConfig(
+    epochs=3, lr=0.05, optimizer="sgd", momentum=0.9, grad_clip=1.0, seed=0, progress=False
+)
+
+
+def main() -> None:
+    out = Path(sys.argv[1])
+    rank = int(os.environ["RANK"])
+    torch.set_num_threads(1)
+    train, valid = regression_batches()
+    seed_everything(123 + rank)  # different initial weights: DDP must broadcast rank 0's
+    model = MLP(MLPConfig())
+    trainer = Trainer(model, task=RegressionTask(), config=CONFIG, run_dir=out / f"run{rank}")
+    history = trainer.fit(PairShuffled(train), valid)
+    figures = trainer.evaluate(valid)
+    save_weights(out / f"weights{rank}.safetensors", model.state_dict())
+    (out / f"figures{rank}.json").write_text(json.dumps({"history": history, "eval": figures}))
+
+
+if __name__ == "__main__":
+    main()
