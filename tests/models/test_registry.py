@@ -58,6 +58,21 @@ def test_registering_again_is_idempotent_but_a_clash_is_an_error():
         register_model("test_registry_bad", dict, Other)
 
 
+@dataclass
+class _SharedConfig(_LinearConfig):
+    pass
+
+
+def test_a_config_shared_by_two_models_needs_a_name():
+    register_model("test_registry_shared_a", _SharedConfig, _Linear)
+    register_model("test_registry_shared_b", _SharedConfig, _Linear)
+    with pytest.raises(ValueError, match="configures several models"):
+        build_model(_SharedConfig())
+    named = model_config_dict(_SharedConfig(), name="test_registry_shared_b")
+    assert named["name"] == "test_registry_shared_b"
+    assert isinstance(build_model(named), _Linear)
+
+
 def test_bad_configs_name_the_problem():
     with pytest.raises(ValueError, match="unknown model 'nope'; registered models:"):
         build_model({"name": "nope"})

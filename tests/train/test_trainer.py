@@ -443,3 +443,21 @@ def test_fresh_fit_over_existing_run_warns_and_resume_detects_torn_checkpoint(
             config=TrainConfig(epochs=2, progress=False),
             run_dir=tmp_path,
         ).fit(train[:2], resume=True)
+
+
+def test_progress_bar_shows_metrics_tokens_per_second_and_eta(capsys, marker_batches):
+    train, _ = marker_batches
+    config = TrainConfig(epochs=1, progress=True)
+    Trainer(_gru(), task=ClassificationTask(), config=config).fit(train)
+    err = capsys.readouterr().err
+    assert "epoch 1/1" in err and "tok/s=" in err and "accuracy=" in err and "loss=" in err
+    assert "<" in err  # tqdm's elapsed<remaining (ETA) field
+    Trainer(_gru(), task=ClassificationTask(), config=TrainConfig(epochs=1, progress=False)).fit(
+        train
+    )
+    assert capsys.readouterr().err == ""
+
+
+def test_evaluate_on_nothing_is_an_error():
+    with pytest.raises(ValueError, match="yielded no samples"):
+        Trainer(_gru(), task=ClassificationTask()).evaluate([])

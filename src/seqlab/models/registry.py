@@ -103,13 +103,18 @@ def _entry_for(name: Any) -> _Entry:
 
 
 def _name_for_config(config: Any) -> str:
-    for entry in _REGISTRY.values():
-        if type(config) is entry.config_cls:
-            return entry.name
-    raise ValueError(
-        f"{type(config).__name__} is not the config of any registered model; "
-        "register it with register_model(name, config_cls, model_cls)."
-    )
+    names = sorted(e.name for e in _REGISTRY.values() if type(config) is e.config_cls)
+    if not names:
+        raise ValueError(
+            f"{type(config).__name__} is not the config of any registered model; "
+            "register it with register_model(name, config_cls, model_cls)."
+        )
+    if len(names) > 1:
+        raise ValueError(
+            f"{type(config).__name__} configures several models {names}; say which with "
+            "model_config_dict(config, name=...)."
+        )
+    return names[0]
 
 
 def _config_from_dict(config_cls: type, values: Mapping[str, Any], name: str) -> Any:

@@ -109,7 +109,7 @@ class ClassificationTask(Task):
         return {"correct": (logits.argmax(dim=1) == targets).sum()}
 
     def summarize(self, totals: Mapping[str, float], count: int) -> dict[str, float]:
-        return {"accuracy": totals["correct"] / count if count else math.nan}
+        return {"accuracy": totals.get("correct", 0.0) / count if count else math.nan}
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "label_smoothing": self.label_smoothing}
@@ -168,7 +168,7 @@ class RegressionTask(Task):
         }
 
     def summarize(self, totals: Mapping[str, float], count: int) -> dict[str, float]:
-        elements = totals["elements"]
+        elements = totals.get("elements", 0.0)
         if not elements:
             return {"mae": math.nan, "rmse": math.nan}
         return {

@@ -481,7 +481,7 @@ class Trainer:
         )
         self._net.train()
         per_step = self.config.lr_schedule not in (None, "plateau")
-        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        loss_sum = torch.tensor(progress.loss_sum, dtype=torch.float64, device=self.device)
         totals = {
             k: torch.tensor(v, dtype=torch.float64, device=self.device)
             for k, v in progress.totals.items()
@@ -518,6 +518,8 @@ class Trainer:
                 if bar.due():
                     elapsed = max(time.perf_counter() - started, 1e-9)
                     postfix = {"loss": f"{loss_sum.item() / max(count, 1):.4f}"}
+                    running = self.task.summarize({k: v.item() for k, v in totals.items()}, count)
+                    postfix.update({k: f"{v:.4f}" for k, v in running.items()})
                     if tokens:
                         postfix["tok/s"] = f"{tokens / elapsed:,.0f}"
                 bar.update(postfix)
@@ -528,7 +530,7 @@ class Trainer:
             bar.close()
         return (
             _EpochProgress(
-                loss_sum=float(loss_sum.item()) + progress.loss_sum,
+                loss_sum=float(loss_sum.item()),
                 count=count,
                 tokens=tokens,
                 totals={k: float(v.item()) for k, v in totals.items()},
@@ -615,11 +617,13 @@ class Trainer:
         ``run_dir`` (after a Ctrl-C, or with more ``epochs``). Ctrl-C saves a resumable
         state (when there is a run_dir) and raises KeyboardInterrupt.
         """
-        if isinstance(train_batches, Iterator):
-            raise TypeError(
-                "train_batches must be re-iterable (a list, a DataLoader, an object with "
-                "__iter__), not a one-shot iterator or generator: each epoch iterates it again."
-            )
+        for name, batches in (("train_batches", train_batches), ("valid_batches", valid_batches)):
+            if isinstance(batches, Iterator):
+                raise TypeError(
+                    f"{name} must be re-iterable (a list, a DataLoader, an object with "
+                    "__iter__), not a one-shot iterator or generator: each epoch iterates it "
+                    "again."
+                )
         if resume and self.run_dir is None:
             raise ValueError("resume=True needs a run_dir holding a saved run.")
         self._setup()
