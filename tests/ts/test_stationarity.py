@@ -279,3 +279,14 @@ def test_too_short_and_bad_options():
         rolling_stats(nile(), 200)
     with pytest.raises(ValueError, match="singular"):
         adf_test(np.arange(30.0), "ct")
+
+
+def test_report_describes_rolling_stats():
+    report = check_stationarity(airline())
+    assert report.window == 12  # monthly index
+    assert report.rolling.index.equals(airline().index)
+    first = airline().iloc[:12]
+    assert report.rolling["mean"].iloc[11] == pytest.approx(first.mean())
+    assert f"Rolling mean over 12 values: {first.mean():.4g} in the first window" in str(report)
+    assert check_stationarity(airline().to_numpy()).window == 14  # no index: n // 10
+    assert check_stationarity(airline(), window=24).rolling["sd"].notna().sum() == 144 - 23

@@ -71,27 +71,23 @@ def run_check(args: argparse.Namespace) -> int:
     y = read_series_csv(args.file, value=args.value, date=args.date)
     y = y.dropna()
     try:
-        report = check_stationarity(y, alpha=args.alpha)
-    except ValueError as exc:
+        report = check_stationarity(y, alpha=args.alpha, window=args.window)
+    except (ValueError, TypeError) as exc:
         raise ValueError(f"{args.file}, column {y.name!r}: {exc}") from None
     print(report)
     if args.plot:
-        for path in _plot_check(y, Path(args.plot), args.window):
+        for path in _plot_check(y, report, Path(args.plot)):
             print(f"wrote {path}")
     return 0
 
 
-def _plot_check(y, path: Path, window: int | None) -> list[Path]:
+def _plot_check(y, report, path: Path) -> list[Path]:
     import numpy as np
 
     from seqlab.plot import plot_correlogram, plot_series
-    from seqlab.ts import acf, pacf, rolling_stats
-    from seqlab.ts.transforms import season_length
+    from seqlab.ts import acf, pacf
 
-    if window is None:
-        m = season_length(y)
-        window = m if m > 1 else max(2, len(y) // 10)
-    stats = rolling_stats(y, window)
+    stats, window = report.rolling, report.window
     name = y.name or "series"
     series_png = plot_series(
         {name: y, f"rolling mean ({window})": stats["mean"], f"rolling sd ({window})": stats["sd"]},

@@ -453,7 +453,8 @@ class StationarityReport:
     """What :func:`check_stationarity` found. ``str(report)`` is the plain-words report.
 
     ``verdict`` is one of "stationary", "trend-stationary", "difference-stationary",
-    "inconclusive"; ``reasons`` the sentences behind it; ``advice`` what to do next.
+    "inconclusive"; ``reasons`` the sentences behind it; ``advice`` what to do next;
+    ``rolling`` the rolling mean and sd over ``window`` values (a DataFrame).
     """
 
     verdict: str
@@ -465,6 +466,8 @@ class StationarityReport:
     kpss_trend: KPSSResult
     nobs: int
     alpha: float
+    window: int
+    rolling: pd.DataFrame = field(repr=False)
     name: str | None = field(default=None)
 
     def __str__(self) -> str:
@@ -473,6 +476,12 @@ class StationarityReport:
         lines.append("")
         for result in (self.adf_level, self.kpss_level, self.adf_trend, self.kpss_trend):
             lines.append(f"  {result.conclusion}")
+        first, last = self.rolling.iloc[self.window - 1], self.rolling.iloc[-1]
+        lines.append(
+            f"  Rolling mean over {self.window} values: {first['mean']:.4g} in the first "
+            f"window, {last['mean']:.4g} in the last; rolling sd: {first['sd']:.4g} first, "
+            f"{last['sd']:.4g} last."
+        )
         lines.append("")
         lines.append(f"Verdict: {self.verdict}.")
         lines += [f"  {reason}" for reason in self.reasons]
@@ -480,7 +489,18 @@ class StationarityReport:
         return "\n".join(lines)
 
 
-def check_stationarity(y: Any, alpha: float = 0.05) -> StationarityReport:
+def default_window(y: Any, n: int) -> int:
+    """Rolling window for a first look: the season length (12 monthly, 4 quarterly, from a
+    pandas index), else a tenth of the series (at least 2)."""
+    from seqlab.ts.transforms import season_length
+
+    m = season_length(y)
+    return m if 1 < m <= n else max(2, n // 10)
+
+
+def check_stationarity(
+    y: Any, alpha: float = 0.05, window: int | None = None
+) -> StationarityReport:
     """Run ADF and KPSS, each around a level and around a trend, and say what they mean.
 
     The tests have opposite nulls (ADF: unit root; KPSS: stationary), so a clear answer
@@ -500,11 +520,14 @@ def check_stationarity(y: Any, alpha: float = 0.05) -> StationarityReport:
        safe choice). Otherwise -> "inconclusive".
 
     The four tests use the defaults of :func:`adf_test` (AIC lag choice) and
-    :func:`kpss_test` (automatic bandwidth).
+    :func:`kpss_test` (automatic bandwidth). The report also describes the rolling mean
+    and sd (:func:`rolling_stats`, ``window`` by default from :func:`default_window`) in
+    the first and last windows; they illustrate, and do not enter the verdict.
     """
     alpha = _check_alpha(alpha)
     x = _series(y)
     name = getattr(y, "name", None)
+    window = default_window(y, x.size) if window is None else window
     adf_c = adf_test(x, "c", alpha=alpha)
     kpss_c = kpss_test(x, "c", alpha=alpha)
     adf_ct = adf_test(x, "ct", alpha=alpha)
@@ -582,5 +605,7 @@ def check_stationarity(y: Any, alpha: float = 0.05) -> StationarityReport:
         kpss_trend=kpss_ct,
         nobs=int(x.size),
         alpha=alpha,
+        window=window,
+        rolling=rolling_stats(y, window),
         name=None if name is None else str(name),
     )
