@@ -290,3 +290,14 @@ def test_report_describes_rolling_stats():
     assert f"Rolling mean over 12 values: {first.mean():.4g} in the first window" in str(report)
     assert check_stationarity(airline().to_numpy()).window == 14  # no index: n // 10
     assert check_stationarity(airline(), window=24).rolling["sd"].notna().sum() == 144 - 23
+
+
+def test_no_constant_keeps_a_residual_degree_of_freedom():
+    # Deliberate deviation: with regression="n" and an even n below ~30, statsmodels'
+    # lag cap n//2 - 1 allows an exact fit (zero residual df; it reports statistic 0.0).
+    # We cap maxlag so one residual degree of freedom is left; elsewhere the lags agree.
+    x = np.cumsum(np.random.default_rng(1).standard_normal(20))
+    ours = adf_test(x, "n")
+    assert ours.maxlag == 8 and ours.nobs - (ours.lags + 1) >= 1
+    assert np.isfinite(ours.statistic)
+    _assert_adf_equal(adf_test(x[:19], "n"), _sm_adf(x[:19], "n", "AIC"))

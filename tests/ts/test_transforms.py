@@ -223,3 +223,26 @@ def test_boxcox_bad_options():
         boxcox(airline(), "0.5")
     with pytest.raises(ValueError, match="finite"):
         inv_boxcox([1.0], np.nan)
+
+
+@pytest.mark.parametrize("lam", [-0.3, 0.0, 0.5, 1.0])
+def test_bias_adjusted_inverse_is_the_second_order_mean(lam):
+    # Independent check: E[g(Z)] ~ g(mu) + g''(mu) var / 2 for Z ~ (mu, var), with g the
+    # inverse transform and g'' by central differences.
+    mu = np.array([3.0, 4.0, 5.5]) if lam != -0.3 else np.array([1.0, 1.5, 2.0])
+    var = np.array([0.01, 0.04, 0.09])
+    h = 1e-4
+
+    def g(v):
+        return scipy.special.inv_boxcox(v, lam)
+
+    second = (g(mu + h) - 2 * g(mu) + g(mu - h)) / h**2
+    expected = g(mu) + 0.5 * second * var
+    np.testing.assert_allclose(inv_boxcox(mu, lam, variance=var), expected, rtol=1e-6)
+    if lam == 0.0:
+        # Log scale: the adjustment is exp(mu) (1 + var/2), close to the exact exp(mu + var/2).
+        np.testing.assert_allclose(inv_boxcox(mu, 0.0, 0.04), np.exp(mu) * 1.02, rtol=1e-14)
+    with pytest.raises(ValueError, match="non-negative"):
+        inv_boxcox(mu, lam, variance=-1.0)
+    with pytest.raises(ValueError, match="one value per z"):
+        inv_boxcox(mu, lam, variance=[0.1, 0.2])

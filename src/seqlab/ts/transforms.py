@@ -246,7 +246,9 @@ def boxcox_lambda(
 
     ``method="loglik"``: maximise the profile log-likelihood of i.i.d. normal
     transformed data (:func:`_boxcox_loglik`), as ``scipy.stats.boxcox`` does; the
-    tests compare with scipy's lambda and ``boxcox_llf``.
+    tests compare with scipy's lambda and ``boxcox_llf``. (R's ``BoxCox.lambda(method =
+    "loglik")`` differs: it profiles a regression on a trend and seasonal dummies, on a
+    0.05 grid.)
 
     ``m``: season length; by default taken from a pandas index (12 monthly, 4
     quarterly), else 1. Data must be strictly positive; NaNs are ignored.
@@ -322,8 +324,16 @@ def boxcox(
     return BoxCoxResult(_wrap(special.boxcox(x, lam), y), lam)
 
 
-def inv_boxcox(z: Any, lmbda: float) -> np.ndarray | pd.Series:
+def inv_boxcox(z: Any, lmbda: float, variance: Any = None) -> np.ndarray | pd.Series:
     """Inverse Box-Cox: ``(lambda z + 1)^(1/lambda)`` (``exp z`` at lambda = 0).
+
+    Back-transforming a forecast mean gives the forecast *median* on the original scale.
+    Pass ``variance`` (the forecast variance on the transformed scale, a scalar or one
+    per value) to get the bias-adjusted *mean* instead: the second-order Taylor
+    correction ``y (1 + variance (1 - lambda) / (2 y^(2 lambda)))`` (Hyndman &
+    Athanasopoulos, *Forecasting: Principles and Practice*, 3rd ed., sec. 5.6; R's
+    ``forecast::InvBoxCox(biasadj = TRUE)``). The tests check it against
+    ``g(z) + g''(z) variance / 2`` with ``g''`` by finite differences.
 
     Values outside the transform's range (``lambda z + 1 < 0``, or ``<= 0`` for
     lambda < 0; e.g. a far forecast bound) have no inverse: they become 0 for lambda > 0
@@ -345,4 +355,15 @@ def inv_boxcox(z: Any, lmbda: float) -> np.ndarray | pd.Series:
                 UserWarning,
                 stacklevel=2,
             )
+    if variance is not None:
+        var = np.asarray(variance, dtype=float)
+        if var.ndim > 1 or (var.ndim == 1 and var.size != values.size):
+            raise ValueError(
+                f"variance must be a scalar or have one value per z ({values.size}), got "
+                f"shape {var.shape}."
+            )
+        if np.any(var < 0) or not np.all(np.isfinite(var)):
+            raise ValueError("variance must be finite and non-negative.")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = out * (1.0 + 0.5 * var * (1.0 - lam) / out ** (2.0 * lam))
     return _wrap(out, z)
