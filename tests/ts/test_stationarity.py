@@ -279,6 +279,10 @@ def test_too_short_and_bad_options():
         rolling_stats(nile(), 200)
     with pytest.raises(ValueError, match="singular"):
         adf_test(np.arange(30.0), "ct")
+    with pytest.raises(ValueError, match="exact straight line"):
+        kpss_test(np.arange(30.0), "ct")
+    with pytest.raises(ValueError, match="fits the series exactly"):
+        adf_test(np.tile([1.0, 2.0], 20), maxlag=0, autolag=None)
 
 
 def test_report_describes_rolling_stats():

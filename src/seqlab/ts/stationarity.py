@@ -98,6 +98,11 @@ def _triangular(exog: np.ndarray, endog: np.ndarray) -> np.ndarray:
             "the test regression is singular: the series (or its differences) is an exact "
             "deterministic pattern, which these tests cannot judge."
         )
+    if abs(r[k, k]) <= 1e-12 * np.sqrt(endog @ endog):
+        raise ValueError(
+            "the test regression fits the series exactly (zero residual variance): it is "
+            "an exact deterministic pattern, which these tests cannot judge."
+        )
     return r
 
 
@@ -387,6 +392,10 @@ def kpss_test(
         t = np.arange(1.0, n + 1.0) - (n + 1.0) / 2.0
         centred = x - x.mean()
         resid = centred - (t @ centred) / (t @ t) * t
+        if np.sqrt(resid @ resid) <= 1e-12 * np.sqrt(centred @ centred):
+            raise ValueError(
+                "y is an exact straight line; there is nothing left to test around the trend."
+            )
     else:
         resid = x - x.mean()
 
