@@ -1,23 +1,25 @@
-"""Fast recurrences for one direction of one layer, with a hand-written backward pass.
+"""Fast recurrences over all steps of a batch, with a hand-written backward pass.
 
-Every function here runs the recurrence of a whole sequence batch in one
-``torch.autograd.Function``: the input projections ``x_t @ W_ih.T + b`` of all steps are
-computed by the caller as one matmul, the loop does one ``addmm`` (``h @ W_hh.T``) and a
-few in-place elementwise ops per step into preallocated buffers, and ``backward`` walks
-the steps in reverse with the gradient formulas of the cell equations
-(:mod:`seqlab.nn.cells`). Factors of those formulas that do not depend on the
-backward recurrence are computed for all steps at once before the loop, and the weight
-gradient is one matmul after it. No autograd graph is built per step, which is where
-most of the time of a step-by-step autograd implementation goes on a CPU.
+Each function runs a whole recurrence in one ``torch.autograd.Function``. The caller
+computes the input projections ``x_t W_ih^T + b`` of every step in one matmul; the loop
+then does one batched matmul (``h W_hh^T``) and a few in-place elementwise ops per step
+into preallocated buffers, and ``backward`` walks the steps in reverse with the
+gradient formulas of the cell equations (:mod:`seqlab.nn.cells`). Factors of those
+formulas that do not depend on the backward recurrence are computed for all steps at
+once before its loop, and the weight gradient is one matmul after it. No autograd graph
+is built per step and every per-step view is made up front by one ``split`` call, which
+is where most of the time of a step-by-step implementation goes on a CPU.
 
-Data layout is that of ``torch.nn.utils.rnn.PackedSequence``: rows of all sequences,
-time-major, sequences sorted by decreasing length, ``batch_sizes[t]`` active rows at
-step t (a full batch is the special case where every entry equals the batch size).
-A reverse direction walks the steps backwards, so each sequence starts at its own last
-true step from the initial state.
+Layout: a leading direction dimension ``D`` (1, or 2 for both directions of a
+bidirectional layer, run by the same ops), then rows in the order of
+``torch.nn.utils.rnn.PackedSequence`` (time-major, sequences sorted by decreasing
+length, ``batch_sizes[t]`` rows at step t; a full batch has every entry equal). Every
+direction here runs forwards in time: the caller hands the reverse direction its input
+with each sequence reversed within its own length (:func:`reverse_index`), so it starts
+at each sequence's true last step, and reverses the outputs back.
 
 Reference: the step functions in :mod:`seqlab.nn.cells`; ``tests/nn/test_layers.py``
-holds this path equal to that reference and to torch.nn, forward and backward.
+holds this path equal to them and to torch.nn, forward and backward.
 """
 
 from __future__ import annotations
@@ -34,286 +36,361 @@ __all__ = ["Schedule", "gru_recurrence", "lstm_recurrence", "rnn_recurrence", "s
 
 @dataclass(frozen=True)
 class Schedule:
-    """Where each step's rows live in the packed layout, in processing order.
+    """Index tensors for one packed batch layout.
 
-    steps: ``(row_offset, active_rows, active_rows_of_next_processed_step)`` per step.
     prev_index: for each packed row, the row of its previous state in
-    ``cat(h0, outputs)`` (``< batch`` means the initial state).
+    ``cat(h0, outputs)`` along the row dimension (``< batch`` means the initial state).
     last_index: for each sequence, the packed row of its final state.
+    reverse_index: for each packed row (step k of sequence b), the row of step
+    ``length_b - 1 - k`` of the same sequence; applying it twice is the identity.
     """
 
-    steps: tuple[tuple[int, int, int], ...]
     prev_index: Tensor
     last_index: Tensor
+    reverse_index: Tensor
 
 
 @functools.lru_cache(maxsize=256)
-def schedule(batch_sizes: tuple[int, ...], reverse: bool) -> Schedule:
-    """Build (and cache) the step schedule for one direction over a packed batch."""
-    num_steps = len(batch_sizes)
-    batch = batch_sizes[0]
+def schedule(batch_sizes: tuple[int, ...]) -> Schedule:
+    """Build (and cache) the index tensors for a packed layout with these batch sizes."""
+    num_steps, batch = len(batch_sizes), batch_sizes[0]
     sizes = torch.tensor(batch_sizes, dtype=torch.long)
     offsets = torch.zeros(num_steps, dtype=torch.long)
     offsets[1:] = torch.cumsum(sizes, 0)[:-1]
-    order = range(num_steps - 1, -1, -1) if reverse else range(num_steps)
-    order = list(order)
-    steps = []
-    for k, t in enumerate(order):
-        next_size = batch_sizes[order[k + 1]] if k + 1 < num_steps else 0
-        steps.append((int(offsets[t]), batch_sizes[t], next_size))
-
     step_of_row = torch.repeat_interleave(torch.arange(num_steps), sizes)
     column = torch.arange(int(sizes.sum())) - offsets[step_of_row]
-    previous_step = step_of_row + (1 if reverse else -1)
-    padded_sizes = torch.cat(
-        (torch.zeros(1, dtype=torch.long), sizes, torch.zeros(1, dtype=torch.long))
-    )
-    has_previous = column < padded_sizes[previous_step + 1]
-    previous_offset = offsets[previous_step.clamp(0, num_steps - 1)]
-    prev_index = torch.where(has_previous, batch + previous_offset + column, column)
-
-    if reverse:
-        last_index = torch.arange(batch)
-    else:
-        lengths = (sizes.unsqueeze(0) > torch.arange(batch).unsqueeze(1)).sum(1)
-        last_index = offsets[lengths - 1] + torch.arange(batch)
-    return Schedule(tuple(steps), prev_index, last_index)
+    previous_offset = offsets[(step_of_row - 1).clamp(min=0)]
+    prev_index = torch.where(step_of_row > 0, batch + previous_offset + column, column)
+    lengths = (sizes.unsqueeze(0) > torch.arange(batch).unsqueeze(1)).sum(1)
+    last_index = offsets[lengths - 1] + torch.arange(batch)
+    reverse_index = offsets[lengths[column] - 1 - step_of_row] + column
+    return Schedule(prev_index, last_index, reverse_index)
 
 
-def _next_state(current: Tensor, initial: Tensor, size: int, next_size: int) -> Tensor:
-    """State rows the next processed step reads: current rows, plus initial rows joining."""
-    if next_size == size:
-        return current
-    if next_size < size:
-        return current[:next_size]
-    return torch.cat((current, initial[size:next_size]))
+def _project(x: Tensor, weight_ih: Tensor, bias: Tensor | None) -> Tensor:
+    """Input projections of every step, one matmul per direction: ``x W_ih^T + b``."""
+    if bias is None:
+        return torch.bmm(x, weight_ih.transpose(1, 2))
+    return torch.baddbmm(bias.unsqueeze(1), x, weight_ih.transpose(1, 2))
+
+
+def _input_grads(ctx, d_xp: Tensor, x: Tensor, weight_ih: Tensor):
+    """Gradients of x, W_ih and b from the gradient of the projections ``x W_ih^T + b``."""
+    d_x = torch.bmm(d_xp, weight_ih) if ctx.needs_input_grad[0] else None
+    d_weight_ih = torch.bmm(d_xp.transpose(1, 2), x) if ctx.needs_input_grad[1] else None
+    d_bias = d_xp.sum(1) if ctx.needs_input_grad[2] else None
+    return d_x, d_weight_ih, d_bias
+
+
+def _rows(tensor: Tensor, sizes: list[int]) -> tuple[Tensor, ...]:
+    """Per-step views along the row dimension (dim 1), made in one call."""
+    return tensor.split(sizes, dim=1)
 
 
 def _previous_states(initial: Tensor, states: Tensor, plan: Schedule) -> Tensor:
     """Each packed row's input state (initial or the previous step's), for all steps at once."""
     index = plan.prev_index.to(states.device)
-    return torch.cat((initial, states)).index_select(0, index)
+    return torch.cat((initial, states), dim=1).index_select(1, index)
+
+
+def _final_rows(states: Tensor, plan: Schedule) -> Tensor:
+    return states.index_select(1, plan.last_index.to(states.device))
+
+
+class _StateViews:
+    """Views of a (D, batch, ...) state buffer on its first ``size`` rows, made once per size."""
+
+    def __init__(self, state: Tensor) -> None:
+        self.state = state
+        self._views: dict[int, Tensor] = {state.shape[1]: state}
+
+    def __getitem__(self, size: int) -> Tensor:
+        view = self._views.get(size)
+        if view is None:
+            view = self._views[size] = self.state[:, :size]
+        return view
 
 
 class _RNNRecurrence(torch.autograd.Function):
-    """h_t = act(xp_t + h_{t-1} W_hh^T), with xp = x W_ih^T + b_ih + b_hh precomputed."""
+    """h_t = act(x_t W_ih^T + b + h_{t-1} W_hh^T), b = b_ih + b_hh."""
 
     @staticmethod
-    def forward(ctx, xp, weight_hh, h0, batch_sizes, reverse, relu):
-        plan = schedule(batch_sizes, reverse)
-        out = torch.empty_like(xp)
-        weight_t = weight_hh.t()
-        h_prev = h0[: plan.steps[0][1]]
-        for offset, size, next_size in plan.steps:
-            h = out[offset : offset + size]
-            torch.addmm(xp[offset : offset + size], h_prev, weight_t, out=h)
+    def forward(ctx, x, weight_ih, bias, weight_hh, h0, batch_sizes, relu):
+        plan = schedule(batch_sizes)
+        sizes = list(batch_sizes)
+        # The projections are written where the outputs go; each step adds h W_hh^T in place.
+        out = _project(x, weight_ih, bias)
+        weight_t = weight_hh.transpose(1, 2)
+        h_prev = h0
+        for size, h in zip(sizes, _rows(out, sizes), strict=True):
+            if size < h_prev.shape[1]:
+                h_prev = h_prev[:, :size]
+            h.baddbmm_(h_prev, weight_t)
             if relu:
                 h.relu_()
             else:
                 h.tanh_()
-            h_prev = _next_state(h, h0, size, next_size)
-        h_n = out.index_select(0, plan.last_index.to(out.device))
-        ctx.save_for_backward(weight_hh, h0, out)
-        ctx.plan, ctx.relu = plan, relu
-        return out, h_n
+            h_prev = h
+        ctx.save_for_backward(x, weight_ih, weight_hh, h0, out)
+        ctx.plan, ctx.sizes, ctx.relu = plan, sizes, relu
+        return out, _final_rows(out, plan)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_out, d_h_n):
-        weight_hh, h0, out = ctx.saved_tensors
-        plan = ctx.plan
-        d_out = d_out.contiguous()
-        # d act / d pre-activation, from the outputs: 1 - h^2 for tanh, [h > 0] for relu.
+        x, weight_ih, weight_hh, h0, out = ctx.saved_tensors
+        sizes = ctx.sizes
+        # d act / d pre-activation from the outputs: 1 - h^2 for tanh, [h > 0] for relu.
         slope = (out > 0).to(out.dtype) if ctx.relu else 1 - out * out
         d_pre = torch.empty_like(out)
-        d_h = d_h_n.contiguous().clone()
-        for offset, size, _ in reversed(plan.steps):
-            rows = d_pre[offset : offset + size]
-            torch.add(d_h[:size], d_out[offset : offset + size], out=rows)
-            rows.mul_(slope[offset : offset + size])
-            torch.mm(rows, weight_hh, out=d_h[:size])
-        d_weight_hh = d_pre.t() @ _previous_states(h0, out, plan)
-        return d_pre, d_weight_hh, d_h, None, None, None
+        d_h = _StateViews(d_h_n.contiguous().clone())
+        steps = zip(
+            sizes, _rows(d_out, sizes), _rows(slope, sizes), _rows(d_pre, sizes), strict=True
+        )
+        for size, d_out_t, slope_t, d_pre_t in reversed(list(steps)):
+            dh = d_h[size]
+            torch.add(dh, d_out_t, out=d_pre_t)
+            d_pre_t.mul_(slope_t)
+            torch.bmm(d_pre_t, weight_hh, out=dh)
+        d_weight_hh = torch.bmm(d_pre.transpose(1, 2), _previous_states(h0, out, ctx.plan))
+        return (*_input_grads(ctx, d_pre, x, weight_ih), d_weight_hh, d_h.state, None, None)
 
 
 class _LSTMRecurrence(torch.autograd.Function):
     """LSTM recurrence; gate blocks in the order o, i, f, g (see :func:`lstm_recurrence`)."""
 
     @staticmethod
-    def forward(ctx, xp, weight_hh, h0, c0, batch_sizes, reverse):
-        plan = schedule(batch_sizes, reverse)
-        hidden = h0.shape[1]
-        gates = torch.empty_like(xp)  # activated o, i, f, g
-        cells = xp.new_empty(xp.shape[0], hidden)
-        out = xp.new_empty(xp.shape[0], hidden)
-        tanh_cell = xp.new_empty(h0.shape)
-        weight_t = weight_hh.t()
-        first = plan.steps[0][1]
-        h_prev, c_prev = h0[:first], c0[:first]
-        for offset, size, next_size in plan.steps:
-            g = gates[offset : offset + size]
-            torch.addmm(xp[offset : offset + size], h_prev, weight_t, out=g)
-            g[:, : 3 * hidden].sigmoid_()
-            g[:, 3 * hidden :].tanh_()
-            c = cells[offset : offset + size]
-            torch.mul(g[:, 2 * hidden : 3 * hidden], c_prev, out=c)  # f * c
-            c.addcmul_(g[:, hidden : 2 * hidden], g[:, 3 * hidden :])  # + i * g
-            tanh_c = tanh_cell[:size]
+    def forward(ctx, x, weight_ih, bias, weight_hh, h0, c0, batch_sizes):
+        plan = schedule(batch_sizes)
+        sizes = list(batch_sizes)
+        hidden = h0.shape[2]
+        # Projections first; each step adds h W_hh^T in place, then activates (o, i, f, g).
+        gates = _project(x, weight_ih, bias)
+        state_shape = (gates.shape[0], gates.shape[1], hidden)
+        cells = gates.new_empty(state_shape)
+        tanh_cells = gates.new_empty(state_shape)
+        out = gates.new_empty(state_shape)
+        weight_t = weight_hh.transpose(1, 2)
+        o, i, f, g = gates.split(hidden, dim=2)
+        steps = zip(
+            sizes,
+            _rows(gates, sizes),
+            _rows(gates[:, :, : 3 * hidden], sizes),  # o, i, f: sigmoid
+            _rows(g, sizes),
+            _rows(o, sizes),
+            _rows(i, sizes),
+            _rows(f, sizes),
+            _rows(cells, sizes),
+            _rows(tanh_cells, sizes),
+            _rows(out, sizes),
+            strict=True,
+        )
+        h_prev, c_prev = h0, c0
+        for size, gates_t, sigmoid_t, g_t, o_t, i_t, f_t, c, tanh_c, h in steps:
+            if size < h_prev.shape[1]:
+                h_prev, c_prev = h_prev[:, :size], c_prev[:, :size]
+            gates_t.baddbmm_(h_prev, weight_t)
+            sigmoid_t.sigmoid_()
+            g_t.tanh_()
+            torch.mul(f_t, c_prev, out=c)
+            c.addcmul_(i_t, g_t)  # c = f * c_prev + i * g
             torch.tanh(c, out=tanh_c)
-            h = out[offset : offset + size]
-            torch.mul(g[:, :hidden], tanh_c, out=h)  # o * tanh(c)
-            h_prev = _next_state(h, h0, size, next_size)
-            c_prev = _next_state(c, c0, size, next_size)
-        last = plan.last_index.to(out.device)
-        h_n = out.index_select(0, last)
-        c_n = cells.index_select(0, last)
-        ctx.save_for_backward(weight_hh, h0, c0, gates, cells, out)
-        ctx.plan = plan
-        return out, h_n, c_n
+            torch.mul(o_t, tanh_c, out=h)  # h = o * tanh(c)
+            h_prev, c_prev = h, c
+        ctx.save_for_backward(x, weight_ih, weight_hh, c0, gates, cells, tanh_cells, h0, out)
+        ctx.plan, ctx.sizes = plan, sizes
+        return out, _final_rows(out, plan), _final_rows(cells, plan)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_out, d_h_n, d_c_n):
-        weight_hh, h0, c0, gates, cells, out = ctx.saved_tensors
-        plan = ctx.plan
-        rows, hidden = cells.shape
-        d_out = d_out.contiguous()
-        o, i, f, g = gates.split(hidden, dim=1)
-        tanh_c = torch.tanh(cells)
+        x, weight_ih, weight_hh, c0, gates, cells, tanh_c, h0, out = ctx.saved_tensors
+        plan, sizes = ctx.plan, ctx.sizes
+        directions, rows, hidden = cells.shape
+        o, i, f, g = gates.split(hidden, dim=2)
         c_prev = _previous_states(c0, cells, plan)
         # dL/dc_t gets dL/dh_t * o * (1 - tanh(c_t)^2) besides what flows back from c_{t+1}.
-        h_to_c = o * (1 - tanh_c * tanh_c)
-        # Pre-activation gradient per unit of dL/dh (block o) or dL/dc (blocks i, f, g).
+        h_to_c = (o * (1 - tanh_c * tanh_c)).unsqueeze(2)
+        # Pre-activation gradient per unit of dL/dh (block o) or of dL/dc (blocks i, f, g).
         factors = torch.stack(
-            (tanh_c * o * (1 - o), g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)), dim=1
-        )  # (rows, 4, hidden)
-        del tanh_c, c_prev
-        d_gates = torch.empty(rows, 4, hidden, dtype=gates.dtype, device=gates.device)
-        d_h = d_h_n.contiguous().clone()
-        d_c = d_c_n.contiguous().clone()
-        for offset, size, _ in reversed(plan.steps):
-            dh = d_h[:size]
-            dh.add_(d_out[offset : offset + size])
-            dc = d_c[:size]
-            dc.addcmul_(dh, h_to_c[offset : offset + size])
-            dg = d_gates[offset : offset + size]
-            k = factors[offset : offset + size]
-            torch.mul(k[:, 0], dh, out=dg[:, 0])
-            torch.mul(k[:, 1:], dc.unsqueeze(1), out=dg[:, 1:])
-            torch.mm(dg.view(size, 4 * hidden), weight_hh, out=dh)
-            dc.mul_(f[offset : offset + size])
-        d_gates = d_gates.view(rows, 4 * hidden)
-        d_weight_hh = d_gates.t() @ _previous_states(h0, out, plan)
-        return d_gates, d_weight_hh, d_h, d_c, None, None
+            (tanh_c * o * (1 - o), g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)), dim=2
+        )  # (D, rows, 4, hidden)
+        del c_prev
+        d_gates = gates.new_empty(directions, rows, 4, hidden)
+        d_h_state = d_h_n.contiguous().clone()
+        d_c_state = d_c_n.contiguous().clone()
+        # The same state memory seen as (D, batch, hidden) and (D, batch, 1, hidden).
+        d_h, d_h_4d = _StateViews(d_h_state), _StateViews(d_h_state.unsqueeze(2))
+        d_c = _StateViews(d_c_state.unsqueeze(2))
+        steps = zip(
+            sizes,
+            _rows(d_out.unsqueeze(2), sizes),
+            _rows(h_to_c, sizes),
+            _rows(factors[:, :, :1], sizes),
+            _rows(factors[:, :, 1:], sizes),
+            _rows(d_gates[:, :, :1], sizes),
+            _rows(d_gates[:, :, 1:], sizes),
+            _rows(d_gates.view(directions, rows, 4 * hidden), sizes),
+            _rows(f.unsqueeze(2), sizes),
+            strict=True,
+        )
+        for size, d_out_t, h_to_c_t, k_o, k_ifg, d_o, d_ifg, d_gates_t, f_t in reversed(
+            list(steps)
+        ):
+            dh, dc = d_h_4d[size], d_c[size]
+            dh.add_(d_out_t)
+            dc.addcmul_(dh, h_to_c_t)
+            torch.mul(k_o, dh, out=d_o)
+            torch.mul(k_ifg, dc, out=d_ifg)
+            torch.bmm(d_gates_t, weight_hh, out=d_h[size])
+            dc.mul_(f_t)
+        d_gates = d_gates.view(directions, rows, 4 * hidden)
+        d_weight_hh = torch.bmm(d_gates.transpose(1, 2), _previous_states(h0, out, plan))
+        d_inputs = _input_grads(ctx, d_gates, x, weight_ih)
+        return (*d_inputs, d_weight_hh, d_h_state, d_c_state, None)
 
 
 class _GRURecurrence(torch.autograd.Function):
-    """GRU recurrence (gates r, z, n), xp = x W_ih^T + b_ih precomputed."""
+    """GRU recurrence (gates r, z, n)."""
 
     @staticmethod
-    def forward(ctx, xp, weight_hh, bias_hh, h0, batch_sizes, reverse):
-        plan = schedule(batch_sizes, reverse)
-        hidden = h0.shape[1]
-        gates = torch.empty_like(xp)  # activated r, z, n
-        hidden_proj = torch.empty_like(xp)  # W_hh h + b_hh, needed again for dL/dr
-        out = xp.new_empty(xp.shape[0], hidden)
-        weight_t = weight_hh.t()
-        h_prev = h0[: plan.steps[0][1]]
-        for offset, size, next_size in plan.steps:
-            hh = hidden_proj[offset : offset + size]
-            if bias_hh is None:
-                torch.mm(h_prev, weight_t, out=hh)
-            else:
-                torch.addmm(bias_hh, h_prev, weight_t, out=hh)
-            x = xp[offset : offset + size]
-            g = gates[offset : offset + size]
-            reset_update = g[:, : 2 * hidden]
-            torch.add(x[:, : 2 * hidden], hh[:, : 2 * hidden], out=reset_update)
-            reset_update.sigmoid_()
-            new = g[:, 2 * hidden :]
-            torch.addcmul(x[:, 2 * hidden :], g[:, :hidden], hh[:, 2 * hidden :], out=new)
-            new.tanh_()
-            h = out[offset : offset + size]
-            torch.lerp(new, h_prev, g[:, hidden : 2 * hidden], out=h)  # n + z * (h - n)
-            h_prev = _next_state(h, h0, size, next_size)
-        h_n = out.index_select(0, plan.last_index.to(out.device))
-        ctx.save_for_backward(weight_hh, h0, gates, hidden_proj, out)
-        ctx.plan, ctx.has_bias = plan, bias_hh is not None
-        return out, h_n
+    def forward(ctx, x, weight_ih, bias_ih, weight_hh, bias_hh, h0, batch_sizes):
+        plan = schedule(batch_sizes)
+        xp = _project(x, weight_ih, bias_ih)
+        sizes = list(batch_sizes)
+        hidden = h0.shape[2]
+        gates = torch.empty(xp.shape, dtype=xp.dtype, device=xp.device)  # activated r, z, n
+        hidden_proj = torch.empty_like(gates)  # W_hh h + b_hh, needed again for dL/dr
+        out = xp.new_empty(xp.shape[0], xp.shape[1], hidden)
+        weight_t = weight_hh.transpose(1, 2)
+        if bias_hh is None:
+            bias_hh = xp.new_zeros(xp.shape[0], 1, 3 * hidden)
+        else:
+            bias_hh = bias_hh.unsqueeze(1)
+        steps = zip(
+            sizes,
+            _rows(xp[:, :, : 2 * hidden], sizes),
+            _rows(xp[:, :, 2 * hidden :], sizes),
+            _rows(hidden_proj, sizes),
+            _rows(hidden_proj[:, :, : 2 * hidden], sizes),
+            _rows(hidden_proj[:, :, 2 * hidden :], sizes),
+            _rows(gates[:, :, : 2 * hidden], sizes),
+            _rows(gates[:, :, :hidden], sizes),
+            _rows(gates[:, :, hidden : 2 * hidden], sizes),
+            _rows(gates[:, :, 2 * hidden :], sizes),
+            _rows(out, sizes),
+            strict=True,
+        )
+        h_prev = h0
+        for size, x_rz, x_n, hh, hh_rz, hh_n, rz, r, z, n, h in steps:
+            if size < h_prev.shape[1]:
+                h_prev = h_prev[:, :size]
+            torch.baddbmm(bias_hh, h_prev, weight_t, out=hh)
+            torch.add(x_rz, hh_rz, out=rz)
+            rz.sigmoid_()
+            torch.addcmul(x_n, r, hh_n, out=n)
+            n.tanh_()
+            torch.lerp(n, h_prev, z, out=h)  # h = (1 - z) * n + z * h_prev
+            h_prev = h
+        ctx.save_for_backward(x, weight_ih, weight_hh, h0, gates, hidden_proj, out)
+        ctx.plan, ctx.sizes = plan, sizes
+        return out, _final_rows(out, plan)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_out, d_h_n):
-        weight_hh, h0, gates, hidden_proj, out = ctx.saved_tensors
-        plan = ctx.plan
-        rows, hidden = out.shape
-        d_out = d_out.contiguous()
-        r, z, n = gates.split(hidden, dim=1)
+        x, weight_ih, weight_hh, h0, gates, hidden_proj, out = ctx.saved_tensors
+        plan, sizes = ctx.plan, ctx.sizes
+        directions, rows, hidden = out.shape
+        r, z, n = gates.split(hidden, dim=2)
         h_prev = _previous_states(h0, out, plan)
-        new_pre = (1 - z) * (1 - n * n)  # dL/d(pre-activation of n) per unit of dL/dh'
-        # dL/d(W_hh h + b_hh) per unit of dL/dh', blocks r, z, n.
+        new_pre = (1 - z) * (1 - n * n)  # dL/d(pre-activation of n) per unit of dL/dh
+        # dL/d(W_hh h + b_hh) per unit of dL/dh, blocks r, z, n.
         factors = torch.stack(
             (
-                new_pre * hidden_proj[:, 2 * hidden :] * r * (1 - r),
+                new_pre * hidden_proj[:, :, 2 * hidden :] * r * (1 - r),
                 (h_prev - n) * z * (1 - z),
                 new_pre * r,
             ),
-            dim=1,
-        )  # (rows, 3, hidden)
-        d_hidden_proj = torch.empty(rows, 3, hidden, dtype=out.dtype, device=out.device)
+            dim=2,
+        )  # (D, rows, 3, hidden)
+        d_hidden_proj = out.new_empty(directions, rows, 3, hidden)
         d_h_all = torch.empty_like(out)
-        d_h = d_h_n.contiguous().clone()
-        for offset, size, _ in reversed(plan.steps):
-            dh = d_h_all[offset : offset + size]
-            torch.add(d_h[:size], d_out[offset : offset + size], out=dh)
-            dhp = d_hidden_proj[offset : offset + size]
-            torch.mul(factors[offset : offset + size], dh.unsqueeze(1), out=dhp)
-            torch.mul(dh, z[offset : offset + size], out=d_h[:size])
-            d_h[:size].addmm_(dhp.view(size, 3 * hidden), weight_hh)
-        d_hidden_proj = d_hidden_proj.view(rows, 3 * hidden)
-        d_xp = torch.cat((d_hidden_proj[:, : 2 * hidden], d_h_all * new_pre), dim=1)
-        d_weight_hh = d_hidden_proj.t() @ h_prev
-        d_bias_hh = d_hidden_proj.sum(0) if ctx.has_bias else None
-        return d_xp, d_weight_hh, d_bias_hh, d_h, None, None
+        d_h = _StateViews(d_h_n.contiguous().clone())
+        steps = zip(
+            sizes,
+            _rows(d_out, sizes),
+            _rows(d_h_all, sizes),
+            _rows(d_h_all.unsqueeze(2), sizes),
+            _rows(factors, sizes),
+            _rows(d_hidden_proj, sizes),
+            _rows(d_hidden_proj.view(directions, rows, 3 * hidden), sizes),
+            _rows(z, sizes),
+            strict=True,
+        )
+        for size, d_out_t, dh, dh_4d, k, d_hp, d_hp_flat, z_t in reversed(list(steps)):
+            state = d_h[size]
+            torch.add(state, d_out_t, out=dh)
+            torch.mul(k, dh_4d, out=d_hp)
+            torch.mul(dh, z_t, out=state)
+            state.baddbmm_(d_hp_flat, weight_hh)
+        d_hidden_proj = d_hidden_proj.view(directions, rows, 3 * hidden)
+        d_xp = torch.cat((d_hidden_proj[:, :, : 2 * hidden], d_h_all * new_pre), dim=2)
+        d_weight_hh = torch.bmm(d_hidden_proj.transpose(1, 2), h_prev)
+        d_bias_hh = d_hidden_proj.sum(1) if ctx.needs_input_grad[4] else None
+        d_inputs = _input_grads(ctx, d_xp, x, weight_ih)
+        return (*d_inputs, d_weight_hh, d_bias_hh, d_h.state, None)
 
 
 def rnn_recurrence(
-    xp: Tensor,
+    x: Tensor,
+    weight_ih: Tensor,
+    bias: Tensor | None,
     weight_hh: Tensor,
     h0: Tensor,
     batch_sizes: tuple[int, ...],
-    reverse: bool,
     relu: bool,
 ) -> tuple[Tensor, Tensor]:
-    """Elman recurrence over packed rows: returns (outputs (rows, H), h_n (batch, H))."""
-    return _RNNRecurrence.apply(xp, weight_hh, h0, batch_sizes, reverse, relu)
+    """Elman recurrence. x (D, rows, in), weight_ih (D, H, in), bias = b_ih + b_hh (D, H)
+    or None, weight_hh (D, H, H), h0 (D, batch, H).
+
+    Returns (outputs (D, rows, H), h_n (D, batch, H)).
+    """
+    return _RNNRecurrence.apply(x, weight_ih, bias, weight_hh, h0, batch_sizes, relu)
 
 
 def lstm_recurrence(
-    xp: Tensor,
+    x: Tensor,
+    weight_ih: Tensor,
+    bias: Tensor | None,
     weight_hh: Tensor,
     h0: Tensor,
     c0: Tensor,
     batch_sizes: tuple[int, ...],
-    reverse: bool,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """LSTM recurrence over packed rows: returns (outputs, h_n, c_n).
+    """LSTM recurrence. x (D, rows, in), weight_ih (D, 4H, in), bias = b_ih + b_hh (D, 4H)
+    or None, weight_hh (D, 4H, H), h0 and c0 (D, batch, H). Returns (outputs, h_n, c_n).
 
-    ``xp`` and ``weight_hh`` must have their gate blocks in the order o, i, f, g (not
+    The weights and bias must have their gate blocks in the order o, i, f, g (not
     torch's i, f, g, o): the three sigmoid gates are then one contiguous block and the
     three gates driven by dL/dc another, which saves one elementwise op per step in each
-    direction of the pass. The caller permutes the rows (see ``layers._LSTM_ORDER``).
+    pass. The caller permutes the rows.
     """
-    return _LSTMRecurrence.apply(xp, weight_hh, h0, c0, batch_sizes, reverse)
+    return _LSTMRecurrence.apply(x, weight_ih, bias, weight_hh, h0, c0, batch_sizes)
 
 
 def gru_recurrence(
-    xp: Tensor,
+    x: Tensor,
+    weight_ih: Tensor,
+    bias_ih: Tensor | None,
     weight_hh: Tensor,
     bias_hh: Tensor | None,
     h0: Tensor,
     batch_sizes: tuple[int, ...],
-    reverse: bool,
 ) -> tuple[Tensor, Tensor]:
-    """GRU recurrence over packed rows (``xp = x W_ih^T + b_ih``): returns (outputs, h_n)."""
-    return _GRURecurrence.apply(xp, weight_hh, bias_hh, h0, batch_sizes, reverse)
+    """GRU recurrence. x (D, rows, in), weight_ih (D, 3H, in), bias_ih (D, 3H) or None,
+    weight_hh (D, 3H, H), bias_hh (D, 3H) or None, h0 (D, batch, H).
+
+    Returns (outputs, h_n).
+    """
+    return _GRURecurrence.apply(x, weight_ih, bias_ih, weight_hh, bias_hh, h0, batch_sizes)

@@ -33,6 +33,7 @@ torch.nn, outputs and gradients.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import warnings
@@ -368,55 +369,84 @@ class _RNNBase(nn.Module):
         """All layers and directions over packed rows; returns (outputs, h_n, c_n)."""
         layer_input = data
         h_finals, c_finals = [], []
+        directions = self.num_directions
         for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(self.num_directions):
-                index = layer * self.num_directions + direction
-                weights = self._layer_weights(layer, direction)
-                initial_c = None if c0 is None else c0[index]
-                run = (
-                    self._direction_fused
-                    if self.implementation == "fused"
-                    else self._direction_reference
+            states = slice(layer * directions, (layer + 1) * directions)
+            layer_c0 = None if c0 is None else c0[states]
+            if self.implementation == "fused":
+                result = self._layer_fused(layer, layer_input, h0[states], layer_c0, batch_sizes)
+            else:
+                result = self._layer_reference(
+                    layer, layer_input, h0[states], layer_c0, batch_sizes
                 )
-                out, h_n, c_n = run(
-                    layer_input, weights, h0[index], initial_c, batch_sizes, direction == 1
-                )
-                outputs.append(out)
-                h_finals.append(h_n)
-                c_finals.append(c_n)
-            layer_input = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=1)
+            layer_input, h_n, c_n = result
+            h_finals.append(h_n)
+            c_finals.append(c_n)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, training=True)
-        h_n = torch.stack(h_finals)
-        c_n = torch.stack(c_finals) if c0 is not None else None
+        h_n = torch.cat(h_finals)
+        c_n = torch.cat(c_finals) if c0 is not None else None
         return layer_input, h_n, c_n
 
-    def _direction_fused(self, x, weights, h0, c0, batch_sizes, reverse):
-        weight_ih, weight_hh, bias_ih, bias_hh = weights
+    def _layer_fused(self, layer, x, h0, c0, batch_sizes):
+        """One layer, both directions at once, by :mod:`seqlab.nn._fused`."""
+        weights = [self._layer_weights(layer, d) for d in range(self.num_directions)]
+        weight_ih, weight_hh, bias_ih, bias_hh = (
+            None if w[0] is None else torch.stack(w) for w in zip(*weights, strict=True)
+        )
+        if self.bidirectional:
+            # The reverse direction reads each sequence backwards from its true last step.
+            reverse = _fused.schedule(batch_sizes).reverse_index.to(x.device)
+            x = torch.stack((x, x.index_select(0, reverse)))
+        else:
+            x = x.unsqueeze(0)
         h0 = h0.contiguous()
+        c_n = None
         if self.mode == "LSTM":
-            hidden = self.hidden_size
-            order = [weight_ih, weight_hh]
-            if bias_ih is not None:
-                order.append(bias_ih + bias_hh)
-            # Permute gate blocks i, f, g, o -> o, i, f, g (cheap: weights only).
-            permuted = [
-                torch.cat([w[k * hidden : (k + 1) * hidden] for k in _LSTM_ORDER]) for w in order
-            ]
-            xp = _project(x, permuted[0], permuted[2] if len(permuted) == 3 else None)
-            return _fused.lstm_recurrence(
-                xp, permuted[1], h0, c0.contiguous(), batch_sizes, reverse
+            # Gate blocks i, f, g, o -> o, i, f, g (see _fused.lstm_recurrence).
+            order = _lstm_order(self.hidden_size, x.device)
+            bias = None if bias_ih is None else (bias_ih + bias_hh).index_select(1, order)
+            out, h_n, c_n = _fused.lstm_recurrence(
+                x,
+                weight_ih.index_select(1, order),
+                bias,
+                weight_hh.index_select(1, order),
+                h0,
+                c0.contiguous(),
+                batch_sizes,
             )
-        if self.mode == "GRU":
-            xp = _project(x, weight_ih, bias_ih)
-            out, h_n = _fused.gru_recurrence(xp, weight_hh, bias_hh, h0, batch_sizes, reverse)
-            return out, h_n, None
-        bias = None if bias_ih is None else bias_ih + bias_hh
-        xp = _project(x, weight_ih, bias)
-        relu = self.mode == "RNN_RELU"
-        out, h_n = _fused.rnn_recurrence(xp, weight_hh, h0, batch_sizes, reverse, relu)
-        return out, h_n, None
+        elif self.mode == "GRU":
+            out, h_n = _fused.gru_recurrence(
+                x, weight_ih, bias_ih, weight_hh, bias_hh, h0, batch_sizes
+            )
+        else:
+            bias = None if bias_ih is None else bias_ih + bias_hh
+            relu = self.mode == "RNN_RELU"
+            out, h_n = _fused.rnn_recurrence(x, weight_ih, bias, weight_hh, h0, batch_sizes, relu)
+        if self.bidirectional:
+            output = torch.cat((out[0], out[1].index_select(0, reverse)), dim=1)
+        else:
+            output = out[0]
+        return output, h_n, c_n
+
+    def _layer_reference(self, layer, x, h0, c0, batch_sizes):
+        outputs, h_finals, c_finals = [], [], []
+        for direction in range(self.num_directions):
+            initial_c = None if c0 is None else c0[direction]
+            out, h_n, c_n = self._direction_reference(
+                x,
+                self._layer_weights(layer, direction),
+                h0[direction],
+                initial_c,
+                batch_sizes,
+                direction == 1,
+            )
+            outputs.append(out)
+            h_finals.append(h_n)
+            c_finals.append(c_n)
+        output = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=1)
+        c_n = None if c0 is None else torch.stack(c_finals)
+        return output, torch.stack(h_finals), c_n
 
     def _direction_reference(self, x, weights, h0, c0, batch_sizes, reverse):
         """The textbook loop: one cell step per time step, differentiated by autograd."""
@@ -442,11 +472,11 @@ class _RNNBase(nn.Module):
         return torch.cat(outputs), h, c
 
 
-def _project(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-    """Input projections of every step in one matmul: ``x @ weight.T + bias``."""
-    if bias is None:
-        return x @ weight.t()
-    return torch.addmm(bias, x, weight.t())
+@functools.lru_cache(maxsize=32)
+def _lstm_order(hidden_size: int, device: torch.device) -> Tensor:
+    """Row index taking gate blocks i, f, g, o to o, i, f, g."""
+    blocks = torch.arange(4 * hidden_size, device=device).view(4, hidden_size)
+    return blocks[list(_LSTM_ORDER)].reshape(-1)
 
 
 class RNN(_RNNBase):
