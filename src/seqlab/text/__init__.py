@@ -1,1 +1,42 @@
-"""seqlab.text (exports are added by each module's author as the module lands)."""
+"""seqlab.text: text to batches without torchtext.
+
+Normalise and tokenise (:class:`Tokenizer`), build a :class:`Vocab`, cut and pad ids
+(:func:`truncate_ids`, :func:`pad_batch`), batch by length (:class:`BucketBatches`),
+split reproducibly (:func:`stratified_split`), read IMDB (:func:`load_imdb`,
+:func:`load_imdb_tokenized`) and compute in-domain word vectors (:func:`ppmi_svd_vectors`).
+"""
+
+from seqlab.text.batching import BucketBatches, pad_batch, stratified_split, truncate_ids
+from seqlab.text.download import download, sha256_file
+from seqlab.text.imdb import (
+    TextDataset,
+    TokenizedDataset,
+    default_cache_dir,
+    download_imdb,
+    find_imdb,
+    load_imdb,
+    load_imdb_tokenized,
+)
+from seqlab.text.tokenize import Tokenizer
+from seqlab.text.vectors import ppmi_svd_vectors
+from seqlab.text.vocab import Vocab, load_vectors
+
+__all__ = [
+    "BucketBatches",
+    "TextDataset",
+    "TokenizedDataset",
+    "Tokenizer",
+    "Vocab",
+    "default_cache_dir",
+    "download",
+    "download_imdb",
+    "find_imdb",
+    "load_imdb",
+    "load_imdb_tokenized",
+    "load_vectors",
+    "pad_batch",
+    "ppmi_svd_vectors",
+    "sha256_file",
+    "stratified_split",
+    "truncate_ids",
+]
