@@ -34,7 +34,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_two_ranks_on_loopback_match_one_process(tmp_path):
+def _torchrun(out: Path, mode: str) -> None:
     env = {
         **os.environ,
         "OMP_NUM_THREADS": "1",
@@ -46,10 +46,26 @@ def test_two_ranks_on_loopback_match_one_process(tmp_path):
         sys.executable, "-m", "torch.distributed.run",
         "--nnodes", "1", "--nproc_per_node", "2",
         "--master_addr", "127.0.0.1", "--master_port", str(_free_port()),
-        str(HERE / "ddp_worker.py"), str(tmp_path),
+        str(HERE / "ddp_worker.py"), str(out), mode,
     ]  # fmt: skip
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def _single_process_reference() -> tuple[dict, list[dict], Trainer]:
+    """One process on the concatenated pairs, from rank 0's initial weights."""
+    from ddp_worker import CONFIG
+
+    train, valid = regression_batches()
+    seed_everything(123)  # rank 0's initial weights, which DDP broadcast
+    model = MLP(MLPConfig())
+    trainer = Trainer(model, task=RegressionTask(), config=CONFIG)
+    history = trainer.fit(PairShuffled(train, merge=True), valid)
+    return model.state_dict(), history, trainer
+
+
+def test_two_ranks_on_loopback_match_one_process(tmp_path):
+    _torchrun(tmp_path, "straight")
 
     rank0 = load_weights(tmp_path / "weights0.safetensors")
     rank1 = load_weights(tmp_path / "weights1.safetensors")
@@ -64,21 +80,14 @@ def test_two_ranks_on_loopback_match_one_process(tmp_path):
     assert histories[0] == histories[1]  # figures all-reduced: the same on both ranks
     assert figures[0]["eval"]["count"] == 96  # each valid row counted once over both ranks
 
-    from ddp_worker import CONFIG
-
-    train, valid = regression_batches()
-    seed_everything(123)  # rank 0's initial weights, which DDP broadcast
-    model = MLP(MLPConfig())
-    trainer = Trainer(model, task=RegressionTask(), config=CONFIG)
-    history = trainer.fit(PairShuffled(train, merge=True), valid)
-    single = model.state_dict()
+    single, history, trainer = _single_process_reference()
     for key in rank0:
         torch.testing.assert_close(rank0[key], single[key], rtol=1e-5, atol=1e-5)
     ddp_history = figures[0]["history"]
     for ours, theirs in zip(ddp_history, history, strict=True):
         assert ours["train_loss"] == pytest.approx(theirs["train_loss"], rel=1e-5)
         assert ours["valid_rmse"] == pytest.approx(theirs["valid_rmse"], rel=1e-5)
-    evaluated = trainer.evaluate(valid)
+    evaluated = trainer.evaluate(regression_batches()[1])
     assert figures[0]["eval"]["rmse"] == pytest.approx(evaluated["rmse"], rel=1e-5)
 
 
@@ -98,3 +107,36 @@ def test_distributed_batches_shard_evenly_and_follow_set_epoch():
     assert [len(s) for s in evaluation] == [4, 3]
     with pytest.raises(ValueError, match="rank < world_size"):
         DistributedBatches([], rank=2, world_size=2)
+
+
+def test_dataloaders_with_a_distributed_sampler_count_as_sharded():
+    from torch.utils.data import DataLoader, TensorDataset
+    from torch.utils.data.distributed import DistributedSampler
+
+    from seqlab.train.distributed import is_sharded, set_epoch
+
+    dataset = TensorDataset(torch.arange(8))
+    sampler = DistributedSampler(dataset, num_replicas=2, rank=0, shuffle=True, seed=0)
+    loader = DataLoader(dataset, batch_size=2, sampler=sampler)
+    assert is_sharded(loader)
+    assert not is_sharded(DataLoader(dataset, batch_size=2, shuffle=True))
+    assert is_sharded(DistributedBatches([], rank=0, world_size=1))
+    set_epoch(loader, 3)
+    assert sampler.epoch == 3
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_one_rank_stops_all_and_resumes_under_torchrun(tmp_path):
+    """Rank 0 alone is interrupted: both ranks stop at the same batch, rank 0 saves,
+    a second torchrun resumes and ends where an uninterrupted run does."""
+    _torchrun(tmp_path, "interrupt")
+    assert (tmp_path / "interrupted0").exists() and (tmp_path / "interrupted1").exists()
+    state = torch.load(tmp_path / "run" / "trainer_state.pt", weights_only=True)
+    assert state["epoch"] == 1 and state["progress"]["batches_done"] == 3
+    _torchrun(tmp_path, "resume")
+    rank0 = load_weights(tmp_path / "weights0.safetensors")
+    rank1 = load_weights(tmp_path / "weights1.safetensors")
+    single, _, _ = _single_process_reference()
+    for key in rank0:
+        assert torch.equal(rank0[key], rank1[key]), key
+        torch.testing.assert_close(rank0[key], single[key], rtol=1e-5, atol=1e-5)

@@ -461,3 +461,44 @@ def test_progress_bar_shows_metrics_tokens_per_second_and_eta(capsys, marker_bat
 def test_evaluate_on_nothing_is_an_error():
     with pytest.raises(ValueError, match="yielded no samples"):
         Trainer(_gru(), task=ClassificationTask()).evaluate([])
+
+
+def test_resume_mid_epoch_with_a_shuffling_dataloader(tmp_path, marker_batches):
+    """torch's DataLoader draws its shuffle seed from the global RNG: resume rebuilds it."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    ids, lengths, labels = marker_data(320, seed=7)
+    dataset = TensorDataset(ids, lengths, labels)
+    calls = {"n": 0, "interrupt_at": None}
+
+    def collate(rows):
+        calls["n"] += 1
+        if calls["n"] == calls["interrupt_at"]:
+            os.kill(os.getpid(), signal.SIGINT)
+        x, n, y = (torch.stack(c) for c in zip(*rows, strict=True))
+        return {"inputs": x, "lengths": n, "targets": y}
+
+    def loader():
+        return DataLoader(dataset, batch_size=32, shuffle=True, collate_fn=collate)
+
+    config = TrainConfig(epochs=2, lr=0.01, seed=5, progress=False, restore_best=False)
+    straight = _gru(seed=1)
+    Trainer(straight, task=ClassificationTask(), config=config).fit(loader())
+    calls.update(n=0, interrupt_at=13)  # batch 3 of epoch 2 (10 batches per epoch)
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(_gru(seed=1), task=ClassificationTask(), config=config, run_dir=tmp_path).fit(
+            loader()
+        )
+    calls["interrupt_at"] = None
+    resumed = _gru(seed=8)
+    Trainer(resumed, task=ClassificationTask(), config=config, run_dir=tmp_path).fit(
+        loader(), resume=True
+    )
+    _assert_same_weights(_weights(resumed), _weights(straight))
+
+
+def test_train_config_round_trips_through_json():
+    config = TrainConfig(epochs=3, lr_schedule="onecycle", grad_clip=None, monitor="valid_accuracy")
+    assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    with pytest.raises(ValueError, match=r"unknown TrainConfig field\(s\) \['epoch'\]"):
+        TrainConfig.from_dict({"epoch": 3})
