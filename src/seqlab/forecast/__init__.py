@@ -1,30 +1,63 @@
-"""seqlab.forecast (exports are added by each module's author as the module lands)."""
+"""seqlab.forecast: windows, scalers, baselines, ARIMA and recurrent forecasters, backtests.
+
+Every forecaster follows one interface (``fit(y, X=None)``, ``predict(h)``,
+``forecast(h, level)``; see :mod:`seqlab.forecast.base`). The torch-based names
+(recurrent forecasters, the hybrid, run folders) load on first use, so the metrics and
+baselines import without torch.
+"""
+
+import importlib
 
 from seqlab.forecast.backtest import BacktestResult, backtest
 from seqlab.forecast.base import Forecast, Forecaster
 from seqlab.forecast.baselines import Drift, MeanForecast, Naive, SeasonalNaive
+from seqlab.forecast.classical import ArimaForecaster, AutoArimaForecaster
 from seqlab.forecast.data import load_frame, split_frame
 from seqlab.forecast.metrics import mae, mape, mase, rmse, smape
 from seqlab.forecast.scalers import MinMaxScaler, StandardScaler
 from seqlab.forecast.windows import make_windows, time_split
 
+_LAZY = {
+    "RecurrentForecaster": "seqlab.forecast.neural",
+    "GlobalRecurrentForecaster": "seqlab.forecast.neural",
+    "HybridForecaster": "seqlab.forecast.hybrid",
+    "save_forecaster": "seqlab.forecast.runs",
+    "load_forecaster": "seqlab.forecast.runs",
+    "predict_frame": "seqlab.forecast.runs",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'seqlab.forecast' has no attribute {name!r}")
+
+
 __all__ = [
+    "ArimaForecaster",
+    "AutoArimaForecaster",
     "BacktestResult",
     "Drift",
     "Forecast",
     "Forecaster",
+    "GlobalRecurrentForecaster",
+    "HybridForecaster",
     "MeanForecast",
     "MinMaxScaler",
     "Naive",
+    "RecurrentForecaster",
     "SeasonalNaive",
     "StandardScaler",
     "backtest",
+    "load_forecaster",
     "load_frame",
     "mae",
     "make_windows",
     "mape",
     "mase",
+    "predict_frame",
     "rmse",
+    "save_forecaster",
     "smape",
     "split_frame",
     "time_split",

@@ -1,0 +1,114 @@
+"""ARIMA and auto ARIMA from ``seqlab.ts`` behind the common forecaster interface.
+
+``ArimaForecaster.update`` runs the Kalman filter over the new data with the fitted
+parameters held fixed (``ARIMA.filter``, statsmodels' ``filter(params)``), so a
+backtest can refit every k origins and only re-filter in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from seqlab.forecast.base import Forecast, Forecaster, check_levels
+
+__all__ = ["ArimaForecaster", "AutoArimaForecaster"]
+
+
+def _as_forecast(result, h: int, level) -> Forecast:
+    levels = check_levels(level)
+    fc = result.forecast(h, level=levels or (80,))
+    return Forecast(
+        mean=np.asarray(fc.mean, dtype=np.float64),
+        lower={lv: np.asarray(fc.lower[lv], dtype=np.float64) for lv in levels},
+        upper={lv: np.asarray(fc.upper[lv], dtype=np.float64) for lv in levels},
+    )
+
+
+class _ArimaBase(Forecaster):
+    result_: Any
+
+    def predict(self, h: int) -> np.ndarray:
+        h = self._check_h(h)
+        return np.asarray(self.result_.forecast(h, level=(80,)).mean, dtype=np.float64)
+
+    def forecast(self, h: int, level: Sequence[float] | None = (80, 95)) -> Forecast:
+        h = self._check_h(h)
+        return _as_forecast(self.result_, h, level)
+
+    def update(self, y, X=None) -> _ArimaBase:
+        """Re-filter ``y`` with the fitted parameters (no re-estimation)."""
+        self._check_fitted()
+        self.result_ = self.result_.model.filter(self._series(y), self.result_.params)
+        return self
+
+    @property
+    def resid_(self) -> np.ndarray:
+        """In-sample one-step residuals; the first ``d + D m`` (diffuse start) are dropped."""
+        spec = self.result_
+        burn = spec.order[1] + spec.seasonal_order[1] * spec.seasonal_order[3]
+        return np.asarray(self.result_.resid, dtype=np.float64)[burn:]
+
+
+class ArimaForecaster(_ArimaBase):
+    """A fixed-order (seasonal) ARIMA; arguments as :class:`seqlab.ts.ARIMA`.
+
+    Feature columns ``X`` are ignored: forecasting with regressors needs their future
+    values, which the common ``predict(h)`` interface does not carry.
+    """
+
+    def __init__(
+        self,
+        order: Sequence[int] = (1, 1, 0),
+        seasonal_order: Sequence[int] = (0, 0, 0, 0),
+        trend: str | None = None,
+        method: str = "css-mle",
+    ) -> None:
+        self.order = order
+        self.seasonal_order = seasonal_order
+        self.trend = trend
+        self.method = method
+
+    @property
+    def label(self) -> str:  # type: ignore[override]
+        return "arima"
+
+    def fit(self, y, X=None) -> ArimaForecaster:
+        from seqlab.ts import ARIMA
+
+        model = ARIMA(
+            order=tuple(self.order),
+            seasonal_order=tuple(self.seasonal_order),
+            trend=self.trend,
+            method=self.method,
+        )
+        self.result_ = model.fit(self._series(y))
+        return self
+
+
+class AutoArimaForecaster(_ArimaBase):
+    """Order chosen per fit by ``seqlab.ts.auto_arima`` (Hyndman & Khandakar 2008).
+
+    ``kwargs`` go to ``auto_arima`` unchanged; ``m`` is the seasonal period.
+    """
+
+    label = "auto_arima"
+
+    def __init__(self, m: int = 1, **kwargs: Any) -> None:
+        self.m = m
+        self.kwargs = kwargs
+
+    def fit(self, y, X=None) -> AutoArimaForecaster:
+        try:
+            from seqlab.ts import auto_arima
+        except ImportError:
+            raise ValueError(
+                "seqlab.ts.auto_arima is not available in this installation; use "
+                "ArimaForecaster with a fixed order instead."
+            ) from None
+        chosen = auto_arima(self._series(y), m=self.m, **self.kwargs)
+        # AutoARIMAResult wraps the chosen fitted ARIMA result.
+        self.result_ = getattr(chosen, "result", chosen)
+        return self
