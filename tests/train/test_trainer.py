@@ -502,3 +502,16 @@ def test_train_config_round_trips_through_json():
     assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     with pytest.raises(ValueError, match=r"unknown TrainConfig field\(s\) \['epoch'\]"):
         TrainConfig.from_dict({"epoch": 3})
+
+
+def test_resume_with_fewer_batches_is_a_clear_error(tmp_path, marker_batches):
+    train, _ = marker_batches
+    config = TrainConfig(epochs=1, progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(_gru(), task=ClassificationTask(), config=config, run_dir=tmp_path).fit(
+            _ShuffledLoader(train, interrupt_at=(0, 6))
+        )
+    with pytest.raises(ValueError, match="after batch 7: the training batches now end after 3"):
+        Trainer(_gru(), task=ClassificationTask(), config=config, run_dir=tmp_path).fit(
+            train[:3], resume=True
+        )

@@ -468,8 +468,12 @@ class Trainer:
         dist_utils.set_epoch(batches, epoch)
         iterator: Iterator[Any] = iter(batches)
         skip = progress.batches_done
-        for _ in range(skip):
-            next(iterator)
+        for done in range(skip):
+            if next(iterator, None) is None:
+                raise ValueError(
+                    f"cannot resume epoch {epoch + 1} after batch {skip}: the training "
+                    f"batches now end after {done}; resume with the same data and batching."
+                )
         if rng_now is not None:
             restore_rng(rng_now)
         total = len(batches) if hasattr(batches, "__len__") else None  # type: ignore[arg-type]
