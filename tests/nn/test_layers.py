@@ -294,6 +294,22 @@ def test_dropout_only_between_layers_and_only_in_training(implementation: str):
     assert not torch.equal(h_a[1], h_b[1])
 
 
+@pytest.mark.parametrize("mode", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("implementation", ["fused", "reference"])
+def test_gradients_accumulate_over_backward_passes(mode: str, implementation: str):
+    """Two backward passes give twice one pass's .grad in every parameter (no shared buffers)."""
+    torch.manual_seed(0)
+    layer = getattr(snn, mode)(
+        INPUT_SIZE, HIDDEN_SIZE, bidirectional=True, implementation=implementation
+    )
+    x = torch.randn(STEPS, BATCH, INPUT_SIZE)
+    layer(x)[0].sum().backward()
+    once = [p.grad.clone() for p in layer.parameters()]
+    layer(x)[0].sum().backward()
+    for grad, single in zip((p.grad for p in layer.parameters()), once, strict=True):
+        assert max_diff(grad, 2 * single) <= 1e-5
+
+
 def test_dropout_with_one_layer_warns():
     with pytest.warns(UserWarning, match="num_layers=1"):
         snn.GRU(INPUT_SIZE, HIDDEN_SIZE, dropout=0.2)

@@ -2,5 +2,17 @@
 
 from seqlab.nn.cells import GRUCell, LSTMCell, RNNCell
 from seqlab.nn.layers import GRU, LSTM, RNN
+from seqlab.nn.tbptt import TBPTTResult, chunk_plan, detach_state, truncated_bptt
 
-__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell"]
+__all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "GRUCell",
+    "LSTMCell",
+    "RNNCell",
+    "TBPTTResult",
+    "chunk_plan",
+    "detach_state",
+    "truncated_bptt",
+]

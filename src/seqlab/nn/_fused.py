@@ -74,12 +74,22 @@ def _project(x: Tensor, weight_ih: Tensor, bias: Tensor | None) -> Tensor:
     return torch.baddbmm(bias.unsqueeze(1), x, weight_ih.transpose(1, 2))
 
 
-def _input_grads(ctx, d_xp: Tensor, x: Tensor, weight_ih: Tensor):
-    """Gradients of x, W_ih and b from the gradient of the projections ``x W_ih^T + b``."""
+def _summed_bias(bias_ih: Tensor | None, bias_hh: Tensor | None) -> Tensor | None:
+    return None if bias_ih is None else bias_ih + bias_hh
+
+
+def _input_grads(ctx, d_xp: Tensor, x: Tensor, weight_ih: Tensor, biases: int):
+    """Gradients of x, W_ih and the ``biases`` bias vectors added to ``x W_ih^T``.
+
+    Each bias gets its own tensor: autograd may adopt a returned gradient as a leaf's
+    ``.grad`` without copying, and two leaves sharing one tensor would then accumulate
+    each other's gradients on the next backward pass.
+    """
     d_x = torch.bmm(d_xp, weight_ih) if ctx.needs_input_grad[0] else None
     d_weight_ih = torch.bmm(d_xp.transpose(1, 2), x) if ctx.needs_input_grad[1] else None
     d_bias = d_xp.sum(1) if ctx.needs_input_grad[2] else None
-    return d_x, d_weight_ih, d_bias
+    d_biases = [d_bias] + [None if d_bias is None else d_bias.clone() for _ in range(biases - 1)]
+    return (d_x, d_weight_ih, *d_biases)
 
 
 def _rows(tensor: Tensor, sizes: list[int]) -> tuple[Tensor, ...]:
@@ -115,11 +125,11 @@ class _RNNRecurrence(torch.autograd.Function):
     """h_t = act(x_t W_ih^T + b + h_{t-1} W_hh^T), b = b_ih + b_hh."""
 
     @staticmethod
-    def forward(ctx, x, weight_ih, bias, weight_hh, h0, batch_sizes, relu):
+    def forward(ctx, x, weight_ih, bias_ih, bias_hh, weight_hh, h0, batch_sizes, relu):
         plan = schedule(batch_sizes)
         sizes = list(batch_sizes)
         # The projections are written where the outputs go; each step adds h W_hh^T in place.
-        out = _project(x, weight_ih, bias)
+        out = _project(x, weight_ih, _summed_bias(bias_ih, bias_hh))
         weight_t = weight_hh.transpose(1, 2)
         h_prev = h0
         for size, h in zip(sizes, _rows(out, sizes), strict=True):
@@ -153,19 +163,20 @@ class _RNNRecurrence(torch.autograd.Function):
             d_pre_t.mul_(slope_t)
             torch.bmm(d_pre_t, weight_hh, out=dh)
         d_weight_hh = torch.bmm(d_pre.transpose(1, 2), _previous_states(h0, out, ctx.plan))
-        return (*_input_grads(ctx, d_pre, x, weight_ih), d_weight_hh, d_h.state, None, None)
+        d_inputs = _input_grads(ctx, d_pre, x, weight_ih, biases=2)
+        return (*d_inputs, d_weight_hh, d_h.state, None, None)
 
 
 class _LSTMRecurrence(torch.autograd.Function):
     """LSTM recurrence; gate blocks in the order o, i, f, g (see :func:`lstm_recurrence`)."""
 
     @staticmethod
-    def forward(ctx, x, weight_ih, bias, weight_hh, h0, c0, batch_sizes):
+    def forward(ctx, x, weight_ih, bias_ih, bias_hh, weight_hh, h0, c0, batch_sizes):
         plan = schedule(batch_sizes)
         sizes = list(batch_sizes)
         hidden = h0.shape[2]
         # Projections first; each step adds h W_hh^T in place, then activates (o, i, f, g).
-        gates = _project(x, weight_ih, bias)
+        gates = _project(x, weight_ih, _summed_bias(bias_ih, bias_hh))
         state_shape = (gates.shape[0], gates.shape[1], hidden)
         cells = gates.new_empty(state_shape)
         tanh_cells = gates.new_empty(state_shape)
@@ -246,7 +257,7 @@ class _LSTMRecurrence(torch.autograd.Function):
             dc.mul_(f_t)
         d_gates = d_gates.view(directions, rows, 4 * hidden)
         d_weight_hh = torch.bmm(d_gates.transpose(1, 2), _previous_states(h0, out, plan))
-        d_inputs = _input_grads(ctx, d_gates, x, weight_ih)
+        d_inputs = _input_grads(ctx, d_gates, x, weight_ih, biases=2)
         return (*d_inputs, d_weight_hh, d_h_state, d_c_state, None)
 
 
@@ -338,45 +349,47 @@ class _GRURecurrence(torch.autograd.Function):
         d_xp = torch.cat((d_hidden_proj[:, :, : 2 * hidden], d_h_all * new_pre), dim=2)
         d_weight_hh = torch.bmm(d_hidden_proj.transpose(1, 2), h_prev)
         d_bias_hh = d_hidden_proj.sum(1) if ctx.needs_input_grad[4] else None
-        d_inputs = _input_grads(ctx, d_xp, x, weight_ih)
+        d_inputs = _input_grads(ctx, d_xp, x, weight_ih, biases=1)
         return (*d_inputs, d_weight_hh, d_bias_hh, d_h.state, None)
 
 
 def rnn_recurrence(
     x: Tensor,
     weight_ih: Tensor,
-    bias: Tensor | None,
+    bias_ih: Tensor | None,
+    bias_hh: Tensor | None,
     weight_hh: Tensor,
     h0: Tensor,
     batch_sizes: tuple[int, ...],
     relu: bool,
 ) -> tuple[Tensor, Tensor]:
-    """Elman recurrence. x (D, rows, in), weight_ih (D, H, in), bias = b_ih + b_hh (D, H)
-    or None, weight_hh (D, H, H), h0 (D, batch, H).
+    """Elman recurrence. x (D, rows, in), weight_ih (D, H, in), bias_ih and bias_hh
+    (D, H) or None, weight_hh (D, H, H), h0 (D, batch, H).
 
     Returns (outputs (D, rows, H), h_n (D, batch, H)).
     """
-    return _RNNRecurrence.apply(x, weight_ih, bias, weight_hh, h0, batch_sizes, relu)
+    return _RNNRecurrence.apply(x, weight_ih, bias_ih, bias_hh, weight_hh, h0, batch_sizes, relu)
 
 
 def lstm_recurrence(
     x: Tensor,
     weight_ih: Tensor,
-    bias: Tensor | None,
+    bias_ih: Tensor | None,
+    bias_hh: Tensor | None,
     weight_hh: Tensor,
     h0: Tensor,
     c0: Tensor,
     batch_sizes: tuple[int, ...],
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """LSTM recurrence. x (D, rows, in), weight_ih (D, 4H, in), bias = b_ih + b_hh (D, 4H)
+    """LSTM recurrence. x (D, rows, in), weight_ih (D, 4H, in), bias_ih and bias_hh (D, 4H)
     or None, weight_hh (D, 4H, H), h0 and c0 (D, batch, H). Returns (outputs, h_n, c_n).
 
-    The weights and bias must have their gate blocks in the order o, i, f, g (not
+    The weights and biases must have their gate blocks in the order o, i, f, g (not
     torch's i, f, g, o): the three sigmoid gates are then one contiguous block and the
     three gates driven by dL/dc another, which saves one elementwise op per step in each
     pass. The caller permutes the rows.
     """
-    return _LSTMRecurrence.apply(x, weight_ih, bias, weight_hh, h0, c0, batch_sizes)
+    return _LSTMRecurrence.apply(x, weight_ih, bias_ih, bias_hh, weight_hh, h0, c0, batch_sizes)
 
 
 def gru_recurrence(

@@ -405,11 +405,13 @@ class _RNNBase(nn.Module):
         if self.mode == "LSTM":
             # Gate blocks i, f, g, o -> o, i, f, g (see _fused.lstm_recurrence).
             order = _lstm_order(self.hidden_size, x.device)
-            bias = None if bias_ih is None else (bias_ih + bias_hh).index_select(1, order)
+            if bias_ih is not None:
+                bias_ih, bias_hh = bias_ih.index_select(1, order), bias_hh.index_select(1, order)
             out, h_n, c_n = _fused.lstm_recurrence(
                 x,
                 weight_ih.index_select(1, order),
-                bias,
+                bias_ih,
+                bias_hh,
                 weight_hh.index_select(1, order),
                 h0,
                 c0.contiguous(),
@@ -420,9 +422,10 @@ class _RNNBase(nn.Module):
                 x, weight_ih, bias_ih, weight_hh, bias_hh, h0, batch_sizes
             )
         else:
-            bias = None if bias_ih is None else bias_ih + bias_hh
             relu = self.mode == "RNN_RELU"
-            out, h_n = _fused.rnn_recurrence(x, weight_ih, bias, weight_hh, h0, batch_sizes, relu)
+            out, h_n = _fused.rnn_recurrence(
+                x, weight_ih, bias_ih, bias_hh, weight_hh, h0, batch_sizes, relu
+            )
         if self.bidirectional:
             output = torch.cat((out[0], out[1].index_select(0, reverse)), dim=1)
         else:
