@@ -6,6 +6,10 @@ from seqlab.ts.arima import ARMA as ARMA
 from seqlab.ts.arima import MA as MA
 from seqlab.ts.arima import ARIMAForecast as ARIMAForecast
 from seqlab.ts.arima import ARIMAResult as ARIMAResult
+from seqlab.ts.auto import AutoARIMAResult as AutoARIMAResult
+from seqlab.ts.auto import auto_arima as auto_arima
+from seqlab.ts.many import ManyResult as ManyResult
+from seqlab.ts.many import fit_many as fit_many
 from seqlab.ts.seasonality import OCSBResult as OCSBResult
 from seqlab.ts.seasonality import STLResult as STLResult
 from seqlab.ts.seasonality import ndiffs as ndiffs

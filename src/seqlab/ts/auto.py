@@ -1,0 +1,783 @@
+"""Automatic ARIMA order selection (Hyndman & Khandakar 2008), as R's ``forecast::auto.arima``.
+
+The algorithm, step by step (Hyndman & Khandakar 2008, section 3.2; R forecast 8.x):
+
+1. Regressors: with ``exog``, the order of integration is chosen on the residuals of an
+   OLS regression of ``y`` on ``[1, exog]``; every candidate is a regression with ARIMA
+   errors.
+2. ``D`` by a seasonal test (``nsdiffs``: STL seasonal strength > 0.64 by default, or
+   OCSB), then ``d`` by successive KPSS tests on the seasonally differenced series
+   (``ndiffs``). A constant series gets a mean model; a series that is constant after
+   differencing gets the deterministic model it follows; both are said in ``messages``.
+3. Candidate models are scored by an information criterion (AICc by default) with
+   ``n* = n - d - D m`` observations and ``k`` counting sigma2. A constant (``d + D = 0``)
+   or a drift (``d + D = 1``) is tried when allowed. Fits whose AR or MA polynomial has a
+   root with modulus < 1.01 (near non-stationary / non-invertible) get an infinite score.
+4. ``approximation`` (default: ``n > 150`` or ``m > 12``): the search scores CSS fits by
+   ``offset + n* log(sigma2_css) + 2 k``, then refits the best candidates by exact
+   likelihood in order of score until one passes the root checks.
+5. Stepwise search: four (five with a constant) starting models, then moves of the
+   current best by one step in P, Q, both, then p, q, both, then toggling the constant,
+   restarting from the top whenever a move improves the score, until no move does or
+   ``max_models`` have been fitted. Moves are a table (``_MOVES``) and one loop.
+   ``stepwise=False`` fits every model with ``p + q + P + Q <= max_order``.
+
+The result wraps the chosen fitted :class:`~seqlab.ts.arima.ARIMAResult` (``.model``; its
+attributes are reachable on the result too) and records every candidate (``.candidates``).
+Checked in ``tests/ts/test_auto.py``: chosen orders refitted by statsmodels give the same
+log-likelihood and AICc; ``d`` equals a direct KPSS sequence on statsmodels' ``kpss``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from seqlab._validation import as_float_series, check_int
+from seqlab.ts.arima import ARIMA, ARIMAForecast, ARIMAResult
+from seqlab.ts.seasonality import ndiffs, nsdiffs
+
+logger = logging.getLogger(__name__)
+
+_IC = ("aicc", "aic", "bic")
+# Stepwise moves (dp, dq, dP, dQ) in forecast::auto.arima's order: seasonal first.
+_MOVES = [
+    (0, 0, -1, 0),
+    (0, 0, 0, -1),
+    (0, 0, 1, 0),
+    (0, 0, 0, 1),
+    (0, 0, -1, -1),
+    (0, 0, -1, 1),
+    (0, 0, 1, -1),
+    (0, 0, 1, 1),
+    (-1, 0, 0, 0),
+    (0, -1, 0, 0),
+    (1, 0, 0, 0),
+    (0, 1, 0, 0),
+    (-1, -1, 0, 0),
+    (-1, 1, 0, 0),
+    (1, -1, 0, 0),
+    (1, 1, 0, 0),
+]
+# forecast's myarima: roots of the AR/MA polynomials closer than this to the unit circle
+# make a candidate unusable (its forecasts would be unstable).
+_MIN_ROOT_MODULUS = 1.01
+
+
+# ------------------------------------------------------------------ helpers
+def _polynomial(params: pd.Series, prefix: str, m: int, sign: float) -> np.ndarray:
+    """1 + sign * (non-seasonal x seasonal) coefficients, lowest power first."""
+    short = [params[k] for k in params.index if k.startswith(f"{prefix}.L")]
+    seasonal = [params[k] for k in params.index if k.startswith(f"{prefix}.S.L")]
+    poly = np.concatenate([[1.0], sign * np.asarray(short, dtype=float)])
+    if seasonal:
+        spoly = np.zeros(m * len(seasonal) + 1)
+        spoly[0] = 1.0
+        spoly[m::m] = sign * np.asarray(seasonal, dtype=float)
+        poly = np.convolve(poly, spoly)
+    return poly
+
+
+def _min_root_modulus(poly: np.ndarray) -> float:
+    nonzero = np.flatnonzero(np.abs(poly[1:]) > 1e-8)
+    if nonzero.size == 0:
+        return math.inf
+    roots = np.roots(poly[: nonzero[-1] + 2][::-1])
+    return float(np.min(np.abs(roots))) if roots.size else math.inf
+
+
+def _trend_for(constant: bool, diffs: int) -> str:
+    if not constant:
+        return "n"
+    return "c" if diffs == 0 else "t"
+
+
+def _label(order, seasonal_order, constant: bool) -> str:
+    p, d, q = order
+    P, D, Q, m = seasonal_order
+    text = f"ARIMA({p},{d},{q})"
+    if m > 1 and (P or D or Q):
+        text += f"({P},{D},{Q})[{m}]"
+    if constant:
+        text += " with drift" if d + D == 1 else " with non-zero mean"
+    elif d + D == 0:
+        text += " with zero mean"
+    return text
+
+
+def _check_exog(exog: Any, n: int) -> pd.DataFrame | None:
+    if exog is None:
+        return None
+    if isinstance(exog, pd.Series):
+        frame = exog.to_frame(exog.name if exog.name is not None else "x1")
+    elif isinstance(exog, pd.DataFrame):
+        frame = exog
+    else:
+        if isinstance(exog, (str, bytes)):
+            raise TypeError(f"exog must be a 2-D array of numbers, got {type(exog).__name__}.")
+        values = np.asarray(exog)
+        if values.ndim == 1:
+            values = values[:, None]
+        if values.ndim != 2:
+            raise ValueError(f"exog must be 2-D (rows x regressors), got shape {values.shape}.")
+        frame = pd.DataFrame(values, columns=[f"x{j + 1}" for j in range(values.shape[1])])
+    if frame.shape[0] != n:
+        raise ValueError(f"exog has {frame.shape[0]} rows but y has {n}; they must match.")
+    if frame.shape[1] == 0:
+        raise ValueError("exog has no columns; pass exog=None for no regressors.")
+    try:
+        values = frame.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("exog must be numeric.") from None
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(
+            f"exog column {frame.columns[col]!r} holds {values[row, col]} at row {row}; "
+            "regressors must be finite (fill or drop those rows)."
+        )
+    for j, name in enumerate(frame.columns):
+        if np.ptp(values[:, j]) == 0:
+            raise ValueError(
+                f"exog column {name!r} is constant; it duplicates the model's mean/drift. Drop it."
+            )
+    design = np.column_stack([np.ones(n), values])
+    if np.linalg.matrix_rank(design) < design.shape[1]:
+        raise ValueError(
+            "exog is rank deficient (some columns are linear combinations of others "
+            "or of a constant); drop the redundant columns."
+        )
+    return pd.DataFrame(values, columns=[str(c) for c in frame.columns])
+
+
+# ------------------------------------------------------------------ results
+@dataclass(frozen=True)
+class Candidate:
+    """One model tried by the search."""
+
+    order: tuple[int, int, int]
+    seasonal_order: tuple[int, int, int, int]
+    constant: bool
+    method: str
+    ic: float
+    status: str
+
+    @property
+    def label(self) -> str:
+        return _label(self.order, self.seasonal_order, self.constant)
+
+
+@dataclass(frozen=True, eq=False)
+class DeterministicResult:
+    """The model of a series with no noise to fit: constant, or constant after differencing.
+
+    ``y`` follows ``(1 - B)^d (1 - B^m)^D y_t = c`` exactly; forecasts continue that
+    recursion and have zero-width intervals. ``params`` holds ``c`` ("const" or "drift").
+    """
+
+    values: np.ndarray
+    index: pd.Index | None
+    name: str
+    order: tuple[int, int, int]
+    seasonal_order: tuple[int, int, int, int]
+    params: pd.Series
+    k_exog: int = 0
+    sigma2: float = 0.0
+    loglik: float = math.nan
+    aic: float = math.nan
+    aicc: float = math.nan
+    bic: float = math.nan
+    converged: bool = True
+    method: str = "deterministic"
+
+    @property
+    def nobs(self) -> int:
+        return int(self.values.size)
+
+    @property
+    def fitted(self) -> Any:
+        return self._wrap(self.values.copy(), self.index)
+
+    @property
+    def resid(self) -> Any:
+        return self._wrap(np.zeros(self.values.size), self.index)
+
+    def _wrap(self, values: np.ndarray, index) -> Any:
+        return values if index is None else pd.Series(values, index=index, name=self.name)
+
+    def _difference_poly(self) -> np.ndarray:
+        d = self.order[1]
+        _, D, _, m = self.seasonal_order
+        poly = np.array([1.0])
+        for _ in range(d):
+            poly = np.convolve(poly, [1.0, -1.0])
+        for _ in range(D):
+            seasonal = np.zeros(m + 1)
+            seasonal[0], seasonal[m] = 1.0, -1.0
+            poly = np.convolve(poly, seasonal)
+        return poly
+
+    def forecast(
+        self, h: int, level: Sequence[float] = (80, 95), exog: Any = None
+    ) -> ARIMAForecast:
+        """Continue the exact recursion for ``h`` steps; intervals have zero width."""
+        from seqlab.ts.arima import _future_index
+
+        h = check_int(h, "h", minimum=1)
+        if self.k_exog:
+            _check_future_exog(exog, h, self.k_exog)
+        poly = self._difference_poly()
+        constant = float(self.params.iloc[0])
+        history = list(self.values)
+        for _ in range(h):
+            value = constant - sum(
+                poly[k] * history[-k] for k in range(1, poly.size) if k <= len(history)
+            )
+            history.append(value)
+        mean = np.asarray(history[-h:])
+        index = _future_index(self.index, h)
+        wrapped = self._wrap(mean, index)
+        bounds = {int(lv) if float(lv).is_integer() else lv: wrapped for lv in level}
+        return ARIMAForecast(wrapped, self._wrap(np.zeros(h), index), bounds, dict(bounds))
+
+    def summary(self) -> str:
+        constant = self.order[1] + self.seasonal_order[1] == 0
+        kind = "constant" if constant else "a polynomial recursion after differencing"
+        return (
+            f"Deterministic model ARIMA{self.order}{self.seasonal_order}: the series is "
+            f"exactly {kind} (params {dict(self.params)}); forecasts have no uncertainty."
+        )
+
+
+def _check_future_exog(exog: Any, h: int, k_exog: int) -> None:
+    if exog is None:
+        raise ValueError(
+            f"this model was fitted with {k_exog} regressor(s); pass exog= with their "
+            f"future values ({h} rows, {k_exog} columns)."
+        )
+    shape = np.shape(exog)
+    if len(shape) == 1:
+        shape = (shape[0], 1)
+    if shape != (h, k_exog):
+        raise ValueError(
+            f"exog for the forecast must have shape ({h}, {k_exog}) (h rows, one column per "
+            f"regressor); got {shape}."
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class AutoARIMAResult:
+    """The model ``auto_arima`` chose, and how it got there.
+
+    ``model`` is the fitted :class:`~seqlab.ts.arima.ARIMAResult` (or a
+    :class:`DeterministicResult`); ``params``, ``loglik``, ``aicc``, ``resid``, ``summary``
+    and every other attribute of it are available on this object too. ``candidates`` is a
+    DataFrame with one row per model tried (order, seasonal order, constant, method, ic,
+    status); ``messages`` lists what the search decided on the user's behalf.
+    """
+
+    model: ARIMAResult | DeterministicResult
+    order: tuple[int, int, int]
+    seasonal_order: tuple[int, int, int, int]
+    constant: bool
+    ic: str
+    ic_value: float
+    m: int
+    approximation: bool
+    tried: tuple[Candidate, ...]
+    messages: tuple[str, ...] = field(default=())
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names this class lacks; guard the fields so that copying or
+        # unpickling (when they are not yet set) cannot recurse.
+        if name.startswith("_") or name in self.__dataclass_fields__:
+            raise AttributeError(name)
+        return getattr(self.model, name)
+
+    @property
+    def label(self) -> str:
+        return _label(self.order, self.seasonal_order, self.constant)
+
+    @property
+    def candidates(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {
+                    "model": c.label,
+                    "p": c.order[0],
+                    "d": c.order[1],
+                    "q": c.order[2],
+                    "P": c.seasonal_order[0],
+                    "D": c.seasonal_order[1],
+                    "Q": c.seasonal_order[2],
+                    "m": c.seasonal_order[3],
+                    "constant": c.constant,
+                    "method": c.method,
+                    self.ic: c.ic,
+                    "status": c.status,
+                }
+                for c in self.tried
+            ]
+        )
+
+    def forecast(
+        self, h: int, level: Sequence[float] = (80, 95), exog: Any = None
+    ) -> ARIMAForecast:
+        """Forecasts of the chosen model (``exog``: h future rows of the regressors)."""
+        return self.model.forecast(h, level=level, exog=exog)
+
+    def trace_table(self) -> str:
+        """Every candidate and its criterion, one line each, as R's ``trace=TRUE`` prints."""
+        lines = [f" {c.label:<48} : {c.ic:.4f}  [{c.method}; {c.status}]" for c in self.tried]
+        lines.append(f" Best model: {self.label}")
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        head = [f"auto_arima: {self.label}, {self.ic} = {self.ic_value:.4f}"]
+        head.append(
+            f"{len(self.tried)} models tried"
+            + (" (CSS approximation, then exact refit)" if self.approximation else "")
+        )
+        head.extend(f"note: {msg}" for msg in self.messages)
+        return "\n".join(head) + "\n" + self.model.summary()
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+# ------------------------------------------------------------------- search
+class _Search:
+    """Fits candidates for one series and remembers each score."""
+
+    def __init__(
+        self,
+        y: np.ndarray,
+        index: pd.Index | None,
+        exog: pd.DataFrame | None,
+        d: int,
+        D: int,
+        m: int,
+        ic: str,
+        approximation: bool,
+        offset: float,
+        trace: bool,
+        maxiter: int,
+    ) -> None:
+        self.y = pd.Series(y, index=index) if index is not None else y
+        self.exog = exog
+        self.d, self.D, self.m = d, D, m
+        self.ic = ic
+        self.approximation = approximation
+        self.offset = offset
+        self.trace = trace
+        self.maxiter = maxiter
+        n = int(np.sum(~np.isnan(y)))
+        self.nstar = n - d - D * m
+        self.tried: list[Candidate] = []
+        self.values: dict[tuple, float] = {}
+        self.fits: dict[tuple, ARIMAResult] = {}
+
+    @property
+    def search_method(self) -> str:
+        return "css" if self.approximation else "css-mle"
+
+    def seen(self, key: tuple[int, int, int, int, bool]) -> bool:
+        return (*key, self.search_method) in self.values
+
+    def scored(self) -> list[tuple[float, tuple[int, int, int, int, bool]]]:
+        """(score, key) of every model scored by the search method, in the order tried."""
+        return [(v, k[:5]) for k, v in self.values.items() if k[5] == self.search_method]
+
+    def score(self, key: tuple[int, int, int, int, bool], method: str | None = None) -> float:
+        method = method or self.search_method
+        if (*key, method) in self.values:
+            return self.values[(*key, method)]
+        p, q, P, Q, constant = key
+        order = (p, self.d, q)
+        seasonal = (P, self.D, Q, self.m) if self.m > 1 else (0, 0, 0, 0)
+        model = ARIMA(
+            order=order,
+            seasonal_order=seasonal,
+            trend=_trend_for(constant, self.d + self.D),
+            method=method,
+        )
+        value, status = math.inf, "ok"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                result = model.fit(self.y, exog=self.exog, maxiter=self.maxiter)
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
+            status = f"failed: {exc}"
+        else:
+            value, status = self._criterion(result, method)
+            self.fits[(*key, method)] = result
+        self.values[(*key, method)] = value
+        self.tried.append(Candidate(order, seasonal, constant, method, value, status))
+        if self.trace:
+            logger.info(" %-48s : %.4f  [%s; %s]", self.tried[-1].label, value, method, status)
+        return value
+
+    def _criterion(self, result: ARIMAResult, method: str) -> tuple[float, str]:
+        k = result.k_params
+        n = self.nstar
+        if method == "css":
+            # forecast's myarima: the CSS "AIC" with the offset of an exact fit.
+            if not result.sigma2 > 0:
+                return math.inf, "failed: CSS sigma2 is 0"
+            aic = self.offset + n * math.log(result.sigma2) + 2 * k
+        else:
+            aic = -2.0 * result.loglik + 2 * k
+        if not math.isfinite(aic):
+            return math.inf, "failed: non-finite likelihood"
+        value = {
+            "aic": aic,
+            "bic": aic + k * (math.log(n) - 2),
+            "aicc": aic + 2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else math.inf,
+        }[self.ic]
+        params = result.params
+        ar_root = _min_root_modulus(_polynomial(params, "ar", self.m, -1.0))
+        ma_root = _min_root_modulus(_polynomial(params, "ma", self.m, 1.0))
+        if ar_root < _MIN_ROOT_MODULUS:
+            return math.inf, f"rejected: near non-stationary AR (root modulus {ar_root:.4f})"
+        if ma_root < _MIN_ROOT_MODULUS:
+            return math.inf, f"rejected: near non-invertible MA (root modulus {ma_root:.4f})"
+        return value, "ok" if result.converged else "ok (optimiser did not converge)"
+
+
+def auto_arima(
+    y: Any,
+    m: int = 1,
+    *,
+    exog: Any = None,
+    seasonal: bool = True,
+    stepwise: bool = True,
+    ic: str = "aicc",
+    d: int | None = None,
+    D: int | None = None,
+    max_p: int = 5,
+    max_q: int = 5,
+    max_P: int = 2,
+    max_Q: int = 2,
+    max_order: int = 5,
+    max_d: int = 2,
+    max_D: int = 1,
+    start_p: int = 2,
+    start_q: int = 2,
+    start_P: int = 1,
+    start_Q: int = 1,
+    allow_drift: bool = True,
+    allow_mean: bool = True,
+    approximation: bool | None = None,
+    test: str = "kpss",
+    seasonal_test: str = "seas",
+    alpha: float = 0.05,
+    max_models: int = 94,
+    trace: bool = False,
+    maxiter: int = 500,
+) -> AutoARIMAResult:
+    """Choose and fit an ARIMA model by Hyndman & Khandakar (2008); see the module docstring.
+
+    Parameters follow R's ``auto.arima`` (``max.p`` -> ``max_p`` ...; ``nmodels`` ->
+    ``max_models``). ``y``: 1-D series (pandas Series keeps its index in forecasts; NaN
+    allowed except with the CSS approximation). ``m``: seasonal period (1 = non-seasonal).
+    ``exog``: (n, k) regressors; forecasts then need ``exog`` for the future rows.
+    ``trace=True`` logs every candidate at INFO on ``seqlab.ts.auto`` (shown on stderr
+    if logging is not configured); ``result.trace_table()`` gives the same lines.
+    """
+    values = as_float_series(y, "y", allow_nan=True)
+    index = y.index if isinstance(y, pd.Series) else None
+    name = str(y.name) if isinstance(y, pd.Series) and y.name is not None else "y"
+    m = check_int(m, "m", minimum=1)
+    if ic not in _IC:
+        raise ValueError(f"ic must be one of {_IC}, got {ic!r}.")
+    for label, value in (
+        ("max_p", max_p),
+        ("max_q", max_q),
+        ("max_P", max_P),
+        ("max_Q", max_Q),
+        ("max_order", max_order),
+        ("max_d", max_d),
+        ("max_D", max_D),
+        ("max_models", max_models),
+    ):
+        check_int(value, label, minimum=0)
+    exog_frame = _check_exog(exog, values.size)
+    messages: list[str] = []
+
+    handler = None
+    if trace and not logging.getLogger().handlers and not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    previous_level = logger.level
+    if trace:
+        logger.setLevel(logging.INFO)
+    try:
+        return _auto_arima(
+            values, index, name, m, exog_frame, seasonal, stepwise, ic, d, D,
+            (max_p, max_q, max_P, max_Q, max_order, max_d, max_D),
+            (start_p, start_q, start_P, start_Q), allow_drift, allow_mean, approximation,
+            test, seasonal_test, alpha, max_models, trace, maxiter, messages,
+        )  # fmt: skip
+    finally:
+        if trace:
+            logger.setLevel(previous_level)
+        if handler is not None:
+            logger.removeHandler(handler)
+
+
+def _auto_arima(
+    values, index, name, m, exog, seasonal, stepwise, ic, d, D, maxima, starts,
+    allow_drift, allow_mean, approximation, test, seasonal_test, alpha, max_models, trace,
+    maxiter, messages,
+) -> AutoARIMAResult:  # fmt: skip
+    max_p, max_q, max_P, max_Q, max_order, max_d, max_D = maxima
+    start_p, start_q, start_P, start_Q = starts
+    observed = values[~np.isnan(values)]
+    n = observed.size
+    if n < 3:
+        raise ValueError(f"y has {n} observed values; auto_arima needs at least 3.")
+    k_exog = 0 if exog is None else exog.shape[1]
+
+    if np.ptp(observed) == 0:
+        messages.append(f"the series is constant ({observed[0]:g}); using a mean model.")
+        logger.info(messages[-1])
+        return _deterministic(values, index, name, (0, 0, 0), (0, 0, 0, m), observed[0],
+                              m, ic, k_exog, messages)  # fmt: skip
+
+    if not seasonal:
+        m = 1
+    if m > 1 and n <= 2 * m:
+        messages.append(
+            f"the series has {n} observations, not more than two seasonal periods "
+            f"(m={m}); falling back to a non-seasonal search."
+        )
+        logger.info(messages[-1])
+        m = 1
+
+    max_p = min(max_p, n // 3)
+    max_q = min(max_q, n // 3)
+    max_P = min(max_P, n // (3 * m)) if m > 1 else 0
+    max_Q = min(max_Q, n // (3 * m)) if m > 1 else 0
+    if n <= 3:
+        ic = "aic"
+
+    # Orders of integration on the regression residuals when there are regressors.
+    xx = values
+    if exog is not None:
+        design = np.column_stack([np.ones(values.size), exog.to_numpy()])
+        ok = ~np.isnan(values)
+        beta = np.linalg.lstsq(design[ok], values[ok], rcond=None)[0]
+        xx = values - design @ beta
+    xx_obs = xx[~np.isnan(xx)]
+    if m == 1:
+        D = 0
+    elif D is None:
+        D = nsdiffs(xx_obs, m, test=seasonal_test, max_D=max_D)
+    else:
+        D = check_int(D, "D", minimum=0)
+    dx = xx_obs
+    for _ in range(D):
+        dx = dx[m:] - dx[:-m]
+    if d is None:
+        d = ndiffs(dx, alpha=alpha, test=test, max_d=max_d) if dx.size > 2 else 0
+    else:
+        d = check_int(d, "d", minimum=0)
+    dx = np.diff(dx, n=d) if d else dx
+    if dx.size == 0:
+        raise ValueError(
+            f"y has {n} observations: nothing is left after d={d}, D={D} differences at m={m}."
+        )
+    if exog is None and np.ptp(dx) == 0:
+        messages.append(
+            f"the series is constant after differencing (d={d}, D={D}); using the "
+            "deterministic model it follows."
+        )
+        logger.info(messages[-1])
+        return _deterministic(values, index, name, (0, d, 0), (0, D, 0, m), dx[0], m, ic,
+                              0, messages)  # fmt: skip
+
+    if m > 1:
+        max_p = min(max_p, m - 1) if max_p > 0 else 0
+        max_q = min(max_q, m - 1) if max_q > 0 else 0
+    if approximation is None:
+        approximation = n > 150 or m > 12
+    if approximation and np.isnan(values).any():
+        messages.append("the series has missing values, so the CSS approximation is off.")
+        approximation = False
+    diffs = d + D
+    allow_drift = allow_drift and diffs == 1
+    allow_mean = allow_mean and diffs == 0
+    constant = allow_drift or allow_mean
+
+    offset = 0.0
+    if approximation:
+        offset = _approximation_offset(values, index, exog, d, D, m, n)
+
+    search = _Search(values, index, exog, d, D, m, ic, approximation, offset, trace, maxiter)
+    if stepwise:
+        best = _stepwise(search, (max_p, max_q, max_P, max_Q), (start_p, start_q, start_P,
+                         start_Q), constant, allow_drift or allow_mean, n, max_models)  # fmt: skip
+    else:
+        best = _exhaustive(search, (max_p, max_q, max_P, max_Q), max_order, constant,
+                           allow_drift or allow_mean)  # fmt: skip
+
+    if approximation:
+        best, result, value = _refit_exact(search)
+    else:
+        result = search.fits.get((*best, "css-mle"))
+        value = search.values.get((*best, "css-mle"), math.inf)
+    if result is None or not math.isfinite(value):
+        failures = "; ".join(sorted({c.status for c in search.tried if c.status != "ok"}))
+        raise ValueError(f"no suitable ARIMA model found for this series ({failures}).")
+    p, q, P, Q, const = best
+    return AutoARIMAResult(
+        model=result,
+        order=(p, d, q),
+        seasonal_order=(P, D, Q, m) if m > 1 else (0, 0, 0, 0),
+        constant=const,
+        ic=ic,
+        ic_value=value,
+        m=m,
+        approximation=approximation,
+        tried=tuple(search.tried),
+        messages=tuple(messages),
+    )
+
+
+def _approximation_offset(values, index, exog, d, D, m, n) -> float:
+    """forecast's AIC offset for CSS scores: from an exact ARIMA(1,d,0)(0,D,0) fit.
+
+    It shifts every CSS score by the same amount, so it changes the reported values
+    (making them comparable to exact-likelihood criteria), never the ranking.
+    """
+    y = pd.Series(values, index=index) if index is not None else values
+    seasonal = (0, D, 0, m) if D else (0, 0, 0, 0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            fit = ARIMA(order=(1, d, 0), seasonal_order=seasonal, trend="n").fit(y, exog=exog)
+        return -2.0 * fit.loglik - n * math.log(fit.sigma2)
+    except (ValueError, np.linalg.LinAlgError):
+        return 0.0
+
+
+def _stepwise(search: _Search, maxima, starts, constant, can_toggle, n, max_models):
+    max_p, max_q, max_P, max_Q = maxima
+    start_p, start_q, start_P, start_Q = starts
+    if n < 10:
+        start_p, start_q, start_P, start_Q = min(start_p, 1), min(start_q, 1), 0, 0
+    seasonal = search.m > 1
+    start = (
+        min(start_p, max_p),
+        min(start_q, max_q),
+        min(start_P, max_P) if seasonal else 0,
+        min(start_Q, max_Q) if seasonal else 0,
+        constant,
+    )
+    initial = [start, (0, 0, 0, 0, constant)]
+    if max_p > 0 or max_P > 0:
+        initial.append((int(max_p > 0), 0, int(seasonal and max_P > 0), 0, constant))
+    if max_q > 0 or max_Q > 0:
+        initial.append((0, int(max_q > 0), 0, int(seasonal and max_Q > 0), constant))
+    if constant:
+        initial.append((0, 0, 0, 0, False))
+    best, best_value = None, math.inf
+    for key in initial:
+        if search.seen(key):
+            continue
+        value = search.score(key)
+        if best is None or value < best_value:
+            best, best_value = key, value
+    limits = (max_p, max_q, max_P, max_Q)
+    while len(search.tried) < max_models:
+        improved = False
+        p, q, P, Q, const = best
+        moves = [((p + dp, q + dq, P + dP, Q + dQ), const) for dp, dq, dP, dQ in _MOVES]
+        if can_toggle:
+            moves.append(((p, q, P, Q), not const))
+        for orders, const_new in moves:
+            if any(o < 0 or o > lim for o, lim in zip(orders, limits, strict=True)):
+                continue
+            key = (*orders, const_new)
+            if search.seen(key):
+                continue
+            if len(search.tried) >= max_models:
+                break
+            value = search.score(key)
+            if value < best_value:
+                best, best_value, improved = key, value, True
+                break
+        if not improved:
+            break
+    if len(search.tried) >= max_models:
+        logger.warning("stepwise search stopped at the model limit max_models=%d", max_models)
+    return best
+
+
+def _exhaustive(search: _Search, maxima, max_order, constant, can_toggle):
+    max_p, max_q, max_P, max_Q = maxima
+    constants = (True, False) if can_toggle else (constant,)
+    best, best_value = None, math.inf
+    ranges = [range(max_p + 1), range(max_q + 1), range(max_P + 1), range(max_Q + 1)]
+    for p, q, P, Q in itertools.product(*ranges):
+        if p + q + P + Q > max_order:
+            continue
+        for const in constants:
+            key = (p, q, P, Q, const)
+            value = search.score(key)
+            if best is None or value < best_value:
+                best, best_value = key, value
+    return best
+
+
+def _refit_exact(search: _Search):
+    """Refit candidates by exact likelihood, best CSS score first, until one is usable."""
+    ranked = sorted(search.scored(), key=lambda item: item[0])
+    if search.trace:
+        logger.info(" now re-fitting the best model(s) without approximations")
+    for css_value, key in ranked:
+        if not math.isfinite(css_value):
+            break
+        value = search.score(key, "css-mle")
+        if math.isfinite(value):
+            return key, search.fits[(*key, "css-mle")], value
+    return None, None, math.inf
+
+
+def _deterministic(values, index, name, order, seasonal_order, constant, m, ic, k_exog,
+                   messages) -> AutoARIMAResult:  # fmt: skip
+    param_name = "const" if order[1] + seasonal_order[1] == 0 else "drift"
+    seasonal_order = seasonal_order if m > 1 else (0, 0, 0, 0)
+    filled = values.copy()
+    if np.isnan(filled).any():
+        filled = pd.Series(filled).interpolate(limit_direction="both").to_numpy()
+    model = DeterministicResult(
+        values=filled,
+        index=index,
+        name=name,
+        order=order,
+        seasonal_order=seasonal_order,
+        params=pd.Series({param_name: float(constant)}, name="params"),
+        k_exog=k_exog,
+    )
+    return AutoARIMAResult(
+        model=model,
+        order=order,
+        seasonal_order=seasonal_order,
+        constant=True,
+        ic=ic,
+        ic_value=math.nan,
+        m=m,
+        approximation=False,
+        tried=(),
+        messages=tuple(messages),
+    )

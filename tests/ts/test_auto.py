@@ -1,0 +1,234 @@
+"""auto_arima: orders against R and statsmodels, the stepwise invariants, bad input."""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.tsa.arima.model import ARIMA as SMARIMA
+from statsmodels.tsa.stattools import kpss
+
+from seqlab.datasets import airline, nile
+from seqlab.ts.auto import _MOVES, AutoARIMAResult, auto_arima
+
+
+def _kpss_ndiffs(x: np.ndarray, max_d: int = 2) -> int:
+    """R's ndiffs written directly on statsmodels' kpss: difference while p < 0.05."""
+    d = 0
+    while d < max_d and np.ptp(x) > 0:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # p-value outside the table: expected
+            pvalue = kpss(x, regression="c", nlags=math.floor(3 * math.sqrt(x.size) / 13))[1]
+        if not pvalue < 0.05:
+            break
+        d += 1
+        x = np.diff(x)
+    return d
+
+
+def _m3(shared_data, period: str, count: int) -> dict[str, np.ndarray]:
+    meta = pd.read_csv(shared_data / "m3" / "m3_meta.csv")
+    ids = set(meta.loc[meta["period"].str.upper() == period, "unique_id"].iloc[:count])
+    frame = pd.read_csv(shared_data / "m3" / "m3_series.csv")
+    frame = frame[frame["unique_id"].isin(ids) & (frame["split"] == "train")]
+    return {uid: g.sort_values("t")["y"].to_numpy(float) for uid, g in frame.groupby("unique_id")}
+
+
+def _statsmodels_fit(y, result: AutoARIMAResult, exog=None):
+    trend = {"c": "c", "t": "t", "n": "n"}[result.model.trend]
+    model = SMARIMA(
+        y,
+        exog=exog,
+        order=result.order,
+        seasonal_order=result.seasonal_order,
+        trend=trend,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit()
+
+
+def _assert_agrees_with_statsmodels(y, result: AutoARIMAResult, exog=None) -> None:
+    ref = _statsmodels_fit(y, result, exog)
+    # Issue 2/5: equal within 1e-3 absolute, or seqlab's optimum is better.
+    assert result.loglik >= ref.llf - 1e-3, (result.label, result.loglik, ref.llf)
+    assert result.aicc <= ref.aicc + 2e-3, (result.label, result.aicc, ref.aicc)
+    assert result.model.k_params == len(ref.params)
+
+
+def _assert_stepwise_local_optimum(result: AutoARIMAResult) -> None:
+    """Every neighbour of the winner (the moves table) was tried and is no better."""
+    tried = {
+        (c.order[0], c.order[2], c.seasonal_order[0], c.seasonal_order[2], c.constant): c.ic
+        for c in result.tried
+        if c.method == "css-mle"
+    }
+    p, _, q = result.order
+    P, _, Q, _ = result.seasonal_order
+    best = tried[(p, q, P, Q, result.constant)]
+    assert best == min(tried.values())
+    # The default limits as auto.arima shrinks them for short series and for m.
+    n, m = result.nobs, result.m
+    limits = [min(5, n // 3), min(5, n // 3), 0, 0]
+    if m > 1:
+        limits = [min(limits[0], m - 1), min(limits[1], m - 1), min(2, n // (3 * m))]
+        limits.append(limits[2])
+    for dp, dq, dP, dQ in _MOVES:
+        key = (p + dp, q + dq, P + dP, Q + dQ, result.constant)
+        if any(not 0 <= o <= lim for o, lim in zip(key[:4], limits, strict=True)):
+            continue
+        assert key in tried, f"neighbour {key} of {result.label} was not tried"
+        assert tried[key] >= best
+
+
+# --------------------------------------------------------------- reference orders
+def test_nile_matches_r():
+    y = nile()
+    result = auto_arima(y)
+    # R: forecast::auto.arima(Nile) -> ARIMA(1,1,1)
+    assert result.order == (1, 1, 1)
+    assert result.seasonal_order == (0, 0, 0, 0)
+    assert result.order[1] == _kpss_ndiffs(y.to_numpy())
+    _assert_agrees_with_statsmodels(y.to_numpy(), result)
+    _assert_stepwise_local_optimum(result)
+    assert result.candidates.shape[0] == len(result.tried)
+    assert isinstance(result.forecast(5).mean, pd.Series)  # pandas in, pandas out
+
+
+@pytest.mark.slow
+def test_airline_matches_r():
+    # R: auto.arima(AirPassengers) -> ARIMA(2,1,1)(0,1,0)[12];
+    #    auto.arima(log(AirPassengers)) -> ARIMA(0,1,1)(0,1,1)[12]
+    result = auto_arima(airline(), 12)
+    assert (result.order, result.seasonal_order) == ((2, 1, 1), (0, 1, 0, 12))
+    _assert_agrees_with_statsmodels(airline().to_numpy(), result)
+    _assert_stepwise_local_optimum(result)
+    logged = auto_arima(np.log(airline()), 12)
+    assert (logged.order, logged.seasonal_order) == ((0, 1, 1), (0, 1, 1, 12))
+    _assert_agrees_with_statsmodels(np.log(airline().to_numpy()), logged)
+
+
+def test_m3_nonseasonal_against_statsmodels(shared_data):
+    series = {**_m3(shared_data, "YEARLY", 12), **_m3(shared_data, "OTHER", 6)}
+    for uid, y in series.items():
+        result = auto_arima(y)
+        assert result.order[1] == _kpss_ndiffs(y), uid
+        if result.method != "deterministic":
+            _assert_agrees_with_statsmodels(y, result)
+            _assert_stepwise_local_optimum(result)
+
+
+@pytest.mark.slow
+def test_m3_monthly_against_statsmodels(m3_monthly):
+    for uid in list(m3_monthly)[:8]:
+        y = m3_monthly[uid][0]
+        result = auto_arima(y, 12)
+        D = result.seasonal_order[1]
+        seasonal_diff = y[12 * D :] - y[: y.size - 12 * D] if D else y
+        assert result.order[1] == _kpss_ndiffs(seasonal_diff), uid
+        _assert_agrees_with_statsmodels(y, result)
+
+
+def test_approximation_refits_exactly(shared_data):
+    y = next(iter(_m3(shared_data, "OTHER", 1).values()))
+    result = auto_arima(y, approximation=True)
+    assert result.approximation
+    methods = {c.method for c in result.tried}
+    assert methods == {"css", "css-mle"}
+    assert result.model.method == "css-mle"
+    k, n = result.model.k_params, y.size - result.order[1]
+    expected = -2 * result.loglik + 2 * k + 2 * k * (k + 1) / (n - k - 1)
+    assert result.ic_value == pytest.approx(expected, rel=1e-12)
+    _assert_agrees_with_statsmodels(y, result)
+
+
+def test_exhaustive_is_at_least_as_good_as_stepwise():
+    y = nile().to_numpy()
+    stepwise = auto_arima(y, max_p=2, max_q=2)
+    full = auto_arima(y, stepwise=False, max_p=2, max_q=2, max_order=4)
+    assert full.ic_value <= stepwise.ic_value + 1e-9
+    assert len(full.tried) == 2 * 9  # p, q in 0..2, with and without drift
+
+
+# --------------------------------------------------------------- regressors
+def test_exog_regression_with_arima_errors():
+    # The Nile's level drops after the Aswan dam works of 1899: a step regressor.
+    y = nile()
+    step = pd.DataFrame({"dam": (y.index.year >= 1899).astype(float)}, index=y.index)
+    result = auto_arima(y, exog=step)
+    assert "dam" in result.params.index
+    assert result.params["dam"] < -150  # about -250 10^8 m^3 (Durbin & Koopman 2001)
+    _assert_agrees_with_statsmodels(y.to_numpy(), result, exog=step.to_numpy())
+    future = pd.DataFrame({"dam": np.ones(4)})
+    fc = result.forecast(4, exog=future)
+    assert len(fc.mean) == 4
+    with pytest.raises(ValueError, match="pass exog="):
+        result.forecast(4)
+    with pytest.raises(ValueError, match="rows"):
+        result.forecast(4, exog=np.ones((3, 1)))
+
+
+def test_exog_bad_input():
+    y = nile().to_numpy()
+    x = np.arange(100.0)
+    bad = x.copy()
+    bad[7] = np.nan
+    with pytest.raises(ValueError, match="row 7"):
+        auto_arima(y, exog=bad)
+    with pytest.raises(ValueError, match="constant"):
+        auto_arima(y, exog=np.ones(100))
+    with pytest.raises(ValueError, match="rows"):
+        auto_arima(y, exog=x[:50])
+    with pytest.raises(ValueError, match="rank deficient"):
+        auto_arima(y, exog=np.column_stack([x, 2 * x]))
+
+
+# --------------------------------------------------------------- special series
+def test_constant_series_gets_a_mean_model():
+    result = auto_arima(np.full(30, 7.5))
+    assert result.method == "deterministic"
+    assert "constant" in result.messages[0]
+    fc = result.forecast(3)
+    np.testing.assert_array_equal(fc.mean, [7.5, 7.5, 7.5])
+    np.testing.assert_array_equal(fc.lower[95], fc.mean)
+
+
+def test_series_constant_after_differencing_is_extended_exactly():
+    result = auto_arima(3.0 + 2.0 * np.arange(40))
+    assert result.order[1] >= 1
+    assert "after differencing" in result.messages[0]
+    np.testing.assert_allclose(result.forecast(2).mean, [83.0, 85.0])
+
+
+def test_short_seasonal_series_falls_back_to_non_seasonal():
+    y = airline().to_numpy()[:20]
+    result = auto_arima(y, 12)
+    assert result.seasonal_order == (0, 0, 0, 0)
+    assert result.m == 1
+    assert "non-seasonal" in result.messages[0]
+
+
+def test_trace_logs_every_candidate(caplog):
+    with caplog.at_level(logging.INFO, logger="seqlab.ts.auto"):
+        result = auto_arima(nile(), trace=True)
+    lines = [r.getMessage() for r in caplog.records if "ARIMA(" in r.getMessage()]
+    assert len(lines) == len(result.tried)
+    table = result.trace_table()
+    assert table.count("\n") == len(result.tried)
+    assert "Best model: ARIMA(1,1,1)" in table
+
+
+def test_bad_arguments():
+    y = nile().to_numpy()
+    with pytest.raises(ValueError, match="ic must be"):
+        auto_arima(y, ic="hqic")
+    with pytest.raises(TypeError, match="m must be an integer"):
+        auto_arima(y, m=12.0)
+    with pytest.raises(ValueError, match="at least 3"):
+        auto_arima([1.0, 2.0])
+    with pytest.raises(ValueError, match="is empty"):
+        auto_arima([])
