@@ -63,6 +63,32 @@ def register(subparsers) -> None:
     fit.add_argument("--plot", help="write a PNG of history, forecast and intervals here")
     fit.set_defaults(func=run_fit)
 
+    auto = commands.add_parser("auto", help="choose an ARIMA automatically and forecast")
+    _add_file_args(auto)
+    auto.add_argument("--m", type=int, default=1, help="seasonal period (12 monthly, 4 quarterly)")
+    auto.add_argument("--h", type=int, default=12, help="forecast horizon")
+    _add_auto_options(auto)
+    auto.add_argument("--trace", action="store_true", help="print every model tried")
+    auto.add_argument("--out", help="write the forecasts to this CSV")
+    auto.add_argument("--plot", help="write a PNG of history, forecast and intervals here")
+    auto.set_defaults(func=run_auto)
+
+    many = commands.add_parser(
+        "many", help="auto ARIMA for every series of a long CSV (unique_id, ds, y)"
+    )
+    many.add_argument("file", help="long CSV: unique_id, ds, y, and optional regressor columns")
+    many.add_argument("--h", type=int, required=True, help="forecast horizon")
+    many.add_argument("--m", type=int, default=1, help="seasonal period")
+    many.add_argument("--future", help="CSV of future regressors (unique_id, ds, regressors)")
+    many.add_argument("--backend", default="serial", choices=["serial", "process", "dask", "ray"])
+    many.add_argument("--n-jobs", type=int, default=None, help="workers (default: all cores)")
+    many.add_argument("--freq", help="pandas frequency of ds when it cannot be inferred")
+    _add_auto_options(many)
+    many.add_argument("--out", default="forecasts.csv", help="forecasts CSV (default: %(default)s)")
+    many.add_argument("--models", help="also write the per-series models table to this CSV")
+    many.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    many.set_defaults(func=run_many)
+
 
 def run_check(args: argparse.Namespace) -> int:
     from seqlab.io import read_series_csv
@@ -135,3 +161,122 @@ def run_fit(args: argparse.Namespace) -> int:
         )
         print(f"\nwrote {path}")
     return 0
+
+
+def _add_auto_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ic", default="aicc", choices=["aicc", "aic", "bic"])
+    parser.add_argument(
+        "--seasonal-test", default="seas", choices=["seas", "ocsb"], help="test choosing D"
+    )
+    parser.add_argument(
+        "--no-stepwise", action="store_true", help="search every order up to --max-order"
+    )
+    parser.add_argument("--max-order", type=int, default=5, help="p+q+P+Q without stepwise")
+
+
+def _auto_options(args: argparse.Namespace) -> dict:
+    return {
+        "ic": args.ic,
+        "seasonal_test": args.seasonal_test,
+        "stepwise": not args.no_stepwise,
+        "max_order": args.max_order,
+    }
+
+
+def run_auto(args: argparse.Namespace) -> int:
+    from seqlab.io import atomic_write, read_series_csv
+    from seqlab.plot import plot_forecast
+    from seqlab.ts import auto_arima
+
+    y = read_series_csv(args.file, value=args.value, date=args.date)
+    try:
+        result = auto_arima(y, args.m, **_auto_options(args))
+        forecast = result.forecast(args.h, level=(80, 95))
+    except ValueError as exc:
+        raise ValueError(f"{args.file}, column {y.name!r}: {exc}") from None
+    if args.trace:
+        print(result.trace_table())
+        print()
+    print(result.summary())
+    table = forecast.to_frame()
+    print()
+    print(table.to_string())
+    if args.out:
+        with atomic_write(args.out, "w", encoding="utf-8", newline="") as handle:
+            table.to_csv(handle, index_label="ds")
+        print(f"\nwrote {args.out}")
+    if args.plot:
+        intervals = {lv: (forecast.lower[lv], forecast.upper[lv]) for lv in (80, 95)}
+        path = plot_forecast(
+            y,
+            forecast.mean,
+            Path(args.plot),
+            intervals=intervals,
+            title=f"{y.name}: {result.label}",
+        )
+        print(f"wrote {path}")
+    return 0
+
+
+def _read_long_csv(path: str, what: str):
+    import pandas as pd
+
+    file = Path(path)
+    if not file.is_file():
+        raise ValueError(f"{path}: no such file ({what}).")
+    try:
+        frame = pd.read_csv(file, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot be read as CSV ({exc}).") from None
+    if "ds" in frame.columns and not pd.api.types.is_numeric_dtype(frame["ds"]):
+        parsed = pd.to_datetime(frame["ds"], errors="coerce", format="mixed")
+        if parsed.isna().any():
+            row = int(parsed.isna().to_numpy().argmax())
+            raise ValueError(
+                f"{path}: column 'ds', line {row + 2}: {frame['ds'].iloc[row]!r} is neither "
+                "a date nor an integer."
+            )
+        frame["ds"] = parsed
+    return frame
+
+
+def run_many(args: argparse.Namespace) -> int:
+    import sys
+
+    from seqlab.io import atomic_write
+    from seqlab.ts import fit_many
+
+    frame = _read_long_csv(args.file, "the series")
+    future = _read_long_csv(args.future, "future regressors") if args.future else None
+    try:
+        result = fit_many(
+            frame,
+            args.h,
+            args.m,
+            future=future,
+            backend=args.backend,
+            n_jobs=args.n_jobs,
+            freq=args.freq,
+            progress=not args.no_progress,
+            **_auto_options(args),
+        )
+    except ValueError as exc:
+        raise ValueError(f"{args.file}: {exc}") from None
+    with atomic_write(args.out, "w", encoding="utf-8", newline="") as handle:
+        result.forecasts.to_csv(handle, index=False)
+    if args.models:
+        with atomic_write(args.models, "w", encoding="utf-8", newline="") as handle:
+            result.models.to_csv(handle, index=False)
+    models = result.models
+    failed = result.errors
+    print(f"{len(models) - len(failed)} of {len(models)} series fitted; wrote {args.out}")
+    if args.models:
+        print(f"wrote {args.models}")
+    counts = models["model"].dropna().value_counts().head(5)
+    for label, count in counts.items():
+        print(f"  {count:>5}  {label}")
+    for _, row in failed.iterrows():
+        print(f"seqlab: series {row.iloc[0]!r}: {row['error']}", file=sys.stderr)
+    return 0 if len(failed) < len(models) else 1

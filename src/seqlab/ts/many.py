@@ -155,7 +155,13 @@ def _check_series(
             f"gap in ds after {ds.iloc[i - 1]}: next is {ds.iloc[i]}, expected {expected[i]}. "
             "Fill the missing rows (y may be NaN) so the series is regular."
         )
-    y = pd.to_numeric(group[target_col], errors="coerce").to_numpy(dtype=float)
+    raw = group[target_col]
+    numbers = pd.to_numeric(raw, errors="coerce")
+    not_numbers = numbers.isna() & raw.notna()
+    if not_numbers.any():
+        i = int(np.flatnonzero(not_numbers.to_numpy())[0])
+        return failed(f"{target_col} holds {raw.iloc[i]!r} at ds {ds.iloc[i]}: not a number.")
+    y = numbers.to_numpy(dtype=float)
     if np.isnan(y).all():
         return failed(f"{target_col} is all missing (or non-numeric).")
     exog = future_exog = None
