@@ -453,8 +453,8 @@ class Trainer:
         progress: _EpochProgress,
         rng_at_start: dict[str, Any] | None,
         rng_now: dict[str, Any] | None,
-    ) -> tuple[_EpochProgress, dict[str, Any]]:
-        """One training pass; returns its sums and the RNG state the pass started from.
+    ) -> tuple[_EpochProgress, dict[str, Any], bool]:
+        """One training pass: its sums, the RNG state it started from, whether Ctrl-C cut it.
 
         When ``progress.batches_done`` > 0 (a resumed pass), the RNG state the pass
         started from is put back, the data order rebuilt, the done batches skipped
@@ -494,6 +494,10 @@ class Trainer:
         started = time.perf_counter() - progress.seconds
         batches_done = skip
         lr = progress.lr
+        interrupted = False
+        check_every = (
+            _STOP_CHECK_EVERY_CUDA if self._dist.enabled and self.device.type == "cuda" else 1
+        )
         try:
             for raw in iterator:
                 _check_batch(raw)
@@ -527,8 +531,10 @@ class Trainer:
                     if tokens:
                         postfix["tok/s"] = f"{tokens / elapsed:,.0f}"
                 bar.update(postfix)
-                if self._dist.any(stop.requested, self.device):
-                    stop.requested = True
+                # Ranks agree on stopping at the same batch; on GPUs that agreement is a
+                # synchronisation, so it is sought every few batches only.
+                if batches_done % check_every == 0 and self._dist.any(stop.requested, self.device):
+                    stop.requested = interrupted = True
                     break
         finally:
             bar.close()
@@ -543,6 +549,7 @@ class Trainer:
                 lr=lr,
             ),
             rng_at_start,
+            interrupted,
         )
 
     def _figures(self, sums: _EpochProgress) -> dict[str, float]:
@@ -660,21 +667,23 @@ class Trainer:
                 for epoch in range(start_epoch, cfg.epochs):
                     if self.stopped_early:
                         break
-                    sums, rng_start = self._run_epoch(
+                    sums, rng_start, interrupted = self._run_epoch(
                         train_src, epoch, optimizer, scheduler, stop, partial, rng_start, rng_now
                     )
                     partial, rng_now = _EpochProgress(), None
-                    if stop.requested and (steps is None or sums.batches_done < steps):
+                    if interrupted and (steps is None or sums.batches_done < steps):
                         self._interrupt(epoch, sums, rng_start, optimizer, scheduler)
                     rng_start = None
                     record = self._end_epoch(
                         epoch, sums, valid_src, optimizer, scheduler, monitor, mode
                     )
+                    left = (cfg.epochs - epoch - 1) * record["seconds"]
                     logger.info(
-                        "epoch %d/%d: %s",
+                        "epoch %d/%d: %s (about %.0f s of training left)",
                         epoch + 1,
                         cfg.epochs,
                         ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k != "epoch"),
+                        left,
                     )
                     if not math.isfinite(record["train_loss"]):
                         raise FloatingPointError(
@@ -935,6 +944,7 @@ class Trainer:
 
 
 _PLOT_EVERY_S = 60.0
+_STOP_CHECK_EVERY_CUDA = 16
 
 _RESERVED = {
     CONFIG_FILE,
