@@ -515,3 +515,33 @@ def test_resume_with_fewer_batches_is_a_clear_error(tmp_path, marker_batches):
         Trainer(_gru(), task=ClassificationTask(), config=config, run_dir=tmp_path).fit(
             train[:3], resume=True
         )
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_auto_device_bf16_autocast_and_resume(tmp_path, marker_batches):
+    """device="auto" and amp="auto" on a GPU: CUDA, bf16 autocast, resume where it stopped.
+
+    CUDA's embedding backward adds with atomics, so two GPU runs are not bitwise equal;
+    weights are compared to 1e-3, far above that rounding and far below what a wrong
+    data order or RNG state after resume does to them (> 1e-2 after 20 Adam steps).
+    """
+    train, valid = marker_batches
+    config = TrainConfig(epochs=2, lr=0.01, seed=3, progress=False, restore_best=False)
+    straight = _gru(seed=1)
+    seen = []
+    straight.head.register_forward_hook(lambda m, i, out: seen.append(out.dtype))
+    trainer = Trainer(straight, task=ClassificationTask(), config=config)
+    history = trainer.fit(_ShuffledLoader(train), valid)
+    assert trainer.device.type == "cuda" and set(seen) == {torch.bfloat16}
+    assert history[-1]["valid_accuracy"] > 0.6
+    kw = {"task": ClassificationTask(), "config": config, "run_dir": tmp_path,
+          "model_config": TinyGRUConfig()}  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(_gru(seed=1), **kw).fit(_ShuffledLoader(train, interrupt_at=(1, 3)), valid)
+    resumed = _gru(seed=2)
+    Trainer(resumed, **kw).fit(_ShuffledLoader(train), valid, resume=True)
+    expected = {k: v.float().cpu() for k, v in _weights(straight).items()}
+    for key, value in _weights(resumed).items():
+        torch.testing.assert_close(value.float().cpu(), expected[key], rtol=1e-3, atol=1e-3)
+    loaded, _ = load_run(tmp_path, weights="last")
+    _assert_same_weights(_weights(loaded), {k: v.cpu() for k, v in _weights(resumed).items()})
