@@ -98,3 +98,9 @@ def test_bad_arguments():
         backtest([Naive()], np.arange(10.0), 1, initial=5, window="rolling")
     with pytest.raises(ValueError, match="labelled 'naive'"):
         backtest([Naive(), Naive()], np.arange(10.0), 1, initial=5)
+
+
+def test_refit_none_fits_once_then_updates():
+    log = Recorder.log = []
+    backtest([Recorder()], np.arange(1.0, 11.0), horizon=2, initial=6, refit_every=None)
+    assert log == [("fit", 6, 1.0), ("update", 7, 1.0), ("update", 8, 1.0)]

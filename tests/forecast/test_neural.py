@@ -114,3 +114,13 @@ def test_global_model_scales_each_series_on_its_own():
     # A short series is left-padded rather than dropped; new series can be forecast.
     short = GlobalRecurrentForecaster(lookback=12, horizon=4, epochs=1).fit([sine(10), sine(80)])
     assert len(short.predict(2, series=[sine(30)])) == 1
+
+
+def test_log_target_inverts_and_rejects_non_positive():
+    y = np.exp(0.5 * sine(80)) * 100
+    model = RecurrentForecaster(lookback=8, horizon=2, epochs=1, hidden_size=4, log=True).fit(y)
+    # The scaler saw log values; forecasts come back on the original scale.
+    assert model.scaler_.offset_[0] == pytest.approx(np.log(y[:72]).mean())
+    assert 20 < model.predict(2).mean() < 500
+    with pytest.raises(ValueError, match="log=True needs a positive target, but y holds -1"):
+        RecurrentForecaster(log=True).fit(np.r_[np.ones(40), -1.0])

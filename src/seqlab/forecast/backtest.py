@@ -6,8 +6,9 @@ forecasts rows ``[o, o + horizon)``. The first origin is ``initial``, the next o
 come every ``step`` rows while a full horizon of actuals remains (Tashman 2000,
 "Out-of-sample tests of forecasting accuracy"; Hyndman & Athanasopoulos, FPP3 5.10).
 
-Re-estimation: at origin number ``k`` a model is refit when ``k % refit_every == 0``;
-in between, a model that defines ``update(y, X)`` only absorbs the new observations
+Re-estimation: at origin number ``k`` a model is refit when ``k % refit_every == 0``
+(``refit_every=None``: only at the first origin, the usual train/test evaluation); in
+between, a model that defines ``update(y, X)`` only absorbs the new observations
 with its parameters kept, and a model without ``update`` (the baselines, whose fit is
 bookkeeping) is refit. Each model is deep-copied first, so the caller's objects are
 left untouched.
@@ -139,7 +140,7 @@ def backtest(
     step: int = 1,
     window: str = "expanding",
     window_size: int | None = None,
-    refit_every: int = 1,
+    refit_every: int | None = 1,
     level: Sequence[float] | None = (80, 95),
     m: int = 1,
 ) -> BacktestResult:
@@ -158,7 +159,8 @@ def backtest(
     features = check_features(X, n)
     horizon = check_int(horizon, "horizon", minimum=1)
     step = check_int(step, "step", minimum=1)
-    refit_every = check_int(refit_every, "refit_every", minimum=1)
+    if refit_every is not None:
+        refit_every = check_int(refit_every, "refit_every", minimum=1)
     m = check_int(m, "m", minimum=1)
     levels = check_levels(level)
     if isinstance(initial, float):
@@ -187,7 +189,8 @@ def backtest(
             start = 0 if window == "expanding" else origin - window_size
             y_train = values[start:origin]
             x_train = None if features is None else features[start:origin]
-            if k % refit_every == 0 or not can_update:
+            due = k == 0 if refit_every is None else k % refit_every == 0
+            if due or not can_update:
                 began = time.perf_counter()
                 _call(model.fit, y_train, x_train)
                 fit_seconds += time.perf_counter() - began

@@ -94,7 +94,8 @@ class _RecurrentBase(Forecaster):
         bidirectional: bool = False,
         dropout: float = 0.0,
         scaler: str = "standard",
-        local_level: bool = False,
+        local_level: bool = True,
+        log: bool = False,
         epochs: int = 100,
         batch_size: int = 32,
         lr: float = 3e-3,
@@ -116,6 +117,7 @@ class _RecurrentBase(Forecaster):
         self.dropout = dropout
         self.scaler = scaler
         self.local_level = local_level
+        self.log = log
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -164,6 +166,28 @@ class _RecurrentBase(Forecaster):
             rows = check_int(size, "valid_size", minimum=0)
         # A hold-out shorter than one horizon holds no complete validation window.
         return 0 if rows == 0 else max(rows, self._train_horizon)
+
+    def _to_model_space(self, values: np.ndarray, label: str = "y") -> np.ndarray:
+        """Log of the target (column 0 of 2-D, or a 1-D series) when ``log=True``."""
+        if not self.log:
+            return values
+        target = values[:, 0] if values.ndim == 2 else values
+        observed = target[~np.isnan(target)]
+        if (observed <= 0).any():
+            bad = float(observed[observed <= 0][0])
+            raise ValueError(
+                f"log=True needs a positive target, but {label} holds {bad:g}; "
+                "use log=False or shift the series."
+            )
+        out = values.copy()
+        if out.ndim == 2:
+            out[:, 0] = np.log(target)
+        else:
+            out = np.log(target)
+        return out
+
+    def _from_model_space(self, values: np.ndarray) -> np.ndarray:
+        return np.exp(values) if self.log else values
 
     # -- windows ----------------------------------------------------------------------
     def _level(self, inputs: np.ndarray) -> np.ndarray:
@@ -299,8 +323,9 @@ class RecurrentForecaster(_RecurrentBase):
                 )
                 + ". Use a shorter lookback or horizon, or a longer series."
             )
-        scaler = make_scaler(self.scaler).fit(values[:train_rows])
-        scaled = scaler.transform(values)
+        model_values = self._to_model_space(values)
+        scaler = make_scaler(self.scaler).fit(model_values[:train_rows])
+        scaled = scaler.transform(model_values)
         train = make_windows(
             scaled[:train_rows], lookback, horizon, stride=self.stride, columns=columns, name="y"
         )
@@ -347,9 +372,9 @@ class RecurrentForecaster(_RecurrentBase):
                 f"the last {self.lookback} rows (the window to forecast from) contain NaN; "
                 "fill or drop missing values first."
             )
-        window = self.scaler_.transform(self.data_)[None]  # (1, L, F)
+        window = self.scaler_.transform(self._to_model_space(self.data_))[None]  # (1, L, F)
         scaled = self._forecast_scaled(window, h)[0]
-        return self.scaler_.column(0).inverse_transform(scaled)
+        return self._from_model_space(self.scaler_.column(0).inverse_transform(scaled))
 
 
 class GlobalRecurrentForecaster(_RecurrentBase):
@@ -405,6 +430,7 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         lookback, horizon = self.lookback, self._train_horizon
         train_in, train_out, valid_in, valid_out, scalers = [], [], [], [], []
         for i, values in enumerate(arrays):
+            label = names[i] if names else f"series[{i}]"
             valid_rows = (
                 self._valid_rows(values.size)
                 if isinstance(self.valid_size, float)
@@ -412,13 +438,13 @@ class GlobalRecurrentForecaster(_RecurrentBase):
             )
             train_rows = values.size - valid_rows
             if train_rows < 2:
-                label = names[i] if names else f"series[{i}]"
                 raise ValueError(
                     f"{label} has {values.size} observations; with {valid_rows} held out for "
                     "validation fewer than 2 remain to train on."
                 )
-            scaler = make_scaler(self.scaler).fit(values[:train_rows])
-            scaled = scaler.transform(values)
+            model_values = self._to_model_space(values, label)
+            scaler = make_scaler(self.scaler).fit(model_values[:train_rows])
+            scaled = scaler.transform(model_values)
             scalers.append(scaler)
             train_part = self._pad(scaled[:train_rows], lookback + horizon)
             windows = make_windows(train_part, lookback, horizon, stride=self.stride)
@@ -447,13 +473,20 @@ class GlobalRecurrentForecaster(_RecurrentBase):
             names, histories, scalers = self.names_, self.data_, self.scalers_
         else:
             names, histories = self._collect(series)
-            scalers = [make_scaler(self.scaler).fit(values) for values in histories]
+            scalers = [
+                make_scaler(self.scaler).fit(self._to_model_space(values)) for values in histories
+            ]
         windows = np.stack(
             [
-                self._pad(scaler.transform(values), self.lookback)[-self.lookback :]
+                self._pad(scaler.transform(self._to_model_space(values)), self.lookback)[
+                    -self.lookback :
+                ]
                 for values, scaler in zip(histories, scalers, strict=True)
             ]
         )[:, :, None]  # (S, L, 1)
         scaled = self._forecast_scaled(windows, h)
-        out = [scaler.inverse_transform(row) for row, scaler in zip(scaled, scalers, strict=True)]
+        out = [
+            self._from_model_space(scaler.inverse_transform(row))
+            for row, scaler in zip(scaled, scalers, strict=True)
+        ]
         return dict(zip(names, out, strict=True)) if names else out

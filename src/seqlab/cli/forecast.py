@@ -1,0 +1,225 @@
+"""``seqlab forecast ...``: backtest forecasters on a CSV, fit one to a run folder, predict.
+
+    seqlab forecast backtest FILE --target Close --models naive,arima,lstm,bilstm \\
+        --horizon 5 --lookback 20
+    seqlab forecast fit FILE --target Close --model lstm --horizon 5 --lookback 20 --out RUN
+    seqlab forecast predict --run RUN FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def _int_tuple(text: str, count: int, what: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(p) for p in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != count:
+        raise argparse.ArgumentTypeError(
+            f"{what} must be {count} comma-separated integers, got {text!r}"
+        )
+    return values
+
+
+def _add_data_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="CSV with a target column (and optional feature columns)")
+    parser.add_argument("--target", required=True, help="the column to forecast, e.g. Close")
+    parser.add_argument(
+        "--features",
+        default=None,
+        help="extra input columns for the recurrent models: comma-separated names or 'all'",
+    )
+    parser.add_argument("--date", default=None, help="date column (default: a first date column)")
+
+
+def _add_model_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--horizon", type=int, default=1, help="steps ahead to forecast")
+    parser.add_argument("--lookback", type=int, default=20, help="window length of the networks")
+    parser.add_argument("--m", type=int, default=1, help="seasonal period (snaive, MASE)")
+    parser.add_argument(
+        "--order", type=lambda s: _int_tuple(s, 3, "--order"), default=(1, 1, 0), help="p,d,q"
+    )
+    parser.add_argument(
+        "--seasonal",
+        type=lambda s: _int_tuple(s, 4, "--seasonal"),
+        default=(0, 0, 0, 0),
+        help="P,D,Q,m of the ARIMA",
+    )
+    parser.add_argument("--hidden", type=int, default=32, help="hidden size of the networks")
+    parser.add_argument("--layers", type=int, default=1, help="stacked recurrent layers")
+    parser.add_argument("--epochs", type=int, default=100, help="maximum training epochs")
+    parser.add_argument("--patience", type=int, default=10, help="early stopping patience")
+    parser.add_argument("--lr", type=float, default=3e-3, help="learning rate")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def _neural_options(args: argparse.Namespace) -> dict:
+    return {
+        "hidden_size": args.hidden,
+        "num_layers": args.layers,
+        "epochs": args.epochs,
+        "patience": args.patience,
+        "lr": args.lr,
+        "seed": args.seed,
+    }
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "forecast", help="forecasting: backtest models side by side, fit, predict"
+    )
+    commands = parser.add_subparsers(dest="forecast_command", metavar="COMMAND", required=True)
+
+    bt = commands.add_parser(
+        "backtest",
+        help="rolling-origin backtest of several models; prints MAE/RMSE/MAPE/sMAPE/MASE",
+    )
+    _add_data_args(bt)
+    _add_model_args(bt)
+    bt.add_argument(
+        "--models",
+        default="naive,arima,lstm",
+        help="comma-separated: naive, snaive, drift, mean, arima, auto_arima, rnn, lstm, gru, "
+        "bilstm, lstm-recursive, lstm-seq2seq, ..., hybrid",
+    )
+    bt.add_argument(
+        "--test", type=float, default=0.2, help="fraction of rows after the first origin"
+    )
+    bt.add_argument("--step", type=int, default=1, help="rows between forecast origins")
+    bt.add_argument(
+        "--refit-every",
+        type=int,
+        default=0,
+        help="refit every k origins (0: fit once at the first origin, then only update)",
+    )
+    bt.add_argument("--window", choices=["expanding", "sliding"], default="expanding")
+    bt.add_argument("--plot", help="write a PNG of step-1 forecasts against actuals here")
+    bt.add_argument("--json", help="write the metrics table as JSON here")
+    bt.set_defaults(func=run_backtest)
+
+    fit = commands.add_parser("fit", help="fit a recurrent forecaster and save a run folder")
+    _add_data_args(fit)
+    _add_model_args(fit)
+    fit.add_argument(
+        "--model", default="lstm", help="rnn, lstm, gru, bilstm (+ -recursive/-seq2seq)"
+    )
+    fit.add_argument("--out", required=True, help="run folder to write")
+    fit.set_defaults(func=run_fit)
+
+    predict = commands.add_parser("predict", help="forecast the end of FILE with a saved run")
+    predict.add_argument("--run", required=True, help="run folder written by 'forecast fit'")
+    predict.add_argument("file", help="CSV with the same columns as at fit time")
+    predict.add_argument("--h", type=int, default=None, help="steps (default: the run's horizon)")
+    predict.add_argument("--out", help="also write the forecast as CSV here")
+    predict.set_defaults(func=run_predict)
+
+
+def _load(args: argparse.Namespace):
+    from seqlab.forecast.data import load_frame, split_frame
+
+    frame = load_frame(args.file, args.target, args.features, date=args.date)
+    return frame, *split_frame(frame)
+
+
+def run_backtest(args: argparse.Namespace) -> int:
+    from seqlab.forecast.backtest import backtest
+    from seqlab.forecast.zoo import NEURAL, make_forecaster
+    from seqlab.io import write_json
+
+    _, y, X = _load(args)
+    names = [n.strip() for n in args.models.split(",") if n.strip()]
+    models = {
+        name: make_forecaster(
+            name,
+            horizon=args.horizon,
+            lookback=args.lookback,
+            m=args.m,
+            order=args.order,
+            seasonal_order=args.seasonal,
+            **(_neural_options(args) if name in NEURAL or name == "hybrid" else {}),
+        )
+        for name in names
+    }
+    if X is not None and not any(name in NEURAL for name in names):
+        # Only the networks read feature columns; the others see the target alone.
+        raise ValueError("--features is only used by recurrent models; add one to --models.")
+    result = backtest(
+        models,
+        y,
+        args.horizon,
+        X=X,
+        initial=1.0 - args.test,
+        step=args.step,
+        window=args.window,
+        refit_every=args.refit_every or None,
+        m=args.m,
+    )
+    print(
+        f"{args.file}: target {args.target!r}, horizon {args.horizon}, "
+        f"{int(result.metrics['origins'].iloc[0])} origins"
+    )
+    print(result.table())
+    if args.horizon > 1:
+        print("\nBy step (MAE):")
+        print(result.by_step["mae"].unstack("step").to_string(float_format=lambda v: f"{v:.4g}"))
+    if args.plot:
+        print(f"\nwrote {result.plot(args.plot)}")
+    if args.json:
+        write_json(args.json, {"metrics": json.loads(result.metrics.to_json(orient="index"))})
+        print(f"wrote {args.json}")
+    return 0
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    from seqlab.forecast.runs import save_forecaster
+    from seqlab.forecast.zoo import NEURAL, make_forecaster
+
+    if args.model not in NEURAL:
+        raise ValueError(
+            f"--model must be a recurrent model ({', '.join(NEURAL)}), got {args.model!r}; "
+            "baselines and ARIMA have no run folder (use 'seqlab ts fit')."
+        )
+    _, y, X = _load(args)
+    model = make_forecaster(
+        args.model, horizon=args.horizon, lookback=args.lookback, **_neural_options(args)
+    )
+    model.fit(y, X)
+    path = save_forecaster(model, args.out)
+    last = model.history_[-1] if model.history_ else {}
+    print(
+        f"trained {model.label} on {len(y)} rows, columns {model.columns_}: "
+        f"{len(model.history_)} epochs, last {json.dumps(last)}"
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from seqlab.forecast.data import load_frame
+    from seqlab.forecast.runs import load_forecaster, predict_frame
+
+    forecaster = load_forecaster(args.run)
+    target, *features = forecaster.columns_
+    try:
+        frame = load_frame(args.file, target, features or None)
+    except ValueError as exc:
+        raise ValueError(
+            f"{exc} The run {args.run} was fitted on columns {forecaster.columns_} "
+            "(target first); the file must have them all."
+        ) from None
+    h = args.h if args.h is not None else forecaster.horizon
+    mean = predict_frame(forecaster, frame, h)
+    table = pd.DataFrame({"step": range(1, h + 1), "forecast": mean})
+    print(table.to_string(index=False))
+    if args.out:
+        from seqlab.io import atomic_write
+
+        with atomic_write(args.out, "w", encoding="utf-8") as handle:
+            table.to_csv(handle, index=False)
+        print(f"wrote {args.out}")
+    return 0
