@@ -133,11 +133,37 @@ def stationary_cov(phi_full, theta_full, r):
     for j in range(theta_full.shape[0]):
         R[j + 1] = theta_full[j]
     V = np.outer(R, R)
-    A = T
+    A = T.copy()
+    AV = np.empty((r, r))
+    A2 = np.empty((r, r))
     for _ in range(80):
-        V = V + A @ V @ A.T
-        A = A @ A
-        if np.max(np.abs(A)) < 1e-16:
+        # V <- V + A V A'; A <- A A (loops: BLAS calls cost more than these tiny products)
+        for i in range(r):
+            for j in range(r):
+                acc = 0.0
+                for c in range(r):
+                    acc += A[i, c] * V[c, j]
+                AV[i, j] = acc
+        for i in range(r):
+            for j in range(i, r):
+                acc = 0.0
+                for c in range(r):
+                    acc += AV[i, c] * A[j, c]
+                V[i, j] += acc
+                if j != i:
+                    V[j, i] += acc
+        big = 0.0
+        for i in range(r):
+            for j in range(r):
+                acc = 0.0
+                for c in range(r):
+                    acc += A[i, c] * A[c, j]
+                A2[i, j] = acc
+                big = max(big, abs(acc))
+        for i in range(r):
+            for j in range(r):
+                A[i, j] = A2[i, j]
+        if big < 1e-16:
             break
     return V
 
@@ -170,43 +196,118 @@ def initial_cov(phi_full, theta_full, k, k_diff_states, sigma2, kappa):
 
 
 @njit(cache=True)
+def _predict(a, P, T, R, sigma2, a_tmp, TP):
+    """In place: ``a <- T a``, ``P <- T P T' + sigma2 R R'`` (loops skip T's zeros)."""
+    k = T.shape[0]
+    for i in range(k):
+        acc = 0.0
+        for j in range(k):
+            if T[i, j] != 0.0:
+                acc += T[i, j] * a[j]
+        a_tmp[i] = acc
+    for i in range(k):
+        a[i] = a_tmp[i]
+    for i in range(k):
+        for j in range(k):
+            acc = 0.0
+            for m in range(k):
+                if T[i, m] != 0.0:
+                    acc += T[i, m] * P[m, j]
+            TP[i, j] = acc
+    for i in range(k):
+        for j in range(i, k):
+            acc = 0.0
+            for m in range(k):
+                if T[j, m] != 0.0:
+                    acc += TP[i, m] * T[j, m]
+            acc += sigma2 * R[i] * R[j]
+            P[i, j] = acc
+            P[j, i] = acc
+
+
+@njit(cache=True)
 def kalman_loglik(w, T, Z, R, sigma2, P0, burn):
     """Gaussian log-likelihood of ``w = y - X beta`` by the Kalman filter (prior mean 0).
 
-    Returns ``(loglik, n_used)``; observations before ``burn`` and NaNs are not counted.
+    Returns ``(loglik, n_used, ssq)`` with ``ssq = sum v_t^2 / F_t``; observations before
+    ``burn`` and NaNs are not counted. Same recursion as ``kalman_run`` (a test holds
+    them equal), without per-step outputs, and with a steady-state shortcut: for a
+    time-invariant model without missing values the predicted covariance converges
+    (Harvey 1989, 3.3.4); once an update changes it by less than 1e-13 of its size, the
+    gain and F are frozen and only the mean is filtered.
     """
     k = T.shape[0]
+    n = w.shape[0]
     a = np.zeros(k)
+    a_tmp = np.empty(k)
+    TP = np.empty((k, k))
     P = P0.copy()
-    Q = sigma2 * np.outer(R, R)
+    P_prev = np.empty((k, k))
     loglik = 0.0
     n_used = 0
     PZ = np.empty(k)
-    for t in range(w.shape[0]):
-        if not np.isnan(w[t]):
-            v = w[t]
-            for i in range(k):
-                v -= Z[i] * a[i]
+    ssq = 0.0
+    steady = False
+    any_nan = False
+    for t in range(n):
+        if np.isnan(w[t]):
+            any_nan = True
+            break
+    F = 1.0
+    log_F = 0.0
+    for t in range(n):
+        if np.isnan(w[t]):
+            _predict(a, P, T, R, sigma2, a_tmp, TP)
+            continue
+        v = w[t]
+        for i in range(k):
+            v -= Z[i] * a[i]
+        if not steady:
             F = 0.0
             for i in range(k):
-                s = 0.0
+                acc = 0.0
                 for j in range(k):
-                    s += P[i, j] * Z[j]
-                PZ[i] = s
-                F += Z[i] * s
-            if F <= 0.0:
-                return -np.inf, n_used
-            if t >= burn:
-                loglik += -0.5 * (LOG_2PI + np.log(F) + v * v / F)
-                n_used += 1
+                    acc += P[i, j] * Z[j]
+                PZ[i] = acc
+                F += Z[i] * acc
+            if not F > 0.0:
+                return -np.inf, n_used, np.inf
+            log_F = np.log(F)
+        if t >= burn:
+            loglik += -0.5 * (LOG_2PI + log_F + v * v / F)
+            ssq += v * v / F
+            n_used += 1
+        for i in range(k):
+            a[i] += PZ[i] * v / F
+        if steady:
             for i in range(k):
-                a[i] += PZ[i] * v / F
+                acc = 0.0
+                for j in range(k):
+                    if T[i, j] != 0.0:
+                        acc += T[i, j] * a[j]
+                a_tmp[i] = acc
+            for i in range(k):
+                a[i] = a_tmp[i]
+            continue
+        check = not any_nan and t > burn
+        if check:
             for i in range(k):
                 for j in range(k):
-                    P[i, j] -= PZ[i] * PZ[j] / F
-        a = T @ a
-        P = T @ P @ T.T + Q
-    return loglik, n_used
+                    P_prev[i, j] = P[i, j]
+        for i in range(k):
+            for j in range(k):
+                P[i, j] -= PZ[i] * PZ[j] / F
+        _predict(a, P, T, R, sigma2, a_tmp, TP)
+        if check:
+            diff = 0.0
+            size = 0.0
+            for i in range(k):
+                for j in range(k):
+                    diff = max(diff, abs(P[i, j] - P_prev[i, j]))
+                    size = max(size, abs(P[i, j]))
+            if diff <= 1e-13 * size:
+                steady = True
+    return loglik, n_used, ssq
 
 
 @njit(cache=True)
@@ -285,7 +386,7 @@ def remove_regression(y, X, beta):
 
 @njit(cache=True)
 def loglik_params(beta, ar, ma, sar, sma, sigma2, y, X, m, T_base, Z, k_diff_states, kappa):
-    """Exact log-likelihood at constrained parameters; returns ``(loglik, n_used)``."""
+    """Exact log-likelihood at constrained parameters: ``(loglik, n_used, ssq)``."""
     phi_full, theta_full = expand_polys(ar, ma, sar, sma, m)
     T, R = build_system(phi_full, theta_full, T_base, k_diff_states)
     P0 = initial_cov(phi_full, theta_full, T.shape[0], k_diff_states, sigma2, kappa)
@@ -296,7 +397,7 @@ def loglik_params(beta, ar, ma, sar, sma, sigma2, y, X, m, T_base, Z, k_diff_sta
 @njit(cache=True)
 def _mle_value(u, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa):
     beta, ar, ma, sar, sma, sigma2 = unpack(u, X.shape[1], p, q, sp, sq)
-    ll, n_used = loglik_params(
+    ll, n_used, _ = loglik_params(
         beta, ar, ma, sar, sma, sigma2, y, X, m, T_base, Z, k_diff_states, kappa
     )
     if not np.isfinite(ll):
@@ -305,24 +406,26 @@ def _mle_value(u, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa):
 
 
 @njit(cache=True)
-def mle_objective(u, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa):
-    """Mean negative log-likelihood over the unconstrained vector ``u`` and its gradient.
+def screen_starts(U, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa):
+    """Profile log-likelihood at each candidate row of ``U`` (``unpack`` layout).
 
-    The gradient is by central differences (step 1e-6 |u|-relative): 2 len(u) + 1 filter
-    passes in one compiled call, which is cheaper than a Python round trip per pass.
+    With the prediction variances proportional to sigma2 (exact but for the fixed diffuse
+    variance), ``loglik(s2) = ll0 - n/2 log(s2/s0) - ssq/2 (s0/s2 - 1)`` is maximised at
+    ``s2 = s0 ssq / n``. Returns ``(profile loglik, log s2)`` per row: a cheap screen for
+    starting values, not an estimate.
     """
-    f = _mle_value(u, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa)
-    g = np.empty(u.shape[0])
-    for i in range(u.shape[0]):
-        h = 1e-6 * max(abs(u[i]), 1.0)
-        up = u.copy()
-        up[i] += h
-        dn = u.copy()
-        dn[i] -= h
-        fp = _mle_value(up, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa)
-        fm = _mle_value(dn, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa)
-        g[i] = (fp - fm) / (2.0 * h)
-    return f, g
+    n_cand = U.shape[0]
+    ll_out = np.full(n_cand, -np.inf)
+    log_s2 = np.zeros(n_cand)
+    for c in range(n_cand):
+        beta, ar, ma, sar, sma, s0 = unpack(U[c], X.shape[1], p, q, sp, sq)
+        ll, n_used, ssq = loglik_params(
+            beta, ar, ma, sar, sma, s0, y, X, m, T_base, Z, k_diff_states, kappa
+        )
+        if np.isfinite(ll) and n_used > 0 and ssq > 0:
+            ll_out[c] = ll - 0.5 * n_used * np.log(ssq / n_used) - 0.5 * (n_used - ssq)
+            log_s2[c] = np.log(s0 * ssq / n_used)
+    return ll_out, log_s2
 
 
 @njit(cache=True)
@@ -382,19 +485,114 @@ def _css_value(u, y, X, p, q, sp, sq, m, d, D):
 
 
 @njit(cache=True)
-def css_objective(u, y, X, p, q, sp, sq, m, d, D):
-    """Mean conditional sum of squares over raw coefficients ``u`` and its gradient
-    (central differences, as ``mle_objective``)."""
-    f = _css_value(u, y, X, p, q, sp, sq, m, d, D)
+def objective(kind, u, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa):
+    """kind 0: mean negative exact log-likelihood over the unconstrained vector ``u``
+    (``unpack`` layout); kind 1: mean conditional sum of squares over raw coefficients."""
+    if kind == 0:
+        return _mle_value(u, y, X, p, q, sp, sq, m, T_base, Z, d + D * m, kappa)
+    return _css_value(u, y, X, p, q, sp, sq, m, d, D)
+
+
+@njit(cache=True)
+def objective_grad(kind, u, f0, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa, central):
+    """Finite-difference gradient of ``objective`` at ``u`` (where it equals ``f0``).
+
+    Forward differences (step 1e-7 |u|-relative; error ~1e-7) where the likelihood is
+    smooth to rounding, central ones (step 1e-5; error ~1e-10) where the approximate
+    diffuse prior makes it noisy (kappa / sigma2 large, see ``needs_central``)."""
     g = np.empty(u.shape[0])
+    x = u.copy()
     for i in range(u.shape[0]):
-        h = 1e-6 * max(abs(u[i]), 1.0)
-        up = u.copy()
-        up[i] += h
-        dn = u.copy()
-        dn[i] -= h
-        g[i] = (
-            _css_value(up, y, X, p, q, sp, sq, m, d, D)
-            - _css_value(dn, y, X, p, q, sp, sq, m, d, D)
-        ) / (2.0 * h)
-    return f, g
+        if central:
+            h = 1e-5 * max(abs(u[i]), 1.0)
+            x[i] = u[i] + h
+            fp = objective(kind, x, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa)
+            x[i] = u[i] - h
+            fm = objective(kind, x, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa)
+            g[i] = (fp - fm) / (2.0 * h)
+        else:
+            h = 1e-7 * max(abs(u[i]), 1.0)
+            x[i] = u[i] + h
+            fp = objective(kind, x, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa)
+            g[i] = (fp - f0) / h
+        x[i] = u[i]
+    return g
+
+
+@njit(cache=True)
+def minimize_bfgs(kind, u0, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa, maxiter, gtol, central):
+    """Minimise ``objective`` by BFGS with a backtracking (Armijo) line search.
+
+    Nocedal & Wright (2006), Algorithm 6.1 with the initial inverse-Hessian scaling of
+    eq. (6.20); the update is skipped when the curvature ``s'y`` is not positive. Running
+    the whole search in one compiled call removes the per-iteration Python overhead that
+    dominates for these small problems. Returns ``(u, f, iterations, status)``, status 0:
+    gradient below ``gtol``; 1: no further decrease possible (at a flat optimum, relative
+    change below 1e-14); 2: ``maxiter`` reached; 3: line search failed away from an optimum.
+    """
+    n = u0.shape[0]
+    u = u0.copy()
+    f = objective(kind, u, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa)
+    g = objective_grad(kind, u, f, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa, central)
+    H = np.eye(n)
+    first = True
+    small = 0
+    for it in range(maxiter):
+        if np.max(np.abs(g)) < gtol:
+            return u, f, it, 0
+        direction = -(H @ g)
+        slope = direction @ g
+        if not slope < 0.0:
+            H = np.eye(n)
+            direction = -g.copy()
+            slope = -(g @ g)
+        step = 1.0
+        if first:
+            step = min(1.0, 1.0 / max(np.sqrt(g @ g), 1e-12))
+        accepted = False
+        for _ in range(60):
+            trial = u + step * direction
+            f_trial = objective(kind, trial, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa)
+            if f_trial <= f + 1e-4 * step * slope:
+                accepted = True
+                break
+            step *= 0.5
+        if not accepted:
+            if not first:
+                H = np.eye(n)
+                first = True
+                continue
+            status = 1 if np.max(np.abs(g)) < 1e3 * gtol else 3
+            return u, f, it, status
+        g_trial = objective_grad(
+            kind, trial, f_trial, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa, central
+        )
+        s = trial - u
+        yv = g_trial - g
+        sy = s @ yv
+        if f - f_trial <= 1e-14 * max(abs(f), 1.0):
+            small += 1
+        else:
+            small = 0
+        u = trial
+        g = g_trial
+        f_prev = f
+        f = f_trial
+        if small >= 3:
+            return u, f, it + 1, 1
+        if sy > 1e-12 * np.sqrt(s @ s) * np.sqrt(yv @ yv):
+            if first:
+                H = np.eye(n) * (sy / (yv @ yv))
+                first = False
+            rho = 1.0 / sy
+            Hy = H @ yv
+            yHy = yv @ Hy
+            H = (
+                H
+                + ((sy + yHy) * rho * rho) * np.outer(s, s)
+                - rho * (np.outer(Hy, s) + np.outer(s, Hy))
+            )
+        elif f_prev - f <= 0.0:
+            H = np.eye(n)
+            first = True
+    return u, f, maxiter, 2

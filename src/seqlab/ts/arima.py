@@ -44,6 +44,7 @@ anything; tests use it to compare forecasts with statsmodels at statsmodels' est
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import warnings
@@ -53,7 +54,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
 from seqlab._validation import as_float_series, check_int
 from seqlab.ts import _kalman
@@ -62,9 +63,19 @@ logger = logging.getLogger(__name__)
 
 #: Prior variance of the integration states (statsmodels' ``initial_variance``, R's kappa).
 KAPPA = 1e6
+#: BFGS iterations each starting point gets before only the best one is run on.
+PROBE_ITERATIONS = 12
+#: How many of the best probed starts are run to convergence.
+FINISHED_STARTS = 2
 _METHODS = ("css-mle", "mle", "css")
 _TRENDS = {"n": (), "c": (0,), "t": (1,), "ct": (0, 1)}
 _TREND_NAMES = {0: "const", 1: "drift"}
+_STATUS = {
+    0: "gradient below tolerance",
+    1: "no further improvement possible",
+    2: "iteration limit reached",
+    3: "line search failed away from an optimum",
+}
 
 
 @dataclass(frozen=True)
@@ -337,13 +348,19 @@ class ARIMA:
             raw, converged, message, iterations = problem.fit_css(start_params, maxiter)
             return _css_result(self, spec, data, problem, raw, converged, message, iterations)
         if start_params is not None:
-            start = problem.check_params(start_params, "start_params")
+            starts = [problem.check_params(start_params, "start_params")]
         elif method == "css-mle":
             raw, *_ = problem.fit_css(None, maxiter)
-            start = problem.css_to_params(raw)
+            starts = [problem.css_to_params(raw), problem.regression_start()]
         else:
-            start = problem.regression_start()
-        params, converged, message, iterations = problem.fit_mle(start, maxiter)
+            starts = [problem.regression_start()]
+        if start_params is None:
+            hr = problem.hannan_rissanen_start()
+            if hr is not None:
+                starts.append(hr)
+        params, converged, message, iterations = problem.fit_mle(
+            starts, maxiter, screen=start_params is None
+        )
         return _mle_result(
             self, spec, data, problem, params, method, converged, message, iterations
         )
@@ -438,6 +455,9 @@ class _Problem:
         self.X = np.ascontiguousarray(X / col_scale)
         self.T_base, self.Z = _system_base(spec)
         self.kappa = KAPPA / scale**2
+        # Rounding against a large diffuse variance makes the likelihood noisy at ~1e-16
+        # kappa; forward differences would amplify that, so use central ones there.
+        self.central = spec.k_diff_states > 0 and self.kappa > 1e4
         self.k_x = X.shape[1]
         self.names = [*data.x_names, *spec.arma_names(), "sigma2"]
 
@@ -489,7 +509,7 @@ class _Problem:
 
     def loglik_scaled(self, scaled: np.ndarray) -> float:
         beta, ar, ma, sar, sma, sigma2 = self.split(scaled)
-        ll, _ = _kalman.loglik_params(
+        ll, _, _ = _kalman.loglik_params(
             np.ascontiguousarray(beta),
             np.ascontiguousarray(ar),
             np.ascontiguousarray(ma),
@@ -522,10 +542,53 @@ class _Problem:
         scaled = np.concatenate([beta, np.zeros(s.k_arma), [sigma2]])
         return self.from_scaled(scaled)
 
+    def hannan_rissanen_start(self) -> np.ndarray | None:
+        """Hannan & Rissanen (1982) starting values, as statsmodels' SARIMAX computes them.
+
+        A long AR(2q) by least squares gives residuals; then ``w_t`` is regressed on its
+        own lags and lagged residuals (seasonal lags included via the expanded
+        polynomials' non-zero positions). Returns None where the series is too short.
+        """
+        s = self.spec
+        w = _kalman.difference(self.y, s.d, s.D, s.m)
+        if self.k_x:
+            w = (
+                w
+                - np.column_stack(
+                    [_kalman.difference(self.X[:, j], s.d, s.D, s.m) for j in range(self.k_x)]
+                )
+                @ self.to_scaled(self.regression_start())[: self.k_x]
+            )
+        if np.isnan(w).any():
+            return None
+        ar_lags = [i for i in range(1, s.p + 1)] + [i * s.m for i in range(1, s.P + 1)]
+        ma_lags = [j for j in range(1, s.q + 1)] + [j * s.m for j in range(1, s.Q + 1)]
+        k_ma = max(ma_lags, default=0)
+        k = 2 * k_ma
+        r = max(k + k_ma, max(ar_lags, default=0))
+        if w.shape[0] - r <= len(ar_lags) + len(ma_lags) + 2:
+            return None
+        resid = None
+        if k_ma:
+            lagged = np.column_stack([w[k - i : w.shape[0] - i] for i in range(1, k + 1)])
+            coefs = np.linalg.lstsq(lagged, w[k:], rcond=None)[0]
+            resid = np.concatenate([np.zeros(k), w[k:] - lagged @ coefs])
+        cols = [w[r - i : w.shape[0] - i] for i in ar_lags]
+        cols += [resid[r - j : w.shape[0] - j] for j in ma_lags]
+        design = np.column_stack(cols)
+        coefs, *_ = np.linalg.lstsq(design, w[r:], rcond=None)
+        sigma2 = float(np.mean((w[r:] - design @ coefs) ** 2))
+        ar, ma = coefs[: len(ar_lags)], coefs[len(ar_lags) :]
+        # Seasonal coefficients sit at lags m, 2m, ...: take them as the seasonal factor's.
+        parts = [ar[: s.p], ma[: s.q], ar[s.p :], ma[s.q :]]
+        scaled = np.concatenate(
+            [self.to_scaled(self.regression_start())[: self.k_x], *parts, [max(sigma2, 1e-8)]]
+        )
+        return self.from_scaled(scaled)
+
     # ------------------------------------------------------------------- CSS
     def fit_css(self, start_params: Any, maxiter: int) -> tuple[np.ndarray, bool, str, int]:
         """Minimise the conditional sum of squares; returns raw scaled (beta, ARMA)."""
-        s = self.spec
         if start_params is not None:
             u0 = self.to_scaled(self.check_params(start_params, "start_params"))[:-1]
         else:
@@ -537,18 +600,10 @@ class _Problem:
             t = np.arange(y.shape[0])
             ok = ~np.isnan(y)
             y = np.interp(t, t[ok], y[ok])
-        args = (y, self.X, s.p, s.q, s.P, s.Q, s.m, s.d, s.D)
         if u0.shape[0] == 0:
             return u0, True, "nothing to estimate", 0
-        res = optimize.minimize(
-            _kalman.css_objective,
-            u0,
-            args=args,
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": maxiter, "ftol": 1e-12, "gtol": 1e-7},
-        )
-        return res.x, bool(res.success), str(res.message), int(res.nit)
+        u, _, iterations, status = self._minimize(1, u0, y, maxiter, 1e-8, False)
+        return u, status in (0, 1), _STATUS[status], int(iterations)
 
     def css_to_params(self, raw: np.ndarray) -> np.ndarray:
         """Turn a CSS estimate into MLE starting values (stationary, invertible)."""
@@ -598,54 +653,129 @@ class _Problem:
         return sigma2, loglik, nu, resid
 
     # ------------------------------------------------------------------- MLE
-    def fit_mle(self, start: np.ndarray, maxiter: int) -> tuple[np.ndarray, bool, str, int]:
+    def _minimize(
+        self, kind: int, u0: np.ndarray, y: np.ndarray, maxiter: int, gtol: float, central: bool
+    ) -> tuple[np.ndarray, float, int, int]:
         s = self.spec
-        scaled = self.to_scaled(start)
-        beta, ar, ma, sar, sma, sigma2 = self.split(scaled)
-        u0 = [np.asarray(beta, dtype=float)]
-        for coefs, is_ma, what in (
-            (ar, False, "AR"),
-            (ma, True, "MA"),
-            (sar, False, "seasonal AR"),
-            (sma, True, "seasonal MA"),
-        ):
-            coefs = np.asarray(coefs, dtype=float)
-            x = _kalman.coefs_to_pacf(-coefs if is_ma else coefs) if coefs.size else coefs
-            if not np.isfinite(x).all():
-                logger.info(
-                    "%s starting values are not %s; starting from 0",
-                    what,
-                    "invertible" if is_ma else "stationary",
-                )
-                x = np.zeros_like(coefs)
-            u0.append(x)
-        u0.append([math.log(sigma2)])
-        u0 = np.concatenate(u0)
-        args = (
-            self.y,
+        u, f, iterations, status = _kalman.minimize_bfgs(
+            kind,
+            u0,
+            y,
             self.X,
             s.p,
             s.q,
             s.P,
             s.Q,
             s.m,
+            s.d,
+            s.D,
             self.T_base,
             self.Z,
-            s.k_diff_states,
             self.kappa,
+            maxiter,
+            gtol,
+            central,
         )
-        res = optimize.minimize(
-            _kalman.mle_objective,
-            u0,
-            args=args,
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": maxiter, "ftol": 1e-13, "gtol": 1e-7},
-        )
-        converged = bool(res.success) and bool(np.isfinite(res.fun)) and res.fun < 1e9
-        beta, ar, ma, sar, sma, sigma2 = _kalman.unpack(res.x, self.k_x, s.p, s.q, s.P, s.Q)
+        return u, float(f), int(iterations), int(status)
+
+    def _unconstrain(self, params: np.ndarray) -> np.ndarray:
+        """Reported parameters -> the optimiser's vector (``_kalman.unpack`` inverts it)."""
+        scaled = self.to_scaled(params)
+        beta, ar, ma, sar, sma, sigma2 = self.split(scaled)
+        u0 = [np.asarray(beta, dtype=float)]
+        for coefs, is_ma in ((ar, False), (ma, True), (sar, False), (sma, True)):
+            coefs = np.asarray(coefs, dtype=float)
+            x = _kalman.coefs_to_pacf(-coefs if is_ma else coefs) if coefs.size else coefs
+            if not np.isfinite(x).all():
+                logger.info("non-stationary or non-invertible start; that part starts at 0")
+                x = np.zeros_like(coefs)
+            u0.append(x)
+        u0.append([math.log(sigma2)])
+        return np.concatenate(u0)
+
+    def _grid(self, base: np.ndarray) -> np.ndarray:
+        """Candidate starts: ``base`` with the first partial autocorrelation of each ARMA
+        block set on a small grid (the other coordinates kept)."""
+        s = self.spec
+        values = {
+            "ar": [-0.5, 0.0, 0.5],
+            "ma": [-0.5, 0.0, 0.5, 0.9],
+            "sar": [0.0, 0.5],
+            "sma": [0.0, 0.5],
+        }
+        blocks = []
+        offset = self.k_x
+        for name, size in (("ar", s.p), ("ma", s.q), ("sar", s.P), ("sma", s.Q)):
+            if size:
+                blocks.append((offset, values[name]))
+            offset += size
+        rows = [base]
+        for combo in itertools.product(*[vals for _, vals in blocks]):
+            row = base.copy()
+            for (pos, _), r in zip(blocks, combo, strict=True):
+                row[pos] = r / math.sqrt(1.0 - r * r)
+            rows.append(row)
+        return np.array(rows)
+
+    def fit_mle(
+        self, starts: list[np.ndarray], maxiter: int, screen: bool = True
+    ) -> tuple[np.ndarray, bool, str, int]:
+        """Maximise the exact likelihood; keep the best optimum.
+
+        The likelihood of ARMA models often has several local optima (and optima on the
+        invertibility boundary), so the given starts plus a small grid over the first
+        partial autocorrelations are screened by their profile likelihood
+        (``_kalman.screen_starts``), and BFGS runs from the first given start and from the
+        best screened candidates that differ from it.
+        """
+        s = self.spec
+        gtol = 1e-7 if self.central else 1e-6
+        U = np.array([self._unconstrain(start) for start in starts])
+        if screen and s.k_arma and U.shape[0] > 1:
+            # Profile out sigma2 at each start, then give every start a short run and
+            # finish only the most promising one.
+            _, log_s2 = _kalman.screen_starts(
+                U,
+                self.y,
+                self.X,
+                s.p,
+                s.q,
+                s.P,
+                s.Q,
+                s.m,
+                self.T_base,
+                self.Z,
+                s.k_diff_states,
+                self.kappa,
+            )
+            U[np.isfinite(log_s2), -1] = log_s2[np.isfinite(log_s2)]
+            short = [
+                self._minimize(0, u0, self.y, PROBE_ITERATIONS, gtol, self.central) for u0 in U
+            ]
+            best = None
+            for u0, f0, it0, status0 in sorted(short, key=lambda r: r[1])[:FINISHED_STARTS]:
+                if status0 == 2:
+                    u, f, iterations, status = self._minimize(
+                        0, u0, self.y, maxiter, gtol, self.central
+                    )
+                    result = (u, f, it0 + iterations, status)
+                else:
+                    result = (u0, f0, it0, status0)
+                if best is None or result[1] < best[1]:
+                    best = result
+        else:
+            best = None
+            for u0 in U:
+                u, f, iterations, status = self._minimize(
+                    0, u0, self.y, maxiter, gtol, self.central
+                )
+                if best is None or f < best[1]:
+                    best = (u, f, iterations, status)
+        u, f, iterations, status = best
+        converged = status in (0, 1) and f < 1e9
+        beta, ar, ma, sar, sma, sigma2 = _kalman.unpack(u, self.k_x, s.p, s.q, s.P, s.Q)
         scaled = np.concatenate([beta, ar, ma, sar, sma, [sigma2]])
-        return self.from_scaled(scaled), converged, str(res.message), int(res.nit)
+        return self.from_scaled(scaled), converged, _STATUS[status], int(iterations)
 
     def run_filter(self, params: np.ndarray) -> dict[str, Any]:
         """Filter in reported units: loglik, one-step predictions, end state."""
@@ -681,7 +811,10 @@ class _Problem:
         scaled = self.to_scaled(params)
         f = loglik_fn or self.loglik_scaled
         k = scaled.shape[0]
-        h = 1e-4 * np.maximum(np.abs(scaled), 1e-2)
+        # The approximate diffuse prior makes the log-likelihood noisy at ~1e-8 (rounding
+        # against kappa/sigma2 ~ 1e9 on seasonal models); a 2e-3 relative step keeps that
+        # noise out of the second differences (checked against statsmodels' cov_type='approx').
+        h = 2e-3 * np.maximum(np.abs(scaled), 0.05)
         H = np.empty((k, k))
         f0 = f(scaled)
         for i in range(k):
@@ -1011,9 +1144,22 @@ def _css_result(
 
     def css_loglik(scaled_params: np.ndarray) -> float:
         u = x(scaled_params[:-1])
-        mean_ssq = _kalman.css_objective(
-            u, problem.y, problem.X, s.p, s.q, s.P, s.Q, s.m, s.d, s.D
-        )[0]
+        mean_ssq = _kalman.objective(
+            1,
+            u,
+            problem.y,
+            problem.X,
+            s.p,
+            s.q,
+            s.P,
+            s.Q,
+            s.m,
+            s.d,
+            s.D,
+            problem.T_base,
+            problem.Z,
+            problem.kappa,
+        )
         s2 = scaled_params[-1]
         return -0.5 * nu * math.log(2 * math.pi * s2) - 0.5 * nu * mean_ssq / s2
 
