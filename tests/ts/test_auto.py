@@ -133,6 +133,23 @@ def test_m3_monthly_against_statsmodels(m3_monthly):
         _assert_agrees_with_statsmodels(y, result)
 
 
+def test_m3_monthly_css_search_against_statsmodels(m3_monthly):
+    from statsmodels.tsa.seasonal import STL
+
+    # Two series keep the default suite quick; the slow test below checks more.
+    for uid in list(m3_monthly)[:2]:
+        y = m3_monthly[uid][0]
+        result = auto_arima(y, 12, approximation=True)
+        # D: R's seasonal-strength rule on statsmodels' STL (R mstl's settings).
+        stl = STL(y, period=12, seasonal=11, seasonal_deg=0).fit(inner_iter=2)
+        strength = 1 - np.var(stl.resid, ddof=1) / np.var(stl.resid + stl.seasonal, ddof=1)
+        assert result.seasonal_order[1] == int(strength > 0.64), uid
+        D = result.seasonal_order[1]
+        seasonal_diff = y[12 * D :] - y[: y.size - 12 * D] if D else y
+        assert result.order[1] == _kpss_ndiffs(seasonal_diff), uid
+        _assert_agrees_with_statsmodels(y, result)
+
+
 def test_approximation_refits_exactly(shared_data):
     y = next(iter(_m3(shared_data, "OTHER", 1).values()))
     result = auto_arima(y, approximation=True)
