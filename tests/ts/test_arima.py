@@ -1,0 +1,363 @@
+"""seqlab.ts.ARIMA against statsmodels' ARIMA on real series.
+
+Reference: ``statsmodels.tsa.arima.model.ARIMA`` (0.14/0.15), fitted in the test itself.
+Both evaluate the same likelihood (state-space differencing, approximate diffuse prior
+1e6, burn-in d + D*m), so at statsmodels' parameters the log-likelihood, residuals,
+forecasts and interval bounds must agree to rounding; the tolerances below (1e-6
+absolute on the log-likelihood, 1e-6 relative on forecasts) are far inside the issue's
+1e-3 / 1e-4 and leave room for the ~1e-9 differences between statsmodels' Lyapunov
+solver and our doubling one. Our own fit must reach a log-likelihood no worse than
+statsmodels' minus 1e-3 (the issue's bar); parameters are compared (1e-3) only where
+the optimum is interior and well defined (both fits agree on the log-likelihood and
+no MA root sits on the unit circle).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.tsa.arima.model import ARIMA as SMARIMA
+
+from seqlab.datasets import airline, nile
+from seqlab.ts import AR, ARIMA, ARMA, MA
+from seqlab.ts import _kalman
+
+LOGLIK_SAME_PARAMS = 1e-6
+FORECAST_RTOL = 1e-6
+
+
+def _sm_fit(y, order, seasonal_order=(0, 0, 0, 0), trend=None, exog=None):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return SMARIMA(y, exog=exog, order=order, seasonal_order=seasonal_order, trend=trend).fit()
+
+
+def _sm_names(names: list[str]) -> list[str]:
+    """statsmodels calls the linear trend 'x1'; seqlab calls it 'drift'."""
+    return ["x1" if n == "drift" else n for n in names]
+
+
+def _sm_params(sm_res) -> pd.Series:
+    return pd.Series(np.asarray(sm_res.params), index=sm_res.model.param_names)
+
+
+def _sm_params_in_our_order(result, sm_res) -> np.ndarray:
+    return _sm_params(sm_res)[_sm_names(list(result.params.index))].to_numpy()
+
+
+def _sunspots() -> pd.Series:
+    import statsmodels.api as sm
+
+    data = sm.datasets.sunspots.load_pandas().data
+    return pd.Series(data["SUNACTIVITY"].to_numpy(), name="sunspots")
+
+
+def _compare_at_sm_params(model: ARIMA, y, sm_res, h: int = 8, exog=None, exog_future=None):
+    """Our filter at statsmodels' estimates equals statsmodels' results."""
+    fitted = model.fit(y, exog=exog)
+    ours = model.filter(y, _sm_params_in_our_order(fitted, sm_res), exog=exog)
+    assert ours.loglik == pytest.approx(sm_res.llf, abs=LOGLIK_SAME_PARAMS)
+    assert ours.aic == pytest.approx(sm_res.aic, abs=1e-5)
+    assert ours.bic == pytest.approx(sm_res.bic, abs=1e-5)
+    assert ours.aicc == pytest.approx(sm_res.aicc, abs=1e-5)
+    np.testing.assert_allclose(np.asarray(ours.resid), np.asarray(sm_res.resid), atol=1e-6)
+    fc = ours.forecast(h, level=(80, 95), exog=exog_future)
+    sm_fc = sm_res.get_forecast(h, exog=exog_future)
+    np.testing.assert_allclose(
+        np.asarray(fc.mean), np.asarray(sm_fc.predicted_mean), rtol=FORECAST_RTOL
+    )
+    np.testing.assert_allclose(np.asarray(fc.se), np.asarray(sm_fc.se_mean), rtol=FORECAST_RTOL)
+    for level in (80, 95):
+        bounds = np.asarray(sm_fc.conf_int(alpha=1 - level / 100))
+        np.testing.assert_allclose(np.asarray(fc.lower[level]), bounds[:, 0], rtol=FORECAST_RTOL)
+        np.testing.assert_allclose(np.asarray(fc.upper[level]), bounds[:, 1], rtol=FORECAST_RTOL)
+    return fitted
+
+
+# A representative few run by default; the full grid of the issue with -m slow.
+_slow = pytest.mark.slow
+NILE_CASES = [
+    ((1, 0, 0), None),
+    pytest.param((1, 0, 0), "n", marks=_slow),
+    pytest.param((3, 0, 0), None, marks=_slow),
+    ((0, 0, 1), "n"),
+    pytest.param((0, 0, 2), None, marks=_slow),
+    pytest.param((1, 0, 1), None, marks=_slow),
+    pytest.param((1, 0, 1), "n", marks=_slow),
+    ((2, 0, 2), None),
+    pytest.param((0, 1, 1), None, marks=_slow),
+    pytest.param((0, 1, 1), "t", marks=_slow),
+    pytest.param((1, 1, 1), None, marks=_slow),
+    ((1, 1, 1), "t"),
+    ((2, 1, 2), None),
+    pytest.param((2, 1, 2), "t", marks=_slow),
+]
+
+
+@pytest.mark.parametrize(("order", "trend"), NILE_CASES)
+def test_matches_statsmodels_on_nile(order, trend):
+    y = nile()
+    sm_res = _sm_fit(y, order, trend=trend)
+    model = ARIMA(order=order, trend=trend)
+    fitted = _compare_at_sm_params(model, y, sm_res)
+    assert fitted.loglik >= sm_res.llf - 1e-3
+    assert fitted.converged
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        (3, 0, 0),
+        pytest.param((1, 0, 0), marks=_slow),
+        pytest.param((1, 0, 1), marks=_slow),
+        pytest.param((2, 0, 2), marks=_slow),
+    ],
+)
+def test_matches_statsmodels_on_sunspots(order):
+    y = _sunspots()
+    sm_res = _sm_fit(y, order)
+    fitted = _compare_at_sm_params(ARIMA(order=order), y, sm_res)
+    assert fitted.loglik >= sm_res.llf - 1e-3
+
+
+@pytest.mark.parametrize(
+    ("order", "trend"),
+    [
+        ((1, 0, 1), None),
+        pytest.param((1, 0, 0), None, marks=_slow),
+        pytest.param((3, 0, 0), None, marks=_slow),
+        pytest.param((0, 1, 1), None, marks=_slow),
+    ],
+)
+def test_params_match_statsmodels_where_well_defined(order, trend):
+    """Interior optima: the estimates agree to 1e-3 (relative for const and sigma2)."""
+    y = _sunspots()
+    sm_res = _sm_fit(y, order, trend=trend)
+    ours = ARIMA(order=order, trend=trend).fit(y)
+    assert ours.loglik == pytest.approx(sm_res.llf, abs=1e-3)
+    expected = _sm_params_in_our_order(ours, sm_res)
+    np.testing.assert_allclose(ours.params.to_numpy(), expected, rtol=1e-3, atol=1e-3)
+
+
+def test_airline_model_matches_statsmodels():
+    y = np.log(airline())
+    sm_res = _sm_fit(y, (0, 1, 1), (0, 1, 1, 12))
+    model = ARIMA(order=(0, 1, 1), seasonal_order=(0, 1, 1, 12))
+    fitted = _compare_at_sm_params(model, y, sm_res, h=24)
+    assert fitted.loglik >= sm_res.llf - 1e-3
+    assert list(fitted.params.index) == ["ma.L1", "ma.S.L12", "sigma2"]
+    np.testing.assert_allclose(fitted.params.to_numpy(), sm_res.params.to_numpy(), rtol=2e-3)
+    # Standard errors: numerical Hessian, as statsmodels' cov_type="approx".
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sm_approx = SMARIMA(y, order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).fit(cov_type="approx")
+    np.testing.assert_allclose(fitted.bse.to_numpy(), sm_approx.bse.to_numpy(), rtol=2e-2)
+
+
+def test_m3_series_match_statsmodels(m3_monthly):
+    ids = sorted(m3_monthly)[:: max(len(m3_monthly) // 2, 1)][:2]
+    for uid in ids:
+        train, _ = m3_monthly[uid]
+        for order in [(1, 1, 1), (2, 1, 2)]:
+            sm_res = _sm_fit(train, order)
+            fitted = _compare_at_sm_params(ARIMA(order=order), train, sm_res)
+            # The bar of the issue is 99% of series; on these fixed few it holds.
+            assert fitted.loglik >= sm_res.llf - 1e-3, (uid, order)
+
+
+def test_regression_with_arima_errors_matches_statsmodels():
+    """exog: regression with ARMA errors, as statsmodels' ARIMA(exog=)."""
+    import statsmodels.api as sm
+
+    data = sm.datasets.macrodata.load_pandas().data
+    y = np.log(data["realcons"]).to_numpy()
+    exog = pd.DataFrame({"inc": np.log(data["realdpi"]).to_numpy()})
+    train, future = slice(0, 190), slice(190, None)
+    sm_res = _sm_fit(y[train], (1, 1, 0), exog=exog.iloc[train])
+    model = ARIMA(order=(1, 1, 0))
+    fitted = _compare_at_sm_params(
+        model, y[train], sm_res, h=13, exog=exog.iloc[train], exog_future=exog.iloc[future]
+    )
+    assert list(fitted.params.index) == ["inc", "ar.L1", "sigma2"]
+    assert fitted.loglik >= sm_res.llf - 1e-3
+    with pytest.raises(ValueError, match="exog"):
+        fitted.forecast(5)
+    with pytest.raises(ValueError, match="rows"):
+        fitted.forecast(5, exog=exog.iloc[190:193])
+    with pytest.raises(ValueError, match="columns"):
+        fitted.forecast(2, exog=np.ones((2, 2)))
+    with pytest.raises(ValueError, match="without regressors"):
+        ARIMA(order=(1, 1, 0)).fit(y).forecast(2, exog=np.ones((2, 1)))
+    with pytest.raises(ValueError, match="rows"):
+        ARIMA(order=(1, 1, 0)).fit(y, exog=np.ones((10, 1)))
+    bad = exog.iloc[train].copy()
+    bad.iloc[3, 0] = np.nan
+    with pytest.raises(ValueError, match="row 3"):
+        ARIMA(order=(1, 1, 0)).fit(y[train], exog=bad)
+
+
+def test_same_result_for_series_array_and_list():
+    y = nile()
+    results = [ARIMA(order=(1, 0, 1)).fit(v) for v in (y, y.to_numpy(), y.tolist())]
+    for res in results[1:]:
+        np.testing.assert_allclose(res.params.to_numpy(), results[0].params.to_numpy())
+        assert res.loglik == results[0].loglik
+    fc_series = results[0].forecast(3)
+    fc_array = results[1].forecast(3)
+    assert isinstance(fc_series.mean, pd.Series)
+    assert isinstance(fc_array.mean, np.ndarray)
+    assert isinstance(results[2].forecast(3).mean, np.ndarray)
+    np.testing.assert_allclose(fc_series.mean.to_numpy(), fc_array.mean)
+    # Annual data: the index continues after 1970.
+    assert fc_series.mean.index[0] == pd.Timestamp("1971-01-01")
+
+
+def test_pandas_index_carried_forward():
+    res = ARIMA(order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).fit(np.log(airline()))
+    fc = res.forecast(24)
+    assert isinstance(fc.mean.index, pd.DatetimeIndex)
+    assert fc.mean.index[0] == pd.Timestamp("1961-01-01")
+    assert fc.mean.index[-1] == pd.Timestamp("1962-12-01")
+    frame = fc.to_frame()
+    assert list(frame.columns) == ["mean", "lower_80", "upper_80", "lower_95", "upper_95"]
+    assert (frame["lower_95"] < frame["lower_80"]).all()
+    assert (frame["upper_80"] < frame["upper_95"]).all()
+    assert isinstance(res.resid, pd.Series) and res.resid.index.equals(airline().index)
+
+
+def test_missing_values_by_kalman_filter_match_statsmodels():
+    y = nile().to_numpy().copy()
+    y[[10, 11, 40, 77]] = np.nan
+    for order in [(1, 0, 1), (1, 1, 1)]:
+        sm_res = _sm_fit(y, order)
+        model = ARIMA(order=order, method="mle")
+        fitted = _compare_at_sm_params(model, y, sm_res)
+        assert fitted.loglik >= sm_res.llf - 1e-3
+        # css-mle accepts NaN too (CSS only supplies the starting values).
+        assert ARIMA(order=order).fit(y).loglik >= sm_res.llf - 1e-3
+    with pytest.raises(ValueError, match="method='css' cannot handle missing"):
+        ARIMA(order=(1, 0, 1), method="css").fit(y)
+
+
+def test_css_of_pure_ar_is_least_squares():
+    """CSS for AR(p) with a mean is OLS of y_t on its lags (an independent check)."""
+    y = _sunspots().to_numpy()
+    res = ARIMA(order=(2, 0, 0), method="css").fit(y)
+    design = np.column_stack([np.ones(len(y) - 2), y[1:-1], y[:-2]])
+    coef, *_ = np.linalg.lstsq(design, y[2:], rcond=None)
+    phi = coef[1:]
+    mean = coef[0] / (1 - phi.sum())
+    np.testing.assert_allclose(res.params[["ar.L1", "ar.L2"]].to_numpy(), phi, rtol=1e-5)
+    assert res.params["const"] == pytest.approx(mean, rel=1e-5)
+    ssq = np.sum((y[2:] - design @ coef) ** 2)
+    n_used = len(y) - 2
+    assert res.sigma2 == pytest.approx(ssq / n_used, rel=1e-5)
+    # R's CSS log-likelihood: -n/2 (log(2 pi sigma2) + 1)
+    assert res.loglik == pytest.approx(
+        -0.5 * n_used * (np.log(2 * np.pi * ssq / n_used) + 1), rel=1e-6
+    )
+    assert res.method == "css"
+
+
+def test_ar_ma_arma_are_arima():
+    y = nile()
+    pairs = [(AR(1), (1, 0, 0)), (MA(2), (0, 0, 2)), (ARMA(1, 1), (1, 0, 1))]
+    for short, order in pairs:
+        a = short.fit(y)
+        b = ARIMA(order=order).fit(y)
+        assert a.order == order
+        np.testing.assert_allclose(a.params.to_numpy(), b.params.to_numpy())
+
+
+def test_fast_filter_equals_full_filter():
+    """kalman_loglik (steady-state shortcut) against kalman_run (full recursion)."""
+    y = np.log(airline().to_numpy())
+    model = ARIMA(order=(1, 1, 1), seasonal_order=(0, 1, 1, 12))
+    res = model.filter(y, [0.2, -0.5, -0.55, 0.0013])
+    state = res._problem.run_filter(res.params.to_numpy())
+    phi, theta = state["phi"], state["theta"]
+    spec = res._spec
+    P0 = _kalman.initial_cov(phi, theta, state["T"].shape[0], spec.k_diff_states, res.sigma2, 1e6)
+    ll, n_used, _ = _kalman.kalman_loglik(
+        y, state["T"], res._problem.Z, state["R"], res.sigma2, P0, spec.k_diff_states
+    )
+    # 1e-6: the approximate diffuse prior (kappa / sigma2 ~ 1e9 here) leaves rounding
+    # noise of ~1e-8 in any two orderings of the same sums.
+    assert ll == pytest.approx(state["loglik"], abs=1e-6)
+    assert n_used == len(y) - 13
+
+
+def test_stationarity_transform_round_trip():
+    rng = np.random.default_rng(0)
+    for p in (1, 2, 5):
+        x = rng.normal(size=p) * 2
+        phi = _kalman.pacf_to_coefs(x)
+        roots = np.roots(np.r_[1.0, -phi][::-1])
+        assert np.all(np.abs(roots) > 1.0)
+        np.testing.assert_allclose(_kalman.coefs_to_pacf(phi), x, rtol=1e-8)
+    assert np.isnan(_kalman.coefs_to_pacf(np.array([1.2]))).all()
+
+
+def test_simulate_matches_forecast_distribution():
+    res = ARIMA(order=(1, 1, 1)).fit(nile())
+    draws = np.array([res.simulate(6, seed=s) for s in range(400)])
+    fc = res.forecast(6)
+    # 400 draws: the mean's standard error is se/20; 5 of them is far outside chance.
+    assert np.all(np.abs(draws.mean(axis=0) - fc.mean.to_numpy()) < 5 * fc.se.to_numpy() / 20)
+    np.testing.assert_allclose(draws.std(axis=0), fc.se.to_numpy(), rtol=0.15)
+    np.testing.assert_array_equal(res.simulate(5, seed=3), res.simulate(5, seed=3))
+
+
+def test_summary_reports_fit_and_convergence():
+    res = ARIMA(order=(1, 0, 1)).fit(nile())
+    text = res.summary()
+    for part in ["ARIMA(1,0,1)", "Log likelihood", "AICc", "ar.L1", "ma.L1", "const", "sigma2"]:
+        assert part in text
+    assert "Converged:" in text and "yes" in text
+    with pytest.warns(RuntimeWarning, match="did not converge"):
+        stuck = ARIMA(order=(2, 1, 2)).fit(nile(), maxiter=1)
+    assert not stuck.converged
+    assert "NOT converge" in stuck.summary()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "y", "match"),
+    [
+        ({}, [], "empty"),
+        ({}, [np.nan, np.nan, np.nan], "all NaN"),
+        ({}, [3.0] * 30, "constant"),
+        ({"order": (1, 1, 0)}, np.arange(30.0), "constant after differencing"),
+        ({"order": (3, 0, 3)}, [1.0, 2.0, 0.5, 3.0, 1.0, 2.5], "too short"),
+        ({}, [1.0, np.inf, 2.0, 3.0], "inf"),
+        ({}, np.ones((10, 3)), "1-D"),
+        ({"order": (-1, 0, 0)}, np.arange(20.0), "order"),
+        ({"order": (1, 0)}, np.arange(20.0), "order must be"),
+        ({"order": (0, 5, 0)}, np.arange(20.0), "at most d=3"),
+        ({"order": (101, 0, 0)}, np.arange(20.0), "out of range"),
+        ({"seasonal_order": (1, 0, 0, 1)}, np.arange(20.0), "m must be >= 2"),
+        ({"order": (1, 1, 0), "trend": "c"}, np.arange(20.0), "constant cannot"),
+        ({"trend": "x"}, np.arange(20.0), "trend must be"),
+        ({"method": "ols"}, np.arange(20.0), "method must be"),
+        ({}, ["1", "2", "three", "4"], "position 2"),
+    ],
+)
+def test_bad_input_gives_clear_value_error(kwargs, y, match):
+    with pytest.raises(ValueError, match=match):
+        ARIMA(**kwargs).fit(y)
+
+
+def test_wrong_types_and_bad_forecast_arguments():
+    with pytest.raises(TypeError):
+        ARIMA(order=(1.5, 0, 0)).fit(np.arange(20.0))
+    with pytest.raises(TypeError):
+        ARIMA().fit("not a series")
+    res = ARIMA(order=(1, 0, 0)).fit(nile())
+    with pytest.raises(ValueError, match="h must be >= 1"):
+        res.forecast(0)
+    with pytest.raises(ValueError, match="level"):
+        res.forecast(3, level=(95, 120))
+    with pytest.raises(ValueError, match="params"):
+        ARIMA(order=(1, 0, 0)).filter(nile(), [1.0, 2.0])
