@@ -22,8 +22,7 @@ import pytest
 from statsmodels.tsa.arima.model import ARIMA as SMARIMA
 
 from seqlab.datasets import airline, nile
-from seqlab.ts import AR, ARIMA, ARMA, MA
-from seqlab.ts import _kalman
+from seqlab.ts import AR, ARIMA, ARMA, MA, _kalman
 
 LOGLIK_SAME_PARAMS = 1e-6
 FORECAST_RTOL = 1e-6
