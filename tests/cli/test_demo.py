@@ -1,0 +1,17 @@
+"""``seqlab demo``: runs offline, prints the airline model's summary and forecast, writes a PNG."""
+
+from __future__ import annotations
+
+from seqlab.cli import main
+
+
+def test_demo_runs_and_writes_plot(tmp_path, capsys):
+    out_dir = tmp_path / "demo"
+    assert main(["demo", "--out", str(out_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "ARIMA results" in out
+    assert "ARIMA(0,1,1)(0,1,1,12)" in out
+    assert "Converged:" in out
+    assert "1962-12" in out
+    png = out_dir / "airline_forecast.png"
+    assert png.exists() and png.stat().st_size > 10_000
