@@ -520,15 +520,18 @@ def objective_grad(kind, u, f0, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa, c
 
 
 @njit(cache=True)
-def minimize_bfgs(kind, u0, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa, maxiter, gtol, central):
+def minimize_bfgs(
+    kind, u0, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa, maxiter, gtol, ftol, central
+):
     """Minimise ``objective`` by BFGS with a backtracking (Armijo) line search.
 
     Nocedal & Wright (2006), Algorithm 6.1 with the initial inverse-Hessian scaling of
     eq. (6.20); the update is skipped when the curvature ``s'y`` is not positive. Running
     the whole search in one compiled call removes the per-iteration Python overhead that
     dominates for these small problems. Returns ``(u, f, iterations, status)``, status 0:
-    gradient below ``gtol``; 1: no further decrease possible (at a flat optimum, relative
-    change below 1e-14); 2: ``maxiter`` reached; 3: line search failed away from an optimum.
+    gradient below ``gtol``; 1: the objective fell by less than ``ftol`` (relative) in two
+    successive iterations, or no decrease was possible at a near-zero gradient;
+    2: ``maxiter`` reached; 3: line search failed away from an optimum.
     """
     n = u0.shape[0]
     u = u0.copy()
@@ -570,7 +573,7 @@ def minimize_bfgs(kind, u0, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa, maxit
         s = trial - u
         yv = g_trial - g
         sy = s @ yv
-        if f - f_trial <= 1e-14 * max(abs(f), 1.0):
+        if f - f_trial <= ftol * max(abs(f), 1.0):
             small += 1
         else:
             small = 0
@@ -578,7 +581,7 @@ def minimize_bfgs(kind, u0, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa, maxit
         g = g_trial
         f_prev = f
         f = f_trial
-        if small >= 3:
+        if small >= 2:
             return u, f, it + 1, 1
         if sy > 1e-12 * np.sqrt(s @ s) * np.sqrt(yv @ yv):
             if first:

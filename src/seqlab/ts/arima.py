@@ -48,7 +48,7 @@ import itertools
 import logging
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +67,9 @@ KAPPA = 1e6
 PROBE_ITERATIONS = 12
 #: How many of the best probed starts are run to convergence.
 FINISHED_STARTS = 2
+#: BFGS stops when the mean negative log-likelihood falls by less than this (relative)
+#: twice in a row: for series of a few hundred values that is < 1e-6 in the log-likelihood.
+FTOL = 1e-10
 _METHODS = ("css-mle", "mle", "css")
 _TRENDS = {"n": (), "c": (0,), "t": (1,), "ct": (0, 1)}
 _TREND_NAMES = {0: "const", 1: "drift"}
@@ -674,6 +677,7 @@ class _Problem:
             self.kappa,
             maxiter,
             gtol,
+            FTOL,
             central,
         )
         return u, float(f), int(iterations), int(status)
@@ -729,8 +733,17 @@ class _Problem:
         best screened candidates that differ from it.
         """
         s = self.spec
-        gtol = 1e-7 if self.central else 1e-6
+        gtol = 1e-6 if self.central else 1e-5
         U = np.array([self._unconstrain(start) for start in starts])
+        if screen and s.p and s.q:
+            # Mixed models often have optima where AR and MA roots nearly cancel, with
+            # the first AR and MA coefficients of opposite signs; start there as well.
+            for sign in (-1.0, 1.0):
+                alt = U[-1].copy()
+                alt[self.k_x : self.k_x + s.p + s.q] = 0.0
+                alt[self.k_x] = sign * 0.5 / math.sqrt(0.75)
+                alt[self.k_x + s.p] = sign * 0.5 / math.sqrt(0.75)
+                U = np.vstack([U, alt])
         if screen and s.k_arma and U.shape[0] > 1:
             # Profile out sigma2 at each start, then give every start a short run and
             # finish only the most promising one.
@@ -878,8 +891,6 @@ class ARIMAResult:
 
     model: ARIMA
     params: pd.Series
-    bse: pd.Series
-    cov_params: pd.DataFrame
     loglik: float
     sigma2: float
     nobs: int
@@ -896,6 +907,25 @@ class ARIMAResult:
     _spec: _Spec = field(repr=False)
     _problem: _Problem = field(repr=False)
     _state: dict[str, Any] | None = field(repr=False)
+    _cov_fn: Callable[[], np.ndarray] = field(repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance of the estimates: the inverse of minus the numerical Hessian of the
+        log-likelihood (computed on first use, then kept)."""
+        if "cov" not in self._cache:
+            names = list(self.params.index)
+            self._cache["cov"] = pd.DataFrame(self._cov_fn(), index=names, columns=names)
+        return self._cache["cov"]
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors (NaN where the Hessian is not negative definite)."""
+        diag = np.diag(self.cov_params.to_numpy())
+        return pd.Series(
+            np.sqrt(np.where(diag > 0, diag, np.nan)), index=self.params.index, name="bse"
+        )
 
     @property
     def k_params(self) -> int:
@@ -1095,7 +1125,6 @@ def _mle_result(
     iterations: int,
 ) -> ARIMAResult:
     state = problem.run_filter(params)
-    cov = problem.hessian_cov(params)
     names = problem.names
     if not converged:
         warnings.warn(
@@ -1104,12 +1133,9 @@ def _mle_result(
             RuntimeWarning,
             stacklevel=3,
         )
-    bse = np.sqrt(np.where(np.diag(cov) > 0, np.diag(cov), np.nan))
     fitted = state["fitted"]
     return ARIMAResult(
         params=pd.Series(params, index=names, name="params"),
-        bse=pd.Series(bse, index=names, name="bse"),
-        cov_params=pd.DataFrame(cov, index=names, columns=names),
         loglik=state["loglik"],
         sigma2=float(params[-1]),
         nobs=int(data.values.shape[0]),
@@ -1122,6 +1148,7 @@ def _mle_result(
         method=method,
         _problem=problem,
         _state=state,
+        _cov_fn=lambda: problem.hessian_cov(params),
         **_common(model, spec),
     )
 
@@ -1163,7 +1190,6 @@ def _css_result(
         s2 = scaled_params[-1]
         return -0.5 * nu * math.log(2 * math.pi * s2) - 0.5 * nu * mean_ssq / s2
 
-    cov = problem.hessian_cov(params, css_loglik)
     _, ar, _, sar, _, _ = problem.split(params)
     stationary = all(
         not c.size or np.isfinite(_kalman.coefs_to_pacf(np.asarray(c, dtype=float))).all()
@@ -1179,11 +1205,8 @@ def _css_result(
             stacklevel=3,
         )
     names = problem.names
-    bse = np.sqrt(np.where(np.diag(cov) > 0, np.diag(cov), np.nan))
     return ARIMAResult(
         params=pd.Series(params, index=names, name="params"),
-        bse=pd.Series(bse, index=names, name="bse"),
-        cov_params=pd.DataFrame(cov, index=names, columns=names),
         loglik=loglik,
         sigma2=sigma2,
         nobs=int(data.values.shape[0]),
@@ -1196,5 +1219,6 @@ def _css_result(
         method="css",
         _problem=problem,
         _state=state,
+        _cov_fn=lambda: problem.hessian_cov(params, css_loglik),
         **_common(model, spec),
     )
