@@ -21,6 +21,7 @@ real token against the padded full-length batch, for seqlab (``lengths=``) and t
 
     .venv/bin/python benchmarks/rnn_throughput.py            # everything (slow)
     .venv/bin/python benchmarks/rnn_throughput.py --quick    # hidden 128, LSTM+GRU, uni
+    .venv/bin/python benchmarks/rnn_throughput.py --hidden 128 --modes LSTM GRU --threads 1
 
 Prints a table and writes ``benchmarks/results/rnn_throughput.json``.
 """
@@ -214,13 +215,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=None, help="timed calls per implementation")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-textbook", action="store_true", help="skip the (slow) textbook cell")
+    parser.add_argument("--hidden", type=int, nargs="+", help="hidden sizes (default 128 256)")
+    parser.add_argument("--modes", nargs="+", choices=("LSTM", "GRU", "RNN"))
+    parser.add_argument("--directions", nargs="+", choices=("uni", "bi"))
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     rounds = args.rounds or (3 if args.quick else 5)
-    hiddens = (128,) if args.quick else (128, 256)
-    modes = ("LSTM", "GRU") if args.quick else ("LSTM", "GRU", "RNN")
-    directions = (False,) if args.quick else (False, True)
+    hiddens = tuple(args.hidden or ((128,) if args.quick else (128, 256)))
+    modes = tuple(args.modes or (("LSTM", "GRU") if args.quick else ("LSTM", "GRU", "RNN")))
+    directions = args.directions or (["uni"] if args.quick else ["uni", "bi"])
+    directions = tuple(d == "bi" for d in directions)
     impls = ["seqlab", "torch"] + ([] if args.no_textbook else ["textbook"])
 
     load_before = os.getloadavg()
@@ -228,7 +233,7 @@ def main() -> None:
     rows = []
     header = f"{'layer':<16}{'task':<7}" + "".join(f"{impl + ' tok/s':>16}" for impl in impls)
     header += (
-        "".join(f"{'vs ' + other:>11}" for other in impls[1:])
+        "".join(f"{'vs ' + other:>13}" for other in impls[1:])
         + f"{'1st call s (seqlab/torch)':>28}"
     )
     print(header)
@@ -241,7 +246,7 @@ def main() -> None:
                     name = f"{mode}-{hidden}{'-bi' if bidirectional else ''}"
                     line = f"{name:<16}{row['task']:<7}"
                     line += "".join(f"{row[impl]['tokens_per_s']:>16,.0f}" for impl in impls)
-                    line += "".join(f"{row['seqlab_over_' + other]:>10.2f}x" for other in impls[1:])
+                    line += "".join(f"{row['seqlab_over_' + other]:>12.2f}x" for other in impls[1:])
                     first = row["seqlab"]["first_call_s"], row["torch"]["first_call_s"]
                     line += f"{first[0]:>19.2f} / {first[1]:.2f}"
                     print(line, flush=True)
@@ -270,6 +275,8 @@ def main() -> None:
         "threads": args.threads,
         "rounds": rounds,
         "quick": args.quick,
+        "hidden_sizes": hiddens,
+        "modes": modes,
         "torch": torch.__version__,
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),

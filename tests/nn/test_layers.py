@@ -325,6 +325,36 @@ def test_all_full_lengths_equal_no_lengths():
     assert torch.equal(h_a, h_b)
 
 
+@pytest.mark.parametrize("implementation", ["fused", "reference"])
+def test_math_is_ours(monkeypatch, implementation: str):
+    """With torch's recurrent kernels and modules made to raise, everything still runs."""
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a torch recurrent kernel was called")
+
+    kernels = ["lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell"]
+    kernels += ["rnn_tanh_cell", "rnn_relu_cell"]
+    for name in kernels:
+        monkeypatch.setattr(torch._VF, name, forbidden, raising=False)
+    for cls in (torch.nn.RNN, torch.nn.LSTM, torch.nn.GRU, torch.nn.RNNCell):
+        monkeypatch.setattr(cls, "forward", forbidden)
+    monkeypatch.setattr(torch.nn.LSTMCell, "forward", forbidden)
+    monkeypatch.setattr(torch.nn.GRUCell, "forward", forbidden)
+    x = torch.randn(STEPS, BATCH, INPUT_SIZE, requires_grad=True)
+    for mode in ("RNN", "LSTM", "GRU"):
+        layer = getattr(snn, mode)(
+            INPUT_SIZE, HIDDEN_SIZE, num_layers=2, bidirectional=True, implementation=implementation
+        )
+        output, _ = layer(x, lengths=list(LENGTHS))
+        output.sum().backward()
+        cell = getattr(snn, f"{mode}Cell")(INPUT_SIZE, HIDDEN_SIZE)
+        result = cell(x[0])
+        (result[0] if isinstance(result, tuple) else result).sum().backward()
+    assert x.grad is not None
+    with pytest.raises(AssertionError, match="recurrent kernel"):
+        torch.nn.LSTM(INPUT_SIZE, HIDDEN_SIZE)(x)  # the trap is armed
+
+
 # ----- bad input ------------------------------------------------------------------------
 
 X = torch.randn(STEPS, BATCH, INPUT_SIZE)

@@ -28,7 +28,8 @@ Two implementations compute the same thing: ``implementation="fused"`` (default;
 matmul for all input projections, then :mod:`seqlab.nn._fused`'s loop with a
 hand-written backward) and ``implementation="reference"`` (the cell step functions in a
 Python loop, differentiated by autograd). Tests hold them equal to each other and to
-torch.nn, outputs and gradients.
+torch.nn, outputs and gradients. The fused backward is first-order only (double
+backward raises); the reference path supports higher-order gradients.
 """
 
 from __future__ import annotations
@@ -257,7 +258,7 @@ class _RNNBase(nn.Module):
                     f"got shape {tuple(data.shape)}."
                 )
             self._check_data(data, "input (PackedSequence data)", "shape (total steps, H_in)")
-            batch_sizes = tuple(int(size) for size in batch_sizes_tensor)
+            batch_sizes = tuple(batch_sizes_tensor.tolist())
             batch, steps = batch_sizes[0], len(batch_sizes)
         else:
             if not isinstance(input, Tensor):
@@ -296,7 +297,7 @@ class _RNNBase(nn.Module):
                     max_steps = int(sorted_lengths[0])
                     time = torch.arange(max_steps).unsqueeze(1)
                     active = time < sorted_lengths.unsqueeze(0)
-                    batch_sizes = tuple(int(size) for size in active.sum(1))
+                    batch_sizes = tuple(active.sum(1).tolist())
                     pack_index = (time * batch + sorted_indices.unsqueeze(0))[active]
                     pack_index = pack_index.to(data.device)
                     data = data.index_select(0, pack_index)
