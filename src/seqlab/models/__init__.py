@@ -11,8 +11,15 @@ from seqlab.models.registry import (
     registered_models,
 )
 
+# isort: split
+# Task models register themselves when imported, and import the registry above.
+from seqlab.models import forms  # noqa: F401  (registers the four recurrent forms)
+from seqlab.models.classifier import SentimentClassifier, SentimentConfig
+
 __all__ = [
     "ModelConfig",
+    "SentimentClassifier",
+    "SentimentConfig",
     "build_model",
     "model_config_dict",
     "register_model",
