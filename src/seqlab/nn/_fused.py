@@ -219,14 +219,20 @@ class _LSTMRecurrence(torch.autograd.Function):
         plan, sizes = ctx.plan, ctx.sizes
         directions, rows, hidden = cells.shape
         o, i, f, g = gates.split(hidden, dim=2)
-        c_prev = _previous_states(c0, cells, plan)
+        # Written into preallocated buffers (x - x*y by addcmul) to keep memory traffic low.
         # dL/dc_t gets dL/dh_t * o * (1 - tanh(c_t)^2) besides what flows back from c_{t+1}.
-        h_to_c = (o * (1 - tanh_c * tanh_c)).unsqueeze(2)
-        # Pre-activation gradient per unit of dL/dh (block o) or of dL/dc (blocks i, f, g).
-        factors = torch.stack(
-            (tanh_c * o * (1 - o), g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)), dim=2
-        )  # (D, rows, 4, hidden)
-        del c_prev
+        h_to_c = torch.mul(tanh_c, tanh_c)
+        torch.addcmul(o, o, h_to_c, value=-1, out=h_to_c)
+        h_to_c = h_to_c.unsqueeze(2)
+        # Pre-activation gradient per unit of dL/dh (block o) or of dL/dc (blocks i, f, g):
+        # tanh(c) o (1 - o), g i (1 - i), c_prev f (1 - f), i (1 - g^2).
+        factors = gates.new_empty(directions, rows, 4, hidden)
+        k_o, k_i, k_f, k_g = factors.unbind(2)
+        torch.addcmul(o, o, o, value=-1, out=k_o).mul_(tanh_c)
+        torch.addcmul(i, i, i, value=-1, out=k_i).mul_(g)
+        torch.addcmul(f, f, f, value=-1, out=k_f).mul_(_previous_states(c0, cells, plan))
+        torch.mul(g, g, out=k_g)
+        torch.addcmul(i, i, k_g, value=-1, out=k_g)
         d_gates = gates.new_empty(directions, rows, 4, hidden)
         d_h_state = d_h_n.contiguous().clone()
         d_c_state = d_c_n.contiguous().clone()
@@ -315,16 +321,17 @@ class _GRURecurrence(torch.autograd.Function):
         directions, rows, hidden = out.shape
         r, z, n = gates.split(hidden, dim=2)
         h_prev = _previous_states(h0, out, plan)
-        new_pre = (1 - z) * (1 - n * n)  # dL/d(pre-activation of n) per unit of dL/dh
-        # dL/d(W_hh h + b_hh) per unit of dL/dh, blocks r, z, n.
-        factors = torch.stack(
-            (
-                new_pre * hidden_proj[:, :, 2 * hidden :] * r * (1 - r),
-                (h_prev - n) * z * (1 - z),
-                new_pre * r,
-            ),
-            dim=2,
-        )  # (D, rows, 3, hidden)
+        # Written into preallocated buffers (x - x*y by addcmul) to keep memory traffic low.
+        # dL/d(pre-activation of n) per unit of dL/dh: (1 - z)(1 - n^2).
+        new_pre = torch.mul(n, n).neg_().add_(1)
+        new_pre.addcmul_(new_pre, z, value=-1)
+        # dL/d(W_hh h + b_hh) per unit of dL/dh, blocks r, z, n:
+        # new_pre (W_hn h + b_hn) r (1 - r), (h_prev - n) z (1 - z), new_pre r.
+        factors = gates.new_empty(directions, rows, 3, hidden)
+        k_r, k_z, k_n = factors.unbind(2)
+        torch.mul(new_pre, r, out=k_n)
+        torch.addcmul(k_n, k_n, r, value=-1, out=k_r).mul_(hidden_proj[:, :, 2 * hidden :])
+        torch.addcmul(z, z, z, value=-1, out=k_z).mul_(h_prev - n)
         d_hidden_proj = out.new_empty(directions, rows, 3, hidden)
         d_h_all = torch.empty_like(out)
         d_h = _StateViews(d_h_n.contiguous().clone())
