@@ -15,7 +15,7 @@ import sys
 from seqlab import __version__
 
 # Command modules, in the order they appear in --help.
-COMMAND_MODULES = ["demo", "ts", "forecast"]
+COMMAND_MODULES = ["demo", "ts", "imdb", "forecast"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,6 +16,9 @@ def register(subparsers) -> None:
         "airline model), print the summary and a 24-month forecast, write a PNG.",
     )
     parser.add_argument("--out", default="seqlab-demo", help="folder for the figures")
+    parser.add_argument(
+        "--imdb", help="IMDB data for the sentiment demo (default: $SEQLAB_IMDB, cache, shared)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -46,4 +49,13 @@ def run(args: argparse.Namespace) -> int:
         ylabel="thousands",
     )
     print(f"\nwrote {path}")
+    sentiment_demo(args)
     return 0
+
+
+def sentiment_demo(args: argparse.Namespace) -> None:
+    """A short IMDB sentiment run when the data is found; otherwise how to get it."""
+    from seqlab.cli.imdb import demo
+
+    print("\n== seqlab demo: sentiment of IMDB reviews with a recurrent network ==\n")
+    demo(getattr(args, "imdb", None))

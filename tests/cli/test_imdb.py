@@ -1,0 +1,168 @@
+"""``seqlab imdb`` end to end on a tiny aclImdb tarball the test writes."""
+
+import json
+import tarfile
+
+import numpy as np
+import pytest
+
+from seqlab.cli import main
+
+POSITIVE = ["great", "wonderful", "loved", "superb", "moving", "brilliant"]
+NEGATIVE = ["awful", "boring", "hated", "dull", "terrible", "waste"]
+FILLER = ["the", "film", "plot", "actor", "scene", "story", "movie", "was", "and", "a"]
+
+
+def _review(rng, positive):
+    cue = POSITIVE if positive else NEGATIVE
+    words = [str(rng.choice(cue if rng.random() < 0.3 else FILLER)) for _ in range(25)]
+    return " ".join(words[:10]) + ".<br /><br />" + " ".join(words[10:]) + "!"
+
+
+@pytest.fixture(scope="module")
+def tarball(tmp_path_factory):
+    root = tmp_path_factory.mktemp("imdb")
+    rng = np.random.default_rng(0)
+    tree = root / "aclImdb"
+    for folder, count in (("pos", 60), ("neg", 60), ("unsup", 20)):
+        (tree / "train" / folder).mkdir(parents=True)
+        for i in range(count):
+            rating = {"pos": 9, "neg": 2, "unsup": 0}[folder]
+            text = _review(rng, folder == "pos" or (folder == "unsup" and i % 2 == 0))
+            (tree / "train" / folder / f"{i}_{rating}.txt").write_text(text)
+    path = root / "aclImdb_train.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        archive.add(tree, arcname="aclImdb")
+    return path
+
+
+@pytest.fixture(scope="module")
+def run_dir(tarball, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "run"
+    cache = out.parent / "cache"
+    code = main(
+        [
+            "imdb",
+            "train",
+            "--data",
+            str(tarball),
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+            "--embedding-dim",
+            "16",
+            "--hidden-size",
+            "16",
+            "--quiet",
+            "--cache-dir",
+            str(cache),
+        ]
+    )
+    assert code == 0
+    return out
+
+
+def test_train_writes_a_complete_run_folder(run_dir, capsys):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "vocab.json",
+        "text_pipeline.json",
+        "history.json",
+        "history.csv",
+    ):
+        assert (run_dir / name).is_file(), name
+    history = json.loads((run_dir / "history.json").read_text())
+    assert len(history) == 1 and 0.0 <= history[0]["valid_accuracy"] <= 1.0
+
+
+def test_evaluate_json_and_text(run_dir, tarball, capsys):
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "imdb",
+                "evaluate",
+                "--run",
+                str(run_dir),
+                "--data",
+                str(tarball),
+                "--json",
+                "--cache-dir",
+                str(run_dir.parent / "cache"),
+            ]
+        )
+        == 0
+    )
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["count"] == 24  # 20% of 120, stratified
+    history = json.loads((run_dir / "history.json").read_text())
+    # the run folder alone rebuilds the model: same figure as during training
+    assert metrics["accuracy"] == pytest.approx(history[0]["valid_accuracy"])
+    assert main(["imdb", "evaluate", "--run", str(run_dir), "--data", str(tarball)]) == 0
+    assert "accuracy" in capsys.readouterr().out
+
+
+def test_predict_prints_label_and_probability(run_dir, capsys):
+    capsys.readouterr()
+    assert (
+        main(["imdb", "predict", "--run", str(run_dir), "a great and wonderful film", "boring"])
+        == 0
+    )
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        label, prob = line.split("\t")
+        assert label in ("positive", "negative") and 0.5 <= float(prob) <= 1.0
+
+
+def _one_line_error(capsys, argv):
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("seqlab: error:") and "\n" not in err and "Traceback" not in err
+    return err
+
+
+def test_bad_inputs_exit_2_with_one_line(run_dir, tarball, tmp_path, capsys):
+    err = _one_line_error(capsys, ["imdb", "predict", "--run", str(run_dir), "   "])
+    assert "empty" in err
+    not_tar = tmp_path / "x.tar.gz"
+    not_tar.write_bytes(b"nope")
+    err = _one_line_error(
+        capsys,
+        [
+            "imdb",
+            "train",
+            "--data",
+            str(not_tar),
+            "--out",
+            str(tmp_path / "r"),
+            "--cache-dir",
+            str(tmp_path / "c"),
+        ],
+    )
+    assert "x.tar.gz" in err and not (tmp_path / "r").exists()
+    err = _one_line_error(
+        capsys,
+        ["imdb", "evaluate", "--run", str(run_dir), "--data", str(tarball), "--split", "test"],
+    )
+    assert "no 'test' reviews" in err
+    err = _one_line_error(capsys, ["imdb", "predict", "--run", str(tmp_path / "none"), "hi"])
+    assert "no such run folder" in err
+
+
+def test_run_folder_from_another_model_or_newer_format(run_dir, tmp_path, capsys):
+    config = json.loads((run_dir / "config.json").read_text())
+    other = tmp_path / "other"
+    other.mkdir()
+    config["model"]["name"] = "some_forecaster"
+    (other / "config.json").write_text(json.dumps(config))
+    err = _one_line_error(capsys, ["imdb", "predict", "--run", str(other), "good"])
+    assert "some_forecaster" in err
+    config["model"]["name"] = "sentiment_classifier"
+    config["format_version"] = 999
+    (other / "config.json").write_text(json.dumps(config))
+    err = _one_line_error(capsys, ["imdb", "predict", "--run", str(other), "good"])
+    assert "newer" in err
