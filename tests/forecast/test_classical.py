@@ -57,3 +57,15 @@ def test_backtest_with_refit_every(log_airline):
     # The airline model forecasts a year of log passengers well (MASE well below 1).
     assert result.metrics.loc["airline", "mase"] < 1.0
     assert result.forecasts["lower_80"].notna().all()
+
+
+@pytest.mark.slow
+def test_auto_arima_finds_the_airline_model(log_airline):
+    from seqlab.forecast.classical import AutoArimaForecaster
+
+    model = AutoArimaForecaster(m=12).fit(log_airline)
+    # Box & Jenkins' airline model is what R's auto.arima picks for log(AirPassengers).
+    assert model.chosen_.order == (0, 1, 1)
+    assert model.chosen_.seasonal_order == (0, 1, 1, 12)
+    model.update(log_airline[:-12])
+    assert model.predict(12).shape == (12,)

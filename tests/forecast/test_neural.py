@@ -124,3 +124,14 @@ def test_log_target_inverts_and_rejects_non_positive():
     assert 20 < model.predict(2).mean() < 500
     with pytest.raises(ValueError, match="log=True needs a positive target, but y holds -1"):
         RecurrentForecaster(log=True).fit(np.r_[np.ones(40), -1.0])
+
+
+def test_refit_full_trains_on_the_newest_windows_too():
+    y = sine(120)
+    kwargs = dict(lookback=10, horizon=3, hidden_size=8, epochs=3, valid_size=20)
+    held = RecurrentForecaster(**kwargs).fit(y)
+    full = RecurrentForecaster(**kwargs, refit_full=True).fit(y)
+    # Same early-stopping run (same seed, same history), then a different final network.
+    losses = [[h["valid_loss"] for h in m.history_] for m in (held, full)]
+    assert losses[0] == losses[1]
+    assert not np.allclose(full.predict(3), held.predict(3))

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from seqlab.forecast.base import Forecast, Forecaster, check_levels
+from seqlab.ts import ARIMA, auto_arima
 
 __all__ = ["ArimaForecaster", "AutoArimaForecaster"]
 
@@ -76,8 +77,6 @@ class ArimaForecaster(_ArimaBase):
         return "arima"
 
     def fit(self, y, X=None) -> ArimaForecaster:
-        from seqlab.ts import ARIMA
-
         model = ARIMA(
             order=tuple(self.order),
             seasonal_order=tuple(self.seasonal_order),
@@ -101,14 +100,16 @@ class AutoArimaForecaster(_ArimaBase):
         self.kwargs = kwargs
 
     def fit(self, y, X=None) -> AutoArimaForecaster:
-        try:
-            from seqlab.ts import auto_arima
-        except ImportError:
-            raise ValueError(
-                "seqlab.ts.auto_arima is not available in this installation; use "
-                "ArimaForecaster with a fixed order instead."
-            ) from None
         chosen = auto_arima(self._series(y), m=self.m, **self.kwargs)
-        # AutoARIMAResult wraps the chosen fitted ARIMA result.
-        self.result_ = getattr(chosen, "result", chosen)
+        self.chosen_ = chosen
+        self.result_ = chosen.model
+        return self
+
+    def update(self, y, X=None) -> AutoArimaForecaster:
+        """Re-filter with the chosen model's parameters; a noise-free (deterministic)
+        series has no filter, so it is refit instead."""
+        self._check_fitted()
+        if not hasattr(self.result_, "model"):
+            return self.fit(y)
+        super().update(y)
         return self

@@ -12,8 +12,12 @@ stopping; the scaler is fitted on the rows before them only; training windows ha
 all their targets before the hold-out, validation windows have all their targets inside
 it. With ``local_level=True`` each window is shifted by its last (scaled) target value,
 so the network predicts changes from the current level; this is linear, so the inverse
-is exact. Training uses the project's one :class:`seqlab.train.Trainer` with
-``RegressionTask`` (MSE) and early stopping on the validation loss.
+is exact. ``log=True`` models the log of a positive target (multiplicative patterns
+become additive; forecasts are exponentiated back). Training uses the project's one
+:class:`seqlab.train.Trainer` with ``RegressionTask`` (``loss``: MSE, MAE or Huber) and
+early stopping on the validation loss; with ``refit_full=True`` a fresh network is then
+trained on every window, the held-out newest ones included, for the epoch count early
+stopping chose (the hold-out served only to choose it).
 
 ``RecurrentForecaster`` fits one series (optionally with feature columns: the target is
 column 0 of the inputs). ``GlobalRecurrentForecaster`` fits one network across many
@@ -24,6 +28,7 @@ globality"); series shorter than a window are left-padded with their first value
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 from collections.abc import Mapping, Sequence
@@ -101,6 +106,7 @@ class _RecurrentBase(Forecaster):
         lr: float = 3e-3,
         weight_decay: float = 0.0,
         loss: str = "mse",
+        refit_full: bool = False,
         patience: int | None = 10,
         valid_size: int | float = 0.1,
         stride: int = 1,
@@ -123,6 +129,7 @@ class _RecurrentBase(Forecaster):
         self.lr = lr
         self.weight_decay = weight_decay
         self.loss = loss
+        self.refit_full = refit_full
         self.patience = patience
         self.valid_size = valid_size
         self.stride = stride
@@ -218,7 +225,12 @@ class _RecurrentBase(Forecaster):
         model_config = {"name": name, **asdict(config)}
         return build_model(model_config), model_config
 
-    def _train(self, train: tuple, valid: tuple | None, n_features: int) -> None:
+    def _train(
+        self, train: tuple, valid: tuple | None, n_features: int, full: tuple | None = None
+    ) -> None:
+        """Train on ``train`` windows, early-stopping on ``valid``; with ``refit_full``,
+        then train a fresh network on ``full`` (every window, the newest included) for
+        the best epoch count found."""
         torch.manual_seed(self.seed)
         model, model_config = self._network(n_features)
         train_in, train_out, _ = self._shift(*train)
@@ -243,6 +255,20 @@ class _RecurrentBase(Forecaster):
             model, task=RegressionTask(loss=self.loss), config=config, model_config=model_config
         )
         self.history_ = trainer.fit(batches, valid_batches)
+        if self.refit_full and valid is not None and full is not None and trainer.best_epoch:
+            torch.manual_seed(self.seed)
+            model, model_config = self._network(n_features)
+            full_in, full_out, _ = self._shift(*full)
+            batches = _WindowBatches(full_in, full_out, self.batch_size, True, self.seed)
+            config = dataclasses.replace(
+                config,
+                epochs=trainer.best_epoch,
+                early_stopping_patience=None,
+                monitor="train_loss",
+            )
+            Trainer(
+                model, task=RegressionTask(loss=self.loss), config=config, model_config=model_config
+            ).fit(batches)
         model.to("cpu").eval()
         self.model_ = model
         self.model_config_ = model_config
@@ -338,7 +364,11 @@ class RecurrentForecaster(_RecurrentBase):
         self.scaler_ = scaler
         self.n_features_ = values.shape[1]
         self.columns_ = columns
-        self._train((train.inputs, train.targets), valid, values.shape[1])
+        full = None
+        if self.refit_full and valid_rows:
+            every = make_windows(scaled, lookback, horizon, stride=self.stride, columns=columns)
+            full = (every.inputs, every.targets)
+        self._train((train.inputs, train.targets), valid, values.shape[1], full)
         self.data_ = values[-lookback:].copy()
         return self
 
@@ -429,6 +459,7 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         names, arrays = self._collect(series)
         lookback, horizon = self.lookback, self._train_horizon
         train_in, train_out, valid_in, valid_out, scalers = [], [], [], [], []
+        full_in, full_out = [], []
         for i, values in enumerate(arrays):
             label = names[i] if names else f"series[{i}]"
             valid_rows = (
@@ -450,6 +481,12 @@ class GlobalRecurrentForecaster(_RecurrentBase):
             windows = make_windows(train_part, lookback, horizon, stride=self.stride)
             train_in.append(windows.inputs)
             train_out.append(windows.targets)
+            if self.refit_full:
+                windows = make_windows(
+                    self._pad(scaled, lookback + horizon), lookback, horizon, stride=self.stride
+                )
+                full_in.append(windows.inputs)
+                full_out.append(windows.targets)
             if valid_rows >= horizon:
                 held = self._pad(scaled, lookback + valid_rows)[-(lookback + valid_rows) :]
                 windows = make_windows(held, lookback, horizon)
@@ -460,7 +497,8 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         self.names_ = names
         self.scalers_ = scalers
         self.n_features_ = 1
-        self._train(train, valid, 1)
+        full = (np.concatenate(full_in), np.concatenate(full_out)) if full_in else None
+        self._train(train, valid, 1, full)
         self.data_ = [
             values[-lookback:].copy() if values.size >= lookback else values.copy()
             for values in arrays
