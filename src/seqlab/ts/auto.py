@@ -30,6 +30,7 @@ log-likelihood and AICc; ``d`` equals a direct KPSS sequence on statsmodels' ``k
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import math
@@ -73,6 +74,21 @@ _MIN_ROOT_MODULUS = 1.01
 
 
 # ------------------------------------------------------------------ helpers
+arima_logger = logging.getLogger("seqlab.ts.arima")
+
+
+@contextlib.contextmanager
+def _quiet(target: logging.Logger):
+    """Silence ``target`` below ERROR: in a search, a CSS fit with a non-stationary AR part
+    is expected (the root check rejects it) and not worth a warning per candidate."""
+    level = target.level
+    target.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        target.setLevel(level)
+
+
 def _polynomial(params: pd.Series, prefix: str, m: int, sign: float) -> np.ndarray:
     """1 + sign * (non-seasonal x seasonal) coefficients, lowest power first."""
     short = [params[k] for k in params.index if k.startswith(f"{prefix}.L")]
@@ -411,9 +427,15 @@ class _Search:
         )
         value, status = math.inf, "ok"
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _quiet(arima_logger):
                 warnings.simplefilter("ignore", RuntimeWarning)
-                result = model.fit(self.y, exog=self.exog, maxiter=self.maxiter)
+                start = None
+                if p + q + P + Q == 0 and method != "css":
+                    # No ARMA terms: start the likelihood from the CSS (least-squares)
+                    # estimate; ARIMA.fit's Hannan-Rissanen start has nothing to regress.
+                    css = ARIMA(order, seasonal, trend=model.trend, method="css")
+                    start = css.fit(self.y, exog=self.exog, maxiter=self.maxiter).params
+                result = model.fit(self.y, exog=self.exog, maxiter=self.maxiter, start_params=start)
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
             status = f"failed: {exc}"
         else:
