@@ -23,7 +23,10 @@ real token against the padded full-length batch, for seqlab (``lengths=``) and t
     .venv/bin/python benchmarks/rnn_throughput.py --quick    # hidden 128, LSTM+GRU, uni
     .venv/bin/python benchmarks/rnn_throughput.py --hidden 128 --modes LSTM GRU --threads 1
 
-Prints a table and writes ``benchmarks/results/rnn_throughput.json``.
+Prints a table and writes ``benchmarks/results/rnn_throughput.json``. The default is
+two torch threads; on a shared machine whose cores are oversubscribed, two OpenMP
+threads per process mostly wait for each other (tiny ops ran ~30x slower here), so
+``--threads 1`` gives steadier ratios. The load average is recorded in the JSON.
 """
 
 from __future__ import annotations
