@@ -208,6 +208,7 @@ def run_global(data, cell: str, args: argparse.Namespace) -> tuple[dict[str, np.
         log=True,
         local_level=True,
         loss="mae",
+        refit_full=args.m3_refit_full,
         seed=args.seed,
     )
     began = time.perf_counter()
@@ -263,6 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--m3-lookback", type=int, default=36)
     parser.add_argument("--m3-epochs", type=int, default=30)
     parser.add_argument("--m3-patience", type=int, default=5)
+    parser.add_argument(
+        "--m3-refit-full",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after early stopping, retrain on every window for the chosen epoch count",
+    )
     parser.add_argument("--out", default=str(RESULTS / "forecast.json"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
