@@ -166,3 +166,23 @@ def test_run_folder_from_another_model_or_newer_format(run_dir, tmp_path, capsys
     (other / "config.json").write_text(json.dumps(config))
     err = _one_line_error(capsys, ["imdb", "predict", "--run", str(other), "good"])
     assert "newer" in err
+
+
+def test_demo_without_data_says_how_to_get_it(tmp_path, monkeypatch, capsys):
+    import seqlab.datasets
+    from seqlab.cli.imdb import demo
+
+    monkeypatch.delenv("SEQLAB_IMDB", raising=False)
+    monkeypatch.setenv("SEQLAB_CACHE", str(tmp_path))
+    monkeypatch.setattr(seqlab.datasets, "shared_data_dir", lambda: None)
+    assert demo() is None
+    assert "--download" in capsys.readouterr().out
+
+
+def test_demo_with_data_reports_accuracy(tarball, tmp_path, monkeypatch, capsys):
+    from seqlab.cli.imdb import demo
+
+    monkeypatch.setenv("SEQLAB_CACHE", str(tmp_path))
+    result = demo(tarball)
+    assert len(result["history"]) == 2
+    assert "validation reviews" in capsys.readouterr().out

@@ -50,7 +50,9 @@ class ImdbRecipe:
         default_factory=lambda: {
             "encoder": "gru",
             "embedding_dim": 128,
-            "hidden_size": 128,
+            # 64 rather than 128: a third of the recurrent work (measured 43.5k against
+            # 19k training tokens per CPU-second), which is what fits 3 epochs in budget.
+            "hidden_size": 64,
             "bidirectional": True,
             "pooling": "max+mean",
             "embedding_dropout": 0.3,
