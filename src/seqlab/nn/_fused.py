@@ -1,21 +1,22 @@
 """Fast recurrences over all steps of a batch, with a hand-written backward pass.
 
-Each function runs a whole recurrence in one ``torch.autograd.Function``. The caller
-computes the input projections ``x_t W_ih^T + b`` of every step in one matmul; the loop
-then does one batched matmul (``h W_hh^T``) and a few in-place elementwise ops per step
-into preallocated buffers, and ``backward`` walks the steps in reverse with the
-gradient formulas of the cell equations (:mod:`seqlab.nn.cells`). Factors of those
-formulas that do not depend on the backward recurrence are computed for all steps at
-once before its loop, and the weight gradient is one matmul after it. No autograd graph
-is built per step and every per-step view is made up front by one ``split`` call, which
-is where most of the time of a step-by-step implementation goes on a CPU.
+Each function runs a whole recurrence in one ``torch.autograd.Function``. The input
+projections ``x_t W_ih^T + b`` of every step are one matmul per direction; the loop then
+does one batched matmul (``h W_hh^T``, added in place) and a few in-place elementwise
+ops per step into preallocated buffers, and ``backward`` walks the steps in reverse
+with the gradient formulas of the cell equations (:mod:`seqlab.nn.cells`). Factors of
+those formulas that do not depend on the backward recurrence are computed for all steps
+at once before its loop; the weight and input gradients are single matmuls after it.
+No autograd graph is built per step and every per-step view is made up front by one
+``split`` call, which is where most of the time of a step-by-step implementation goes
+on a CPU. The backward is first-order only (``once_differentiable``).
 
 Layout: a leading direction dimension ``D`` (1, or 2 for both directions of a
 bidirectional layer, run by the same ops), then rows in the order of
 ``torch.nn.utils.rnn.PackedSequence`` (time-major, sequences sorted by decreasing
 length, ``batch_sizes[t]`` rows at step t; a full batch has every entry equal). Every
 direction here runs forwards in time: the caller hands the reverse direction its input
-with each sequence reversed within its own length (:func:`reverse_index`), so it starts
+with each sequence reversed within its own length (``Schedule.reverse_index``), so it starts
 at each sequence's true last step, and reverses the outputs back.
 
 Reference: the step functions in :mod:`seqlab.nn.cells`; ``tests/nn/test_layers.py``
