@@ -44,6 +44,7 @@ anything; tests use it to compare forecasts with statsmodels at statsmodels' est
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
@@ -64,7 +65,7 @@ logger = logging.getLogger(__name__)
 #: Prior variance of the integration states (statsmodels' ``initial_variance``, R's kappa).
 KAPPA = 1e6
 #: BFGS iterations each starting point gets before only the best one is run on.
-PROBE_ITERATIONS = 12
+PROBE_ITERATIONS = 8
 #: How many of the best probed starts are run to convergence.
 FINISHED_STARTS = 2
 #: BFGS stops when the mean negative log-likelihood falls by less than this (relative)
@@ -119,6 +120,7 @@ class _Spec:
         )
 
 
+@functools.lru_cache(maxsize=64)
 def _system_base(spec: _Spec) -> tuple[np.ndarray, np.ndarray]:
     """Transition without ARMA coefficients, and the design vector (statsmodels' layout:
     ``SARIMAX.initial_transition`` / ``initial_design``)."""
@@ -463,6 +465,7 @@ class _Problem:
         self.central = spec.k_diff_states > 0 and self.kappa > 1e4
         self.k_x = X.shape[1]
         self.names = [*data.x_names, *spec.arma_names(), "sigma2"]
+        self._regression_start: np.ndarray | None = None
 
     # params (reported units) <-> scaled pieces
     def split(self, params: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -529,8 +532,34 @@ class _Problem:
         )
         return float(ll)
 
+    def loglik(self, params: np.ndarray) -> float:
+        """Exact log-likelihood at reported ``params`` (computed on the scaled series)."""
+        beta, ar, ma, sar, sma, sigma2 = self.split(self.to_scaled(params))
+        c = np.ascontiguousarray
+        ll, n_used, _ = _kalman.loglik_params(
+            c(beta),
+            c(ar),
+            c(ma),
+            c(sar),
+            c(sma),
+            float(sigma2),
+            self.y,
+            self.X,
+            self.spec.m,
+            self.T_base,
+            self.Z,
+            self.spec.k_diff_states,
+            self.kappa,
+        )
+        return float(ll) - n_used * math.log(self.scale)
+
     def regression_start(self) -> np.ndarray:
         """beta by least squares on the differenced data, ARMA 0, sigma2 the residual variance."""
+        if self._regression_start is None:
+            self._regression_start = self._compute_regression_start()
+        return self._regression_start.copy()
+
+    def _compute_regression_start(self) -> np.ndarray:
         s = self.spec
         w = _kalman.difference(self.y, s.d, s.D, s.m)
         beta = np.zeros(self.k_x)
@@ -745,6 +774,11 @@ class _Problem:
                 alt[self.k_x + s.p] = sign * 0.5 / math.sqrt(0.75)
                 U = np.vstack([U, alt])
         if screen and s.k_arma and U.shape[0] > 1:
+            distinct = [0]
+            for i in range(1, U.shape[0]):
+                if all(np.max(np.abs(U[i, :-1] - U[j, :-1])) > 0.05 for j in distinct):
+                    distinct.append(i)
+            U = U[distinct]
             # Profile out sigma2 at each start, then give every start a short run and
             # finish only the most promising one.
             _, log_s2 = _kalman.screen_starts(
@@ -895,8 +929,6 @@ class ARIMAResult:
     sigma2: float
     nobs: int
     nobs_effective: int
-    resid: Any
-    fitted: Any
     converged: bool
     message: str
     iterations: int
@@ -906,9 +938,30 @@ class ARIMAResult:
     trend: str
     _spec: _Spec = field(repr=False)
     _problem: _Problem = field(repr=False)
-    _state: dict[str, Any] | None = field(repr=False)
+    _state_fn: Callable[[], dict[str, Any] | None] = field(repr=False)
     _cov_fn: Callable[[], np.ndarray] = field(repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def fitted(self) -> Any:
+        """One-step-ahead predictions (Kalman filter; CSS: ``y - resid``)."""
+        if "fitted" not in self._cache:
+            data = self._problem.data
+            if "resid" in self._cache:
+                values = data.values - np.asarray(self._cache["resid"])
+            else:
+                values = self._filtered()["fitted"]
+            self._cache["fitted"] = _wrap(values, data.index, data.name)
+        return self._cache["fitted"]
+
+    @property
+    def resid(self) -> Any:
+        """Residuals ``y - fitted`` (one-step prediction errors; CSS: its residuals)."""
+        if "resid" not in self._cache:
+            data = self._problem.data
+            values = data.values - np.asarray(self.fitted)
+            self._cache["resid"] = _wrap(values, data.index, data.name)
+        return self._cache["resid"]
 
     @property
     def cov_params(self) -> pd.DataFrame:
@@ -977,12 +1030,15 @@ class ARIMAResult:
         return np.column_stack(cols) if cols else np.zeros((h, 0))
 
     def _filtered(self) -> dict[str, Any]:
-        if self._state is None:
+        """The full Kalman filter pass at ``params`` (run on first use, then kept)."""
+        if "state" not in self._cache:
+            self._cache["state"] = self._state_fn()
+        if self._cache["state"] is None:
             raise ValueError(
                 "this result has no state-space filter (the CSS AR part is not "
                 "stationary), so it cannot forecast; refit with method='mle'."
             )
-        return self._state
+        return self._cache["state"]
 
     def forecast(
         self, h: int, level: Sequence[float] = (80, 95), exog: Any = None
@@ -1124,7 +1180,6 @@ def _mle_result(
     message: str,
     iterations: int,
 ) -> ARIMAResult:
-    state = problem.run_filter(params)
     names = problem.names
     if not converged:
         warnings.warn(
@@ -1133,21 +1188,18 @@ def _mle_result(
             RuntimeWarning,
             stacklevel=3,
         )
-    fitted = state["fitted"]
     return ARIMAResult(
         params=pd.Series(params, index=names, name="params"),
-        loglik=state["loglik"],
+        loglik=problem.loglik(params),
         sigma2=float(params[-1]),
         nobs=int(data.values.shape[0]),
         nobs_effective=int(data.values.shape[0] - spec.k_diff_states),
-        resid=_wrap(data.values - fitted, data.index, data.name),
-        fitted=_wrap(fitted, data.index, data.name),
         converged=converged,
         message=message,
         iterations=iterations,
         method=method,
         _problem=problem,
-        _state=state,
+        _state_fn=lambda: problem.run_filter(params),
         _cov_fn=lambda: problem.hessian_cov(params),
         **_common(model, spec),
     )
@@ -1195,7 +1247,6 @@ def _css_result(
         not c.size or np.isfinite(_kalman.coefs_to_pacf(np.asarray(c, dtype=float))).all()
         for c in (ar, sar)
     )
-    state = problem.run_filter(params) if stationary else None
     if not stationary:
         logger.warning("%s: the CSS estimate of the AR part is not stationary", spec.label())
     if not converged:
@@ -1211,14 +1262,13 @@ def _css_result(
         sigma2=sigma2,
         nobs=int(data.values.shape[0]),
         nobs_effective=nu,
-        resid=_wrap(resid, data.index, data.name),
-        fitted=_wrap(data.values - resid, data.index, data.name),
         converged=converged,
         message=message,
         iterations=iterations,
         method="css",
         _problem=problem,
-        _state=state,
+        _state_fn=lambda: problem.run_filter(params) if stationary else None,
         _cov_fn=lambda: problem.hessian_cov(params, css_loglik),
+        _cache={"resid": _wrap(resid, data.index, data.name)},
         **_common(model, spec),
     )
