@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -313,6 +314,17 @@ def test_gradients_accumulate_over_backward_passes(mode: str, implementation: st
 def test_dropout_with_one_layer_warns():
     with pytest.warns(UserWarning, match="num_layers=1"):
         snn.GRU(INPUT_SIZE, HIDDEN_SIZE, dropout=0.2)
+
+
+def test_lengths_as_tensor_list_or_array_agree():
+    torch.manual_seed(0)
+    layer = snn.LSTM(INPUT_SIZE, HIDDEN_SIZE)
+    x = torch.randn(STEPS, BATCH, INPUT_SIZE)
+    out_tensor, _ = layer(x, lengths=torch.tensor(LENGTHS, dtype=torch.int32))
+    out_list, _ = layer(x, lengths=list(LENGTHS))
+    out_array, _ = layer(x, lengths=np.array(LENGTHS))
+    assert torch.equal(out_tensor, out_list)
+    assert torch.equal(out_tensor, out_array)
 
 
 def test_all_full_lengths_equal_no_lengths():

@@ -40,6 +40,7 @@ import numbers
 import warnings
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -204,14 +205,16 @@ class _RNNBase(nn.Module):
     def _check_lengths(lengths: object, batch: int, steps: int) -> Tensor:
         if isinstance(lengths, Tensor):
             values = lengths.detach().to("cpu")
-        elif isinstance(lengths, Sequence) and not isinstance(lengths, (str, bytes)):
+        elif isinstance(lengths, np.ndarray) or (
+            isinstance(lengths, Sequence) and not isinstance(lengths, (str, bytes))
+        ):
             try:
-                values = torch.as_tensor(list(lengths))
+                values = torch.as_tensor(np.asarray(lengths))
             except (TypeError, ValueError, RuntimeError):
                 raise TypeError("lengths must be a 1-D tensor or sequence of ints.") from None
         else:
             raise TypeError(
-                f"lengths must be a 1-D integer tensor or a sequence of ints, "
+                f"lengths must be a 1-D integer tensor, array or sequence of ints, "
                 f"got {type(lengths).__name__}."
             )
         if values.is_floating_point() or values.is_complex() or values.dtype == torch.bool:
@@ -529,7 +532,7 @@ class RNN(_RNNBase):
         self,
         input: Tensor | PackedSequence,
         hx: Tensor | None = None,
-        lengths: Tensor | Sequence[int] | None = None,
+        lengths: Tensor | np.ndarray | Sequence[int] | None = None,
     ) -> tuple[Tensor | PackedSequence, Tensor]:
         return self._forward(input, hx, lengths)
 
@@ -582,7 +585,7 @@ class LSTM(_RNNBase):
         self,
         input: Tensor | PackedSequence,
         hx: tuple[Tensor, Tensor] | None = None,
-        lengths: Tensor | Sequence[int] | None = None,
+        lengths: Tensor | np.ndarray | Sequence[int] | None = None,
     ) -> tuple[Tensor | PackedSequence, tuple[Tensor, Tensor]]:
         return self._forward(input, hx, lengths)
 
@@ -627,6 +630,6 @@ class GRU(_RNNBase):
         self,
         input: Tensor | PackedSequence,
         hx: Tensor | None = None,
-        lengths: Tensor | Sequence[int] | None = None,
+        lengths: Tensor | np.ndarray | Sequence[int] | None = None,
     ) -> tuple[Tensor | PackedSequence, Tensor]:
         return self._forward(input, hx, lengths)
