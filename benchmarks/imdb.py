@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
 import sys
@@ -74,6 +75,8 @@ def main() -> int:
     parser.add_argument("--cache-dir", help="reuse this token cache (default: a fresh one)")
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     args = parser.parse_args()
+    # The Trainer logs one line per epoch at INFO: progress without a bar in the table.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
     import torch
 
