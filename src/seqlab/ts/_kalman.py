@@ -517,7 +517,7 @@ def objective_grad(kind, u, f0, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa, c
 
     Forward differences (step 1e-7 |u|-relative; error ~1e-7) where the likelihood is
     smooth to rounding, central ones (step 1e-5; error ~1e-10) where the approximate
-    diffuse prior makes it noisy (kappa / sigma2 large, see ``needs_central``)."""
+    diffuse prior makes it noisy (kappa / sigma2 large: ``arima._Problem.central``)."""
     g = np.empty(u.shape[0])
     x = u.copy()
     for i in range(u.shape[0]):

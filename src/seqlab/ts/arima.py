@@ -18,8 +18,18 @@ Estimation (``method``):
   ``arima(method="CSS")``). Cannot handle NaN.
 - ``"mle"``: exact Gaussian likelihood by the Kalman filter (``seqlab.ts._kalman``),
   maximised over parameters kept stationary and invertible by the Monahan (1984) / Jones
-  (1980) partial-autocorrelation transform, by L-BFGS. NaN are skipped by the filter.
+  (1980) partial-autocorrelation transform, by a compiled BFGS (``_kalman.minimize_bfgs``)
+  with finite-difference gradients. NaN are skipped by the filter.
 - ``"css-mle"`` (default): ``"mle"`` started from the CSS estimate (R's default).
+
+ARMA likelihoods often have several local optima (near-cancelling AR and MA roots, MA
+roots near the unit circle). The search therefore starts from several points: the CSS
+estimate (css-mle), zero ARMA coefficients with the regression estimate of ``beta``,
+Hannan-Rissanen (statsmodels' start), and for mixed models two points with first AR and MA
+coefficients of opposite signs. Each gets ``PROBE_ITERATIONS`` BFGS steps; the best
+``FINISHED_STARTS`` are run to convergence and the best optimum is kept. On the M3 monthly
+series this reaches statsmodels' log-likelihood or better on ~99.6% of series for
+ARIMA(1,1,1) and ~97% for ARIMA(2,1,2) (``benchmarks/arima_fit.py``).
 
 Which likelihood, and why it equals statsmodels': statsmodels' ARIMA keeps the
 differencing inside the state space (``simple_differencing=False``) and starts the
@@ -35,7 +45,8 @@ the same likelihood up to the constant ``-n log s`` and keeps the search well
 conditioned.
 
 Standard errors come from a central-difference Hessian of the log-likelihood in the
-reported parameters (statsmodels' ``cov_type="approx"``). Information criteria follow
+reported parameters (statsmodels' ``cov_type="approx"``), computed when first asked for;
+the filter outputs behind ``resid``, ``fitted`` and forecasts likewise. Information criteria follow
 statsmodels: ``k`` counts ``sigma2``; AICc and BIC use ``nobs - (d + D*m)``.
 
 ``ARIMA.filter(y, params)`` evaluates a model at given parameters without estimating
@@ -45,7 +56,6 @@ anything; tests use it to compare forecasts with statsmodels at statsmodels' est
 from __future__ import annotations
 
 import functools
-import itertools
 import logging
 import math
 import warnings
@@ -726,40 +736,15 @@ class _Problem:
         u0.append([math.log(sigma2)])
         return np.concatenate(u0)
 
-    def _grid(self, base: np.ndarray) -> np.ndarray:
-        """Candidate starts: ``base`` with the first partial autocorrelation of each ARMA
-        block set on a small grid (the other coordinates kept)."""
-        s = self.spec
-        values = {
-            "ar": [-0.5, 0.0, 0.5],
-            "ma": [-0.5, 0.0, 0.5, 0.9],
-            "sar": [0.0, 0.5],
-            "sma": [0.0, 0.5],
-        }
-        blocks = []
-        offset = self.k_x
-        for name, size in (("ar", s.p), ("ma", s.q), ("sar", s.P), ("sma", s.Q)):
-            if size:
-                blocks.append((offset, values[name]))
-            offset += size
-        rows = [base]
-        for combo in itertools.product(*[vals for _, vals in blocks]):
-            row = base.copy()
-            for (pos, _), r in zip(blocks, combo, strict=True):
-                row[pos] = r / math.sqrt(1.0 - r * r)
-            rows.append(row)
-        return np.array(rows)
-
     def fit_mle(
         self, starts: list[np.ndarray], maxiter: int, screen: bool = True
     ) -> tuple[np.ndarray, bool, str, int]:
-        """Maximise the exact likelihood; keep the best optimum.
+        """Maximise the exact likelihood from ``starts``; keep the best optimum.
 
-        The likelihood of ARMA models often has several local optima (and optima on the
-        invertibility boundary), so the given starts plus a small grid over the first
-        partial autocorrelations are screened by their profile likelihood
-        (``_kalman.screen_starts``), and BFGS runs from the first given start and from the
-        best screened candidates that differ from it.
+        With ``screen`` (no user start), sigma2 is first profiled out at every start
+        (``_kalman.screen_starts``), near-duplicate starts are dropped, each start gets
+        ``PROBE_ITERATIONS`` BFGS steps and the best ``FINISHED_STARTS`` run to convergence
+        (see the module docstring for why several starts are needed).
         """
         s = self.spec
         gtol = 1e-6 if self.central else 1e-5
