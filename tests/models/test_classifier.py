@@ -10,6 +10,18 @@ from seqlab.models.classifier import ENCODERS, POOLINGS, reverse_padded
 VOCAB = 40
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models: a second intra-op thread only adds synchronisation (16x the CPU
+    time per step measured on a loaded 2-core machine), so these tests use one."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _model(**kw):
     torch.manual_seed(0)
     fields = {"vocab_size": VOCAB, "embedding_dim": 8, "hidden_size": 6, **kw}
