@@ -15,11 +15,19 @@ from seqlab.models.registry import (
 # Task models register themselves when imported, and import the registry above.
 from seqlab.models import forms  # noqa: F401  (registers the four recurrent forms)
 from seqlab.models.classifier import SentimentClassifier, SentimentConfig
+from seqlab.models.forecaster import (
+    RecurrentForecasterConfig,
+    RecurrentForecastNet,
+    Seq2SeqForecastNet,
+)
 
 __all__ = [
     "ModelConfig",
+    "RecurrentForecastNet",
+    "RecurrentForecasterConfig",
     "SentimentClassifier",
     "SentimentConfig",
+    "Seq2SeqForecastNet",
     "build_model",
     "model_config_dict",
     "register_model",
