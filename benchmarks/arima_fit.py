@@ -121,7 +121,7 @@ def main() -> int:
             "statsmodels_cpu_ms_per_series": 1e3 * c_sm / n,
             "speedup_cpu": c_sm / c_seq,
             "pct_loglik_worse_by_1e-3": 100.0 * len(worse) / n,
-            "worse": worse[:50],
+            "worse": sorted(worse, key=lambda item: item[1]),
             "loglik_diff_quantiles": np.quantile(diffs, [0, 0.01, 0.5, 0.99, 1]).tolist()
             if diffs.size
             else [],
