@@ -429,13 +429,7 @@ class _Search:
         try:
             with warnings.catch_warnings(), _quiet(arima_logger):
                 warnings.simplefilter("ignore", RuntimeWarning)
-                start = None
-                if p + q + P + Q == 0 and method != "css":
-                    # No ARMA terms: start the likelihood from the CSS (least-squares)
-                    # estimate; ARIMA.fit's Hannan-Rissanen start has nothing to regress.
-                    css = ARIMA(order, seasonal, trend=model.trend, method="css")
-                    start = css.fit(self.y, exog=self.exog, maxiter=self.maxiter).params
-                result = model.fit(self.y, exog=self.exog, maxiter=self.maxiter, start_params=start)
+                result = model.fit(self.y, exog=self.exog, maxiter=self.maxiter)
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
             status = f"failed: {exc}"
         else:
