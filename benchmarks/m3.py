@@ -52,6 +52,7 @@ import pandas as pd  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
 from seqlab.datasets import shared_data_dir  # noqa: E402
+from seqlab.forecast.metrics import mase, smape  # noqa: E402
 from seqlab.io import write_json  # noqa: E402
 
 PERIODS = {"yearly": "YEARLY", "quarterly": "QUARTERLY", "monthly": "MONTHLY", "other": "OTHER"}
@@ -70,16 +71,14 @@ def seasonal_naive(y: np.ndarray, h: int, m: int) -> np.ndarray:
     return np.resize(last, h) if last.size == m else np.full(h, y[-1])
 
 
-def smape(actual: np.ndarray, forecast: np.ndarray) -> float:
-    denom = np.abs(actual) + np.abs(forecast)
-    ratio = np.where(denom > 0, np.abs(actual - forecast) / np.where(denom > 0, denom, 1), 0.0)
-    return float(200.0 * ratio.mean())
+def m3_scores(train: np.ndarray, actual: np.ndarray, forecast: np.ndarray, m: int):
+    """sMAPE and MASE as the M3 scoring defines them (seqlab.forecast.metrics).
 
-
-def mase(train: np.ndarray, actual: np.ndarray, forecast: np.ndarray, m: int) -> float:
+    MASE scales by the in-sample seasonal naive MAE at lag m, or at lag 1 for a series
+    with m or fewer training values (no seasonal difference exists).
+    """
     lag = m if train.size > m else 1
-    scale = np.mean(np.abs(train[lag:] - train[:-lag]))
-    return float(np.mean(np.abs(actual - forecast)) / scale) if scale > 0 else float("nan")
+    return smape(actual, forecast), mase(actual, forecast, train, lag)
 
 
 # ------------------------------------------------------------------ methods
@@ -199,8 +198,9 @@ def run_process(tasks: list[tuple], jobs: int, progress: bool, css: bool) -> dic
 def score(tasks: list[tuple], forecasts: dict) -> tuple[float, float]:
     smapes, mases = [], []
     for uid, train, test, _, m in tasks:
-        smapes.append(smape(test, forecasts[uid]))
-        mases.append(mase(train, test, forecasts[uid], m))
+        smape_value, mase_value = m3_scores(train, test, forecasts[uid], m)
+        smapes.append(smape_value)
+        mases.append(mase_value)
     return float(np.mean(smapes)), float(np.nanmean(mases))
 
 

@@ -7,14 +7,26 @@ from pathlib import Path
 
 import pytest
 
-# Keep torch from oversubscribing the 2-core machine when tests run.
-os.environ.setdefault("OMP_NUM_THREADS", "2")
+# One thread per test process (and per CLI subprocess, which inherits the variable): the
+# tests' tensors are tiny, and two OpenMP threads on a busy 2-core machine spin against
+# each other (measured by the nn and train tests: 20-40x slower steps with 2 threads).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def _shared_data() -> Path | None:
     from seqlab.datasets import shared_data_dir
 
     return shared_data_dir()
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Pin torch to one thread for each test, whatever a previous test set."""
+    torch = pytest.importorskip("torch")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="session")

@@ -7,17 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from seqlab.cli import main
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

@@ -23,15 +23,6 @@ from seqlab.models.forms import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # Tiny tensors: a second OpenMP thread only adds waiting on a shared, loaded machine.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _train(model, make_batch, loss_fn, steps: int, lr: float = 1e-2) -> None:
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     for _ in range(steps):

@@ -56,4 +56,7 @@ class ProgressBar:
 
     def close(self) -> None:
         if self._bar is not None:
+            # Draw the epoch's final figures once even when the whole epoch ran inside
+            # tqdm's redraw interval (a fast epoch would otherwise show none).
+            self._bar.refresh()
             self._bar.close()
