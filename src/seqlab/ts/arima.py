@@ -26,9 +26,9 @@ ARMA likelihoods often have several local optima (near-cancelling AR and MA root
 roots near the unit circle). The search therefore starts from several points: the CSS
 estimate (css-mle), zero ARMA coefficients with the regression estimate of ``beta``,
 Hannan-Rissanen (statsmodels' start), for mixed models two points with first AR and MA
-coefficients of opposite signs, and points with MA roots near the unit circle
+coefficients of opposite signs, and one point with MA roots near the unit circle
 (``MA_BOUNDARY_STARTS``). Each gets ``PROBE_ITERATIONS`` BFGS steps; the best
-``FINISHED_STARTS`` and the last boundary start (whose short run ranks it poorly, as it
+``FINISHED_STARTS`` and the boundary start (whose short run ranks it poorly, as it
 starts far from the optimum's scale) are run to convergence and the best optimum is kept.
 Models without ARMA terms need no search: least squares on the differenced series is
 their MLE, polished by BFGS for the diffuse prior. On the M3 monthly
@@ -87,10 +87,11 @@ FINISHED_STARTS = 2
 #: BFGS stops when the mean negative log-likelihood falls by less than this (relative)
 #: twice in a row: for series of a few hundred values that is < 1e-6 in the log-likelihood.
 FTOL = 1e-10
-#: Partial autocorrelations (``unpack``'s MA layout) of the starts near the MA
-#: invertibility boundary: ma.L1 = -0.9, and ma = (-1.85, 0.95), two roots near 1 (see
-#: ``_Problem.fit_mle``). Chosen on the first 200 M3 monthly series: for ARIMA(2,1,2) the
-#: second was the only start reaching the best optimum on 19 of them.
+#: Partial autocorrelations (``unpack``'s MA layout) of the start near the MA
+#: invertibility boundary, the longest that fits q: ma.L1 = -0.9 for q = 1, ma = (-1.85,
+#: 0.95), two roots near 1, for q >= 2 (see ``_Problem.fit_mle``). Chosen on the first 200
+#: M3 monthly series: for ARIMA(2,1,2) the second was the only start reaching the best
+#: optimum on 19 of them.
 MA_BOUNDARY_STARTS = ((0.9,), (0.95, -0.95))
 _METHODS = ("css-mle", "mle", "css")
 _TRENDS = {"n": (), "c": (0,), "t": (1,), "ct": (0, 1)}
@@ -784,16 +785,15 @@ class _Problem:
             # have their best optimum at MA roots on or near the unit circle, in basins
             # that starts from small MA coefficients do not reach (M3 N1406, ARIMA(2,1,1)
             # with drift: -459.677 from every other start, -459.500 from ma.L1 = -0.9).
-            base = U[-1].copy()
-            for pacf in MA_BOUNDARY_STARTS:
-                if len(pacf) > s.q:
-                    continue
-                alt = base.copy()
-                alt[self.k_x : self.k_x + s.p + s.q] = 0.0
-                for j, r in enumerate(pacf):
-                    alt[self.k_x + s.p + j] = r / math.sqrt(1.0 - r * r)
-                U = np.vstack([U, alt])
-            # Finish the longest one that fits q whatever its short run gives.
+            # Only the longest one that fits q, finished whatever its short run gives: a
+            # boundary start that only competes in the short runs can displace the start
+            # that leads to the best optimum (M3 N2056, ARIMA(2,1,2)).
+            pacf = max((c for c in MA_BOUNDARY_STARTS if len(c) <= s.q), key=len)
+            alt = U[-1].copy()
+            alt[self.k_x : self.k_x + s.p + s.q] = 0.0
+            for j, r in enumerate(pacf):
+                alt[self.k_x + s.p + j] = r / math.sqrt(1.0 - r * r)
+            U = np.vstack([U, alt])
             finish = {U.shape[0] - 1: True}
         if screen and s.k_arma and U.shape[0] > 1:
             distinct = [0]
