@@ -54,6 +54,20 @@ def read_json(path: str | os.PathLike) -> Any:
         raise ValueError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}).") from None
 
 
+def read_csv_frame(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a CSV into a DataFrame; a missing, empty or unparsable file is a ValueError
+    naming the file (never a pandas traceback)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file.")
+    try:
+        return pd.read_csv(path, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot be read as CSV ({exc}).") from None
+
+
 def read_series_csv(
     path: str | os.PathLike,
     value: str | int | None = None,
@@ -67,14 +81,7 @@ def read_series_csv(
     the column and the (1-based, header = line 1) line of the first bad cell.
     """
     path = Path(path)
-    if not path.exists():
-        raise ValueError(f"{path}: no such file.")
-    try:
-        frame = pd.read_csv(path, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path}: the file is empty.") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot be read as CSV ({exc}).") from None
+    frame = read_csv_frame(path)
     if frame.shape[1] == 1 and _looks_numeric(frame.columns[0]):
         # A one-column file without a header: its first line is data.
         frame = pd.read_csv(path, header=None, names=["value"], skipinitialspace=True)

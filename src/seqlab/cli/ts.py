@@ -221,15 +221,11 @@ def run_auto(args: argparse.Namespace) -> int:
 def _read_long_csv(path: str, what: str):
     import pandas as pd
 
-    file = Path(path)
-    if not file.is_file():
+    from seqlab.io import read_csv_frame
+
+    if not Path(path).is_file():
         raise ValueError(f"{path}: no such file ({what}).")
-    try:
-        frame = pd.read_csv(file, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path}: the file is empty.") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot be read as CSV ({exc}).") from None
+    frame = read_csv_frame(path)
     if "ds" in frame.columns and not pd.api.types.is_numeric_dtype(frame["ds"]):
         parsed = pd.to_datetime(frame["ds"], errors="coerce", format="mixed")
         if parsed.isna().any():

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from seqlab.io import read_csv_frame
+
 __all__ = ["load_frame", "split_frame"]
 
 
@@ -30,14 +32,7 @@ def load_frame(
     (listing the columns there are), a non-numeric cell (naming column and line).
     """
     path = Path(path)
-    if not path.exists():
-        raise ValueError(f"{path}: no such file.")
-    try:
-        frame = pd.read_csv(path, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path}: the file is empty.") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot be read as CSV ({exc}).") from None
+    frame = read_csv_frame(path)
     if frame.empty:
         raise ValueError(f"{path}: no data rows.")
     if not isinstance(target, str):
