@@ -83,9 +83,12 @@ def _infer_step(ds: pd.Series, freq: str | None) -> Any:
         if freq is not None:
             return pd.tseries.frequencies.to_offset(freq)
         if ds.size >= 3:
-            inferred = pd.infer_freq(pd.DatetimeIndex(ds))
-            if inferred is not None:
-                return pd.tseries.frequencies.to_offset(inferred)
+            index = pd.DatetimeIndex(ds)
+            if index.is_unique:
+                # freq="infer" gives the offset itself (pandas 3 warns on infer_freq's str).
+                inferred = pd.DatetimeIndex(index, freq="infer").freq
+                if inferred is not None:
+                    return inferred
         return None
     diffs = np.diff(ds.to_numpy())
     positive = diffs[diffs > 0]
