@@ -15,6 +15,7 @@ numeric id), so a folder and its tarball give identical data sets and splits.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
@@ -177,6 +178,20 @@ def _iter_folder(root: Path, wanted: set[str]) -> Iterator[tuple[str, str, int, 
                         yield top, folder, int(match.group(3)), int(match.group(4)), data
 
 
+def _check_gzip_complete(path: Path) -> None:
+    """Raise EOFError if a gzip file stops before its end-of-stream marker.
+
+    tarfile's stream mode takes a gzip cut between two members for the archive's end, so a
+    truncated download would otherwise load silently with reviews missing.
+    """
+    with open(path, "rb") as raw:
+        if raw.read(2) != b"\x1f\x8b":
+            return
+    with gzip.open(path, "rb") as stream:
+        while stream.read(1 << 20):
+            pass
+
+
 def _iter_tar(path: Path, wanted: set[str]) -> Iterator[tuple[str, str, int, int, bytes | None]]:
     try:
         # "r|*": a forward-only stream, so nothing is extracted and no index is built.
@@ -198,6 +213,7 @@ def _iter_tar(path: Path, wanted: set[str]) -> Iterator[tuple[str, str, int, int
                     handle = archive.extractfile(member)
                     data = handle.read() if handle is not None else b""
                 yield top, folder, int(match.group(3)), int(match.group(4)), data
+        _check_gzip_complete(path)
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise ValueError(
             f"{path}: not a readable tar archive ({exc or type(exc).__name__}); "
