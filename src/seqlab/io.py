@@ -68,6 +68,18 @@ def read_csv_frame(path: str | os.PathLike) -> pd.DataFrame:
         raise ValueError(f"{path}: cannot be read as CSV ({exc}).") from None
 
 
+def parse_date_column(frame: pd.DataFrame, column, path) -> pd.Series:
+    """Parse ``frame[column]`` as dates; the first cell that is not one is a ValueError
+    naming the file, the column and its line (header = line 1)."""
+    index = pd.to_datetime(frame[column], errors="coerce", format="mixed")
+    if index.isna().any():
+        row = int(np.flatnonzero(index.isna().to_numpy())[0])
+        raise ValueError(
+            f"{path}: column {column!r}, line {row + 2}: {frame[column].iloc[row]!r} is not a date."
+        )
+    return index
+
+
 def read_series_csv(
     path: str | os.PathLike,
     value: str | int | None = None,
@@ -108,13 +120,7 @@ def read_series_csv(
         )
     series = pd.Series(numbers.to_numpy(dtype=float), name=str(value_col))
     if date_col is not None:
-        index = pd.to_datetime(frame[date_col], errors="coerce", format="mixed")
-        if index.isna().any():
-            row = int(np.flatnonzero(index.isna().to_numpy())[0])
-            raise ValueError(
-                f"{path}: column {date_col!r}, line {row + 2}: "
-                f"{frame[date_col].iloc[row]!r} is not a date."
-            )
+        index = parse_date_column(frame, date_col, path)
         # freq="infer" keeps a regular index's frequency (forecasts extend it) and
         # leaves an irregular one without.
         infer = "infer" if len(series) >= 3 and index.is_unique else None

@@ -135,7 +135,6 @@ def _plot_check(y, report, path: Path) -> list[Path]:
 
 def run_fit(args: argparse.Namespace) -> int:
     from seqlab.io import read_series_csv
-    from seqlab.plot import plot_forecast
     from seqlab.ts import ARIMA
 
     y = read_series_csv(args.file, value=args.value, date=args.date)
@@ -151,15 +150,7 @@ def run_fit(args: argparse.Namespace) -> int:
     print()
     print(forecast.to_frame().to_string())
     if args.plot:
-        intervals = {lv: (forecast.lower[lv], forecast.upper[lv]) for lv in (80, 95)}
-        path = plot_forecast(
-            y,
-            forecast.mean,
-            Path(args.plot),
-            intervals=intervals,
-            title=f"{y.name}: ARIMA{args.order}",
-        )
-        print(f"\nwrote {path}")
+        print(f"\nwrote {_plot(y, forecast, args.plot, f'{y.name}: ARIMA{args.order}')}")
     return 0
 
 
@@ -185,7 +176,6 @@ def _auto_options(args: argparse.Namespace) -> dict:
 
 def run_auto(args: argparse.Namespace) -> int:
     from seqlab.io import atomic_write, read_series_csv
-    from seqlab.plot import plot_forecast
     from seqlab.ts import auto_arima
 
     y = read_series_csv(args.file, value=args.value, date=args.date)
@@ -206,15 +196,7 @@ def run_auto(args: argparse.Namespace) -> int:
             table.to_csv(handle, index_label="ds")
         print(f"\nwrote {args.out}")
     if args.plot:
-        intervals = {lv: (forecast.lower[lv], forecast.upper[lv]) for lv in (80, 95)}
-        path = plot_forecast(
-            y,
-            forecast.mean,
-            Path(args.plot),
-            intervals=intervals,
-            title=f"{y.name}: {result.label}",
-        )
-        print(f"wrote {path}")
+        print(f"wrote {_plot(y, forecast, args.plot, f'{y.name}: {result.label}')}")
     return 0
 
 
@@ -276,3 +258,11 @@ def run_many(args: argparse.Namespace) -> int:
     for _, row in failed.iterrows():
         print(f"seqlab: series {row.iloc[0]!r}: {row['error']}", file=sys.stderr)
     return 0 if len(failed) < len(models) else 1
+
+
+def _plot(y, forecast, path: str, title: str) -> Path:
+    """History, forecast and its 80/95% intervals as a PNG at ``path``."""
+    from seqlab.plot import plot_forecast
+
+    intervals = {lv: (forecast.lower[lv], forecast.upper[lv]) for lv in (80, 95)}
+    return plot_forecast(y, forecast.mean, Path(path), intervals=intervals, title=title)

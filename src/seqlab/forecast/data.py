@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seqlab.io import read_csv_frame
+from seqlab.io import parse_date_column, read_csv_frame
 
 __all__ = ["load_frame", "split_frame"]
 
@@ -91,13 +91,7 @@ def load_frame(
     if out[target].isna().all():
         raise ValueError(f"{path}: target column {target!r} has no values.")
     if date_col is not None:
-        index = pd.to_datetime(frame[date_col], errors="coerce", format="mixed")
-        if index.isna().any():
-            row = int(np.flatnonzero(index.isna().to_numpy())[0])
-            raise ValueError(
-                f"{path}: column {date_col!r}, line {row + 2}: "
-                f"{frame[date_col].iloc[row]!r} is not a date."
-            )
+        index = parse_date_column(frame, date_col, path)
         out.index = pd.DatetimeIndex(index, name=date_col)
     return out
 
