@@ -211,6 +211,58 @@ def test_fused_equals_reference(config: Config):
         assert max_diff(a, b) <= 1e-12
 
 
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+def test_inference_path_matches_torch_nn(config: Config):
+    """Without autograd the fused layers take the inference path (one direction at a time,
+    chunked projections, tanh through sigmoid); same tolerances as with autograd."""
+    torch.manual_seed(0)
+    reference, ours = make_pair(config)
+    x, states = make_inputs(config)
+    with torch.no_grad():
+        expected_out, expected_finals = run_torch(config, reference, x, states)
+        out, finals = run_ours(config, ours, x, states)
+    assert out.grad_fn is None
+    out_tol, _ = tolerances(config.dtype)
+    assert max_diff(out, expected_out) <= out_tol
+    for final, expected in zip(finals, expected_finals, strict=True):
+        assert max_diff(final, expected) <= out_tol
+    if config.lengths != "none":
+        time_axis = 1 if config.batch_first else 0
+        for b, length in enumerate(LENGTHS):
+            padded = out.select(1 - time_axis, b).narrow(0, length, STEPS - length)
+            assert torch.count_nonzero(padded) == 0
+
+
+@pytest.mark.parametrize("lengths", [None, (300, 77, 300, 1, 160, 299)], ids=["full", "variable"])
+@pytest.mark.parametrize("mode", ["tanh", "relu", "LSTM", "GRU"])
+def test_inference_path_over_many_chunks(mode: str, lengths):
+    """Long sequences (several projection chunks, sequences ending inside a chunk) through
+    the inference path equal torch.nn in float64, both directions, with initial states;
+    the module is frozen (requires_grad False), the other way into the inference path."""
+    config = Config(mode, num_layers=2, bidirectional=True, dtype=torch.float64)
+    reference, ours = make_pair(config)
+    ours.requires_grad_(False)
+    steps, batch = 300, 6
+    generator = torch.Generator().manual_seed(5)
+    x = torch.randn(steps, batch, INPUT_SIZE, generator=generator, dtype=torch.float64)
+    h0 = torch.randn(4, batch, HIDDEN_SIZE, generator=generator, dtype=torch.float64)
+    states = (h0, torch.randn_like(h0)) if mode == "LSTM" else h0
+    if lengths is None:
+        with torch.no_grad():
+            expected_out, expected_finals = reference(x, states)
+        out, finals = ours(x, states)
+    else:
+        packed = pack_padded_sequence(x, torch.tensor(lengths), enforce_sorted=False)
+        with torch.no_grad():
+            expected_out, expected_finals = reference(packed, states)
+        expected_out, _ = pad_packed_sequence(expected_out, total_length=steps)
+        out, finals = ours(x, states, lengths=lengths)
+    assert out.grad_fn is None
+    assert max_diff(out, expected_out) <= 1e-10
+    for final, expected in zip(_flat_states(finals), _flat_states(expected_finals), strict=True):
+        assert max_diff(final, expected) <= 1e-10
+
+
 @pytest.mark.parametrize("mode", ["tanh", "LSTM", "GRU"])
 @pytest.mark.parametrize("implementation", ["fused", "reference"])
 def test_variable_lengths_equal_separate_runs(mode: str, implementation: str):
@@ -359,6 +411,9 @@ def test_math_is_ours(monkeypatch, implementation: str):
         )
         output, _ = layer(x, lengths=list(LENGTHS))
         output.sum().backward()
+        with torch.no_grad():
+            layer(x, lengths=list(LENGTHS))
+            layer(x)
         cell = getattr(snn, f"{mode}Cell")(INPUT_SIZE, HIDDEN_SIZE)
         result = cell(x[0])
         (result[0] if isinstance(result, tuple) else result).sum().backward()

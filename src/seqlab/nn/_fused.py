@@ -361,6 +361,305 @@ class _GRURecurrence(torch.autograd.Function):
         return (*d_inputs, d_weight_hh, d_bias_hh, d_h.state, None)
 
 
+# ----- inference: no autograd ----------------------------------------------------------
+#
+# Used by the layers when no gradient is wanted (see wants_grad). One direction at a time,
+# so every tensor is 2-D and the per-step matmul is ``addmm_`` (``baddbmm`` over two
+# directions ran them one after the other anyway, and stacking/concatenating the
+# directions copied the whole sequence twice). Nothing is kept for a backward pass: the
+# input projections are made a chunk of steps at a time into one small buffer that is
+# then used in place as the gates (a whole-sequence buffer is tens of MB, and first
+# touching freshly mapped memory cost as much as the projection matmul itself), the LSTM
+# cell state is a running buffer, and the outputs are written straight into the caller's
+# (possibly strided) output columns. Every tanh is 2 sigmoid(2p) - 1 with the factor 2
+# folded into the weights: ATen's tanh costs ~4x its sigmoid per element on this CPU
+# (5.0 vs 1.1 ns), far more than the extra cheap ops. Its absolute error is a few ulp
+# of 1 (~2e-7 in float32, ~4e-16 in float64), well inside the parity tolerances.
+# Python scalars in an op cost a tensor conversion each (~2 us, as much as the op), so
+# the constant 1 is a 0-dim tensor.
+
+# Rows (steps x batch) of input projections made per matmul: 1024 rows x 4H floats stay
+# in the L2 cache for H = 128, and the matmul is still large enough to run at full speed.
+_CHUNK_ROWS = 1024
+
+
+@functools.lru_cache(maxsize=256)
+def _chunks(batch_sizes: tuple[int, ...]) -> tuple[tuple[int, int, tuple[int, ...]], ...]:
+    """Consecutive steps grouped as (first row, last row + 1, step sizes), each group at
+    most ``_CHUNK_ROWS`` rows unless a single step is larger."""
+    chunks, start, sizes = [], 0, []
+    for size in batch_sizes:
+        if sizes and sum(sizes) + size > _CHUNK_ROWS:
+            chunks.append((start, start + sum(sizes), tuple(sizes)))
+            start, sizes = start + sum(sizes), []
+        sizes.append(size)
+    chunks.append((start, start + sum(sizes), tuple(sizes)))
+    return tuple(chunks)
+
+
+def wants_grad(*tensors: Tensor | None) -> bool:
+    """Whether autograd would record an op on these tensors (else the inference path runs)."""
+    return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
+
+
+def _doubled(tensor: Tensor | None, start: int, stop: int | None = None) -> Tensor | None:
+    """A copy with entries ``start:stop`` of dim 0 (gate rows) doubled."""
+    if tensor is None:
+        return None
+    tensor = tensor.clone()
+    tensor[start:stop].mul_(2)
+    return tensor
+
+
+class _Rows:
+    """First-``size``-rows views of a running state buffer, made once per size."""
+
+    def __init__(self, state: Tensor) -> None:
+        self.state = state
+        self._views: dict[int, Tensor] = {state.shape[0]: state}
+
+    def __getitem__(self, size: int) -> Tensor:
+        view = self._views.get(size)
+        if view is None:
+            view = self._views[size] = self.state[:size]
+        return view
+
+
+class _Direction:
+    """The chunked input projection of one direction and the order its steps run in."""
+
+    def __init__(
+        self, x: Tensor, weight_ih: Tensor, bias: Tensor | None, chunks, reverse: bool
+    ) -> None:
+        self.x, self.weight_t, self.bias, self.reverse = x, weight_ih.t(), bias, reverse
+        self.chunks = chunks[::-1] if reverse else chunks
+        rows = max(stop - start for start, stop, _ in chunks)
+        self.buffer = x.new_empty(rows, weight_ih.shape[0])
+
+    def project(self, start: int, stop: int) -> Tensor:
+        """Input projections ``x W_ih^T + b`` of rows start:stop, into the chunk buffer."""
+        out = self.buffer[: stop - start]
+        if self.bias is None:
+            return torch.mm(self.x[start:stop], self.weight_t, out=out)
+        return torch.addmm(self.bias, self.x[start:stop], self.weight_t, out=out)
+
+    def order(self, steps: zip) -> list | zip:
+        return list(steps)[::-1] if self.reverse else steps
+
+
+def _run_direction(step_loop, x, out, batch_sizes, reverse, *states):
+    """Run ``step_loop(x, out, chunks, reverse, *states)`` for one direction.
+
+    Each sequence's recurrence runs from its first step (``reverse=False``) or from its
+    true last step backwards. For a full batch the reverse direction just visits the steps
+    in reverse order; for variable lengths it runs forwards over the input reversed within
+    each sequence (``Schedule.reverse_index``) and the outputs are reversed back. Returns
+    the final states, one row per sequence.
+    """
+    chunks = _chunks(batch_sizes)
+    full = batch_sizes[0] == batch_sizes[-1]
+    if not reverse or full:
+        finals = step_loop(x, out, chunks, reverse, *states)
+        batch = batch_sizes[0]
+        h_n = out[:batch] if reverse else out[out.shape[0] - batch :]
+        if not full:
+            h_n = out.index_select(0, schedule(batch_sizes).last_index.to(out.device))
+        return (h_n.clone(), *finals)
+    index = schedule(batch_sizes).reverse_index.to(x.device)
+    reversed_out = out.new_empty(out.shape)
+    finals = step_loop(x.index_select(0, index), reversed_out, chunks, False, *states)
+    out.copy_(reversed_out.index_select(0, index))
+    last = schedule(batch_sizes).last_index.to(out.device)
+    return (reversed_out.index_select(0, last), *finals)
+
+
+def _rnn_steps(relu, x, out, chunks, reverse, h0, weight_ih, bias, weight_hh):
+    run = _Direction(x, weight_ih, bias, chunks, reverse)
+    weight_t = weight_hh.t()
+    one = x.new_ones(())
+    h_prev = h0
+    for start, stop, sizes in run.chunks:
+        steps = zip(
+            sizes, run.project(start, stop).split(sizes), out[start:stop].split(sizes), strict=True
+        )
+        for size, xp, h in run.order(steps):
+            if size < h_prev.shape[0]:
+                h_prev = h_prev[:size]
+            torch.addmm(xp, h_prev, weight_t, out=h)
+            if relu:
+                h.relu_()
+            else:
+                h.sigmoid_()
+                h.add_(h).sub_(one)  # tanh = 2 sigmoid(2p) - 1
+            h_prev = h
+    return ()
+
+
+def rnn_inference(
+    x: Tensor,
+    weight_ih: Tensor,
+    bias_ih: Tensor | None,
+    bias_hh: Tensor | None,
+    weight_hh: Tensor,
+    h0: Tensor,
+    batch_sizes: tuple[int, ...],
+    relu: bool,
+    out: Tensor,
+    reverse: bool = False,
+) -> Tensor:
+    """One direction of the Elman recurrence without autograd; writes the outputs into
+    ``out`` (rows, H) and returns h_n (batch, H). x (rows, in), weights (H, in) and
+    (H, H), biases (H,) or None, h0 (batch, H)."""
+    bias = _summed_bias(bias_ih, bias_hh)
+    if not relu:
+        weight_ih, weight_hh, bias = (_doubled(t, 0) for t in (weight_ih, weight_hh, bias))
+    with torch.no_grad():
+        (h_n,) = _run_direction(
+            functools.partial(_rnn_steps, relu),
+            x,
+            out,
+            batch_sizes,
+            reverse,
+            h0,
+            weight_ih,
+            bias,
+            weight_hh,
+        )
+    return h_n
+
+
+def _lstm_steps(x, out, chunks, reverse, h0, c0, weight_ih, bias, weight_hh):
+    hidden = h0.shape[1]
+    run = _Direction(x, weight_ih, bias, chunks, reverse)
+    weight_t = weight_hh.t()
+    # Running 2c (so tanh(c) = 2 sigmoid(2c) - 1 needs no scaling op); the rows past a
+    # step's batch size keep the final state of the sequences that have ended.
+    cells = _Rows(c0 * 2)
+    scratch = _Rows(torch.empty_like(c0))
+    one = x.new_ones(())
+    h_prev = h0
+    for start, stop, sizes in run.chunks:
+        gates = run.project(start, stop)
+        o, i, f, g = gates.split(hidden, dim=1)
+        steps = zip(
+            sizes,
+            gates.split(sizes),
+            o.split(sizes),
+            i.split(sizes),
+            f.split(sizes),
+            g.split(sizes),
+            out[start:stop].split(sizes),
+            strict=True,
+        )
+        for size, gates_t, o_t, i_t, f_t, g_t, h in run.order(steps):
+            if size < h_prev.shape[0]:
+                h_prev = h_prev[:size]
+            c, tanh_c = cells[size], scratch[size]
+            gates_t.addmm_(h_prev, weight_t)
+            gates_t.sigmoid_()  # o, i, f and s = sigmoid(2 g_pre)
+            c.mul_(f_t).addcmul_(i_t, g_t, value=4).sub_(i_t, alpha=2)  # 2c = f 2c + 2 i (2s - 1)
+            torch.sigmoid(c, out=tanh_c)
+            tanh_c.add_(tanh_c).sub_(one)
+            torch.mul(o_t, tanh_c, out=h)
+            h_prev = h
+    return (cells.state.mul_(0.5),)
+
+
+def lstm_inference(
+    x: Tensor,
+    weight_ih: Tensor,
+    bias_ih: Tensor | None,
+    bias_hh: Tensor | None,
+    weight_hh: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    batch_sizes: tuple[int, ...],
+    out: Tensor,
+    reverse: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """One direction of the LSTM recurrence without autograd; writes the outputs into
+    ``out`` (rows, H) and returns (h_n, c_n), each (batch, H). x (rows, in), weight_ih
+    (4H, in) and weight_hh (4H, H) with gate blocks o, i, f, g as in
+    :func:`lstm_recurrence`, biases (4H,) or None, h0 and c0 (batch, H)."""
+    hidden = h0.shape[1]
+    # The g rows doubled: one sigmoid over all four blocks, then g = 2 s - 1.
+    bias = _doubled(_summed_bias(bias_ih, bias_hh), 3 * hidden)
+    weight_ih, weight_hh = _doubled(weight_ih, 3 * hidden), _doubled(weight_hh, 3 * hidden)
+    with torch.no_grad():
+        h_n, c_n = _run_direction(
+            _lstm_steps, x, out, batch_sizes, reverse, h0, c0, weight_ih, bias, weight_hh
+        )
+    return h_n, c_n
+
+
+def _gru_steps(x, out, chunks, reverse, h0, weight_ih, bias_ih, weight_hh, bias_hh):
+    hidden = h0.shape[1]
+    run = _Direction(x, weight_ih, bias_ih, chunks, reverse)
+    weight_t = weight_hh.t()
+    hidden_proj = x.new_empty(h0.shape[0], 3 * hidden)
+    views: dict[int, tuple[Tensor, Tensor, Tensor]] = {}
+    one = x.new_ones(())
+    h_prev = h0
+    for start, stop, sizes in run.chunks:
+        xp = run.project(start, stop)
+        steps = zip(
+            sizes,
+            xp[:, : 2 * hidden].split(sizes),
+            xp[:, :hidden].split(sizes),
+            xp[:, hidden : 2 * hidden].split(sizes),
+            xp[:, 2 * hidden :].split(sizes),
+            out[start:stop].split(sizes),
+            strict=True,
+        )
+        for size, rz, r, z, n, h in run.order(steps):
+            if size < h_prev.shape[0]:
+                h_prev = h_prev[:size]
+            if size not in views:
+                hh = hidden_proj[:size]
+                views[size] = (hh, hh[:, : 2 * hidden], hh[:, 2 * hidden :])
+            hh, hh_rz, hh_n = views[size]
+            if bias_hh is None:
+                torch.mm(h_prev, weight_t, out=hh)
+            else:
+                torch.addmm(bias_hh, h_prev, weight_t, out=hh)
+            rz.add_(hh_rz).sigmoid_()
+            n.addcmul_(r, hh_n).sigmoid_()
+            n.add_(n).sub_(one)  # tanh = 2 sigmoid(2p) - 1
+            torch.lerp(n, h_prev, z, out=h)  # h = (1 - z) n + z h_prev
+            h_prev = h
+    return ()
+
+
+def gru_inference(
+    x: Tensor,
+    weight_ih: Tensor,
+    bias_ih: Tensor | None,
+    weight_hh: Tensor,
+    bias_hh: Tensor | None,
+    h0: Tensor,
+    batch_sizes: tuple[int, ...],
+    out: Tensor,
+    reverse: bool = False,
+) -> Tensor:
+    """One direction of the GRU recurrence without autograd; writes the outputs into
+    ``out`` (rows, H) and returns h_n (batch, H). x (rows, in), weights (3H, in) and
+    (3H, H), biases (3H,) or None, h0 (batch, H)."""
+    hidden = h0.shape[1]
+    # The n rows doubled (tanh via sigmoid); b_hh's r and z parts join the projection's
+    # bias, its n part stays inside r * (W_hn h + b_hn).
+    if bias_ih is not None:
+        bias_ih = torch.cat(
+            (bias_ih[: 2 * hidden] + bias_hh[: 2 * hidden], 2 * bias_ih[2 * hidden :])
+        )
+        bias_hh = torch.cat((bias_hh.new_zeros(2 * hidden), 2 * bias_hh[2 * hidden :]))
+    weight_ih, weight_hh = _doubled(weight_ih, 2 * hidden), _doubled(weight_hh, 2 * hidden)
+    with torch.no_grad():
+        (h_n,) = _run_direction(
+            _gru_steps, x, out, batch_sizes, reverse, h0, weight_ih, bias_ih, weight_hh, bias_hh
+        )
+    return h_n
+
+
 def rnn_recurrence(
     x: Tensor,
     weight_ih: Tensor,

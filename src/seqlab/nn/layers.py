@@ -395,6 +395,8 @@ class _RNNBase(nn.Module):
     def _layer_fused(self, layer, x, h0, c0, batch_sizes):
         """One layer, both directions at once, by :mod:`seqlab.nn._fused`."""
         weights = [self._layer_weights(layer, d) for d in range(self.num_directions)]
+        if not _fused.wants_grad(x, h0, c0, *(w for ws in weights for w in ws)):
+            return self._layer_inference(weights, x, h0, c0, batch_sizes)
         weight_ih, weight_hh, bias_ih, bias_hh = (
             None if w[0] is None else torch.stack(w) for w in zip(*weights, strict=True)
         )
@@ -435,6 +437,60 @@ class _RNNBase(nn.Module):
         else:
             output = out[0]
         return output, h_n, c_n
+
+    def _layer_inference(self, weights, x, h0, c0, batch_sizes):
+        """One layer without autograd: each direction writes its own output columns."""
+        hidden = self.hidden_size
+        output = x.new_empty(x.shape[0], self.num_directions * hidden)
+        h_finals, c_finals = [], []
+        for direction, (weight_ih, weight_hh, bias_ih, bias_hh) in enumerate(weights):
+            out = output[:, direction * hidden : (direction + 1) * hidden]
+            reverse = direction == 1
+            if self.mode == "LSTM":
+                order = _lstm_order(hidden, x.device)
+                if bias_ih is not None:
+                    bias_ih, bias_hh = bias_ih[order], bias_hh[order]
+                h_n, c_n = _fused.lstm_inference(
+                    x,
+                    weight_ih[order],
+                    bias_ih,
+                    bias_hh,
+                    weight_hh[order],
+                    h0[direction],
+                    c0[direction],
+                    batch_sizes,
+                    out,
+                    reverse,
+                )
+                c_finals.append(c_n)
+            elif self.mode == "GRU":
+                h_n = _fused.gru_inference(
+                    x,
+                    weight_ih,
+                    bias_ih,
+                    weight_hh,
+                    bias_hh,
+                    h0[direction],
+                    batch_sizes,
+                    out,
+                    reverse,
+                )
+            else:
+                h_n = _fused.rnn_inference(
+                    x,
+                    weight_ih,
+                    bias_ih,
+                    bias_hh,
+                    weight_hh,
+                    h0[direction],
+                    batch_sizes,
+                    self.mode == "RNN_RELU",
+                    out,
+                    reverse,
+                )
+            h_finals.append(h_n)
+        c_n = torch.stack(c_finals) if c_finals else None
+        return output, torch.stack(h_finals), c_n
 
     def _layer_reference(self, layer, x, h0, c0, batch_sizes):
         outputs, h_finals, c_finals = [], [], []
