@@ -18,6 +18,7 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import seqlab.nn as snn
+from seqlab.nn import _fused
 
 INPUT_SIZE, HIDDEN_SIZE, STEPS, BATCH = 5, 7, 6, 4
 # Unsorted, with a length-1 sequence and one full-length sequence.
@@ -233,16 +234,26 @@ def test_inference_path_matches_torch_nn(config: Config):
             assert torch.count_nonzero(padded) == 0
 
 
-@pytest.mark.parametrize("lengths", [None, (300, 77, 300, 1, 160, 299)], ids=["full", "variable"])
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Input projections made 37 rows at a time, so that short test sequences span many
+    chunks and chunk ends fall inside steps' row ranges of every kind."""
+    monkeypatch.setattr(_fused, "_CHUNK_ROWS", 37)
+    _fused._chunks.cache_clear()
+    yield
+    _fused._chunks.cache_clear()
+
+
+@pytest.mark.parametrize("lengths", [None, (30, 7, 30, 1, 16, 29)], ids=["full", "variable"])
 @pytest.mark.parametrize("mode", ["tanh", "relu", "LSTM", "GRU"])
-def test_inference_path_over_many_chunks(mode: str, lengths):
-    """Long sequences (several projection chunks, sequences ending inside a chunk) through
-    the inference path equal torch.nn in float64, both directions, with initial states;
-    the module is frozen (requires_grad False), the other way into the inference path."""
+def test_inference_path_over_many_chunks(mode: str, lengths, small_chunks):
+    """Sequences over many projection chunks (see small_chunks), some ending inside one,
+    through the inference path equal torch.nn in float64, both directions, with initial
+    states; the module is frozen (requires_grad False), the other way into that path."""
     config = Config(mode, num_layers=2, bidirectional=True, dtype=torch.float64)
     reference, ours = make_pair(config)
     ours.requires_grad_(False)
-    steps, batch = 300, 6
+    steps, batch = 30, 6
     generator = torch.Generator().manual_seed(5)
     x = torch.randn(steps, batch, INPUT_SIZE, generator=generator, dtype=torch.float64)
     h0 = torch.randn(4, batch, HIDDEN_SIZE, generator=generator, dtype=torch.float64)
@@ -261,6 +272,47 @@ def test_inference_path_over_many_chunks(mode: str, lengths):
     assert max_diff(out, expected_out) <= 1e-10
     for final, expected in zip(_flat_states(finals), _flat_states(expected_finals), strict=True):
         assert max_diff(final, expected) <= 1e-10
+
+
+@pytest.mark.parametrize("lengths", ["none", "lengths"])
+@pytest.mark.parametrize("mode", ["tanh", "relu", "LSTM", "GRU"])
+def test_autograd_path_over_many_chunks(mode: str, lengths: str, small_chunks):
+    """A batch over many projection chunks (see small_chunks), run twice (the second time
+    on the backward scratch memory the first left), against torch.nn in float64:
+    outputs, final states and every gradient."""
+    config = Config(
+        mode, bidirectional=True, initial_state=True, lengths=lengths, dtype=torch.float64
+    )
+    reference, ours = make_pair(config)
+    generator = torch.Generator().manual_seed(7)
+    steps, batch, long_lengths = 30, 6, torch.tensor([30, 5, 29, 1, 10, 30])
+    x = torch.randn(steps, batch, INPUT_SIZE, generator=generator, dtype=torch.float64)
+    h0 = torch.randn(2, batch, HIDDEN_SIZE, generator=generator, dtype=torch.float64)
+    states = (h0, torch.randn_like(h0)) if mode == "LSTM" else h0
+
+    def run(layer, variable):
+        inputs, initial = _leaves(x, states)
+        if lengths == "none":
+            output, finals = layer(inputs, initial)
+        elif variable:
+            output, finals = layer(inputs, initial, lengths=long_lengths)
+        else:
+            packed = pack_padded_sequence(inputs, long_lengths, enforce_sorted=False)
+            output, finals = layer(packed, initial)
+            output, _ = pad_packed_sequence(output, total_length=steps)
+        finals = _flat_states(finals)
+        weights = torch.Generator().manual_seed(1)
+        loss = sum(
+            (t * torch.randn(t.shape, generator=weights, dtype=t.dtype)).sum()
+            for t in [output, *finals]
+        )
+        grads = torch.autograd.grad(loss, [inputs, *_flat_states(initial), *layer.parameters()])
+        return [output, *finals, *grads]
+
+    expected = run(reference, variable=False)
+    for _ in range(2):  # the second call runs on the scratch memory the first one left
+        for got, want in zip(run(ours, variable=True), expected, strict=True):
+            assert max_diff(got, want) <= 1e-10
 
 
 @pytest.mark.parametrize("mode", ["tanh", "LSTM", "GRU"])

@@ -26,6 +26,7 @@ holds this path equal to them and to torch.nn, forward and backward.
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -68,11 +69,31 @@ def schedule(batch_sizes: tuple[int, ...]) -> Schedule:
     return Schedule(prev_index, last_index, reverse_index)
 
 
-def _project(x: Tensor, weight_ih: Tensor, bias: Tensor | None) -> Tensor:
-    """Input projections of every step, one matmul per direction: ``x W_ih^T + b``."""
-    if bias is None:
-        return torch.bmm(x, weight_ih.transpose(1, 2))
-    return torch.baddbmm(bias.unsqueeze(1), x, weight_ih.transpose(1, 2))
+def _project_into(
+    buffer: Tensor, x: Tensor, weight_ih: Tensor, bias: Tensor | None, start: int, stop: int
+) -> None:
+    """``buffer[:, start:stop] = x[:, start:stop] W_ih^T + b``, one 2-D matmul per direction.
+
+    Made a chunk of steps at a time, just before those steps run, so that the rows are
+    still in cache when the recurrence adds ``h W_hh^T`` to them; one whole-sequence
+    ``baddbmm`` also copied the broadcast bias through all of freshly mapped memory first.
+    """
+    for direction in range(x.shape[0]):
+        out = buffer[direction, start:stop]
+        weight_t = weight_ih[direction].t()
+        if bias is None:
+            torch.mm(x[direction, start:stop], weight_t, out=out)
+        else:
+            torch.addmm(bias[direction], x[direction, start:stop], weight_t, out=out)
+
+
+def _by_chunks(batch_sizes: tuple[int, ...], steps, project):
+    """The per-step items of ``steps``, calling ``project(start, stop)`` before each chunk."""
+    steps = iter(steps)
+    for start, stop, sizes in _chunks(batch_sizes):
+        project(start, stop)
+        for _ in sizes:
+            yield next(steps)
 
 
 def _summed_bias(bias_ih: Tensor | None, bias_hh: Tensor | None) -> Tensor | None:
@@ -98,14 +119,81 @@ def _rows(tensor: Tensor, sizes: list[int]) -> tuple[Tensor, ...]:
     return tensor.split(sizes, dim=1)
 
 
-def _previous_states(initial: Tensor, states: Tensor, plan: Schedule) -> Tensor:
-    """Each packed row's input state (initial or the previous step's), for all steps at once."""
+def _previous_parts(
+    initial: Tensor, states: Tensor, plan: Schedule, batch_sizes: tuple[int, ...]
+) -> tuple[tuple[slice, Tensor], ...]:
+    """Each packed row's input state (initial or the previous step's), for all steps at
+    once, as (rows, states of those rows) parts. A full batch needs no copy: the initial
+    state, then the states shifted by one step. Variable lengths are gathered."""
+    batch = batch_sizes[0]
+    if batch_sizes[-1] == batch:
+        shifted = states[:, : states.shape[1] - batch]
+        return ((slice(0, batch), initial), (slice(batch, None), shifted))
     index = plan.prev_index.to(states.device)
-    return torch.cat((initial, states), dim=1).index_select(1, index)
+    return ((slice(None), torch.cat((initial, states), dim=1).index_select(1, index)),)
+
+
+def _grad_weight_hh(d_pre: Tensor, initial: Tensor, states: Tensor, plan, batch_sizes) -> Tensor:
+    """dL/dW_hh = sum over rows of d_pre^T h_prev, without materialising h_prev."""
+    result = None
+    for rows, previous in _previous_parts(initial, states, plan, batch_sizes):
+        d_rows = d_pre[:, rows].transpose(1, 2)
+        if result is None:
+            result = torch.bmm(d_rows, previous)
+        else:
+            result.baddbmm_(d_rows, previous)
+    return result
 
 
 def _final_rows(states: Tensor, plan: Schedule) -> Tensor:
     return states.index_select(1, plan.last_index.to(states.device))
+
+
+class _Scratch:
+    """Memory for intermediates that live only inside one backward pass, reused by the
+    next backward pass on the same thread (CPU only).
+
+    A training step's backward needs ~5 x rows x hidden floats of such intermediates
+    (tens of MB for a batch of 64 x 256 steps). Freshly allocated, that memory comes
+    straight from the OS and every first touch of a page faults: measured, touching a
+    fresh 32 MB buffer cost as much as a 2 GFLOP matmul. Reusing one block avoids it.
+    One block (the largest asked for) is kept per thread, dtype and device;
+    :func:`release_scratch` frees them. A backward pass takes the block and gives it back
+    when done, so a nested or concurrent pass simply allocates its own.
+    """
+
+    _local = threading.local()
+
+    def __init__(self, like: Tensor, numel: int) -> None:
+        self.key = (like.dtype, like.device)
+        pool = self._pool()
+        block = pool.pop(self.key, None)
+        if block is None or block.numel() < numel:
+            block = like.new_empty(numel)
+        self.block, self.used = block, 0
+
+    @classmethod
+    def _pool(cls) -> dict:
+        if not hasattr(cls._local, "pool"):
+            cls._local.pool = {}
+        return cls._local.pool
+
+    def take(self, *shape: int) -> Tensor:
+        numel = 1
+        for size in shape:
+            numel *= size
+        view = self.block[self.used : self.used + numel].view(shape)
+        self.used += numel
+        return view
+
+    def give_back(self) -> None:
+        if self.block.device.type == "cpu":
+            self._pool()[self.key] = self.block
+
+
+def release_scratch() -> None:
+    """Free this thread's kept backward-pass memory (see :class:`_Scratch`)."""
+    _Scratch._pool().clear()
 
 
 class _StateViews:
@@ -130,10 +218,15 @@ class _RNNRecurrence(torch.autograd.Function):
         plan = schedule(batch_sizes)
         sizes = list(batch_sizes)
         # The projections are written where the outputs go; each step adds h W_hh^T in place.
-        out = _project(x, weight_ih, _summed_bias(bias_ih, bias_hh))
+        out = x.new_empty(x.shape[0], x.shape[1], h0.shape[2])
+        bias = _summed_bias(bias_ih, bias_hh)
         weight_t = weight_hh.transpose(1, 2)
         h_prev = h0
-        for size, h in zip(sizes, _rows(out, sizes), strict=True):
+
+        def project(start: int, stop: int) -> None:
+            _project_into(out, x, weight_ih, bias, start, stop)
+
+        for size, h in _by_chunks(batch_sizes, zip(sizes, _rows(out, sizes), strict=True), project):
             if size < h_prev.shape[1]:
                 h_prev = h_prev[:, :size]
             h.baddbmm_(h_prev, weight_t)
@@ -143,7 +236,7 @@ class _RNNRecurrence(torch.autograd.Function):
                 h.tanh_()
             h_prev = h
         ctx.save_for_backward(x, weight_ih, weight_hh, h0, out)
-        ctx.plan, ctx.sizes, ctx.relu = plan, sizes, relu
+        ctx.plan, ctx.sizes, ctx.relu, ctx.batch_sizes = plan, sizes, relu, batch_sizes
         return out, _final_rows(out, plan)
 
     @staticmethod
@@ -152,8 +245,13 @@ class _RNNRecurrence(torch.autograd.Function):
         x, weight_ih, weight_hh, h0, out = ctx.saved_tensors
         sizes = ctx.sizes
         # d act / d pre-activation from the outputs: 1 - h^2 for tanh, [h > 0] for relu.
-        slope = (out > 0).to(out.dtype) if ctx.relu else 1 - out * out
-        d_pre = torch.empty_like(out)
+        scratch = _Scratch(out, 2 * out.numel())
+        slope = scratch.take(*out.shape)
+        if ctx.relu:
+            torch.gt(out, 0, out=slope)
+        else:
+            torch.mul(out, out, out=slope).neg_().add_(1)
+        d_pre = scratch.take(*out.shape)
         d_h = _StateViews(d_h_n.contiguous().clone())
         steps = zip(
             sizes, _rows(d_out, sizes), _rows(slope, sizes), _rows(d_pre, sizes), strict=True
@@ -163,8 +261,9 @@ class _RNNRecurrence(torch.autograd.Function):
             torch.add(dh, d_out_t, out=d_pre_t)
             d_pre_t.mul_(slope_t)
             torch.bmm(d_pre_t, weight_hh, out=dh)
-        d_weight_hh = torch.bmm(d_pre.transpose(1, 2), _previous_states(h0, out, ctx.plan))
+        d_weight_hh = _grad_weight_hh(d_pre, h0, out, ctx.plan, ctx.batch_sizes)
         d_inputs = _input_grads(ctx, d_pre, x, weight_ih, biases=2)
+        scratch.give_back()
         return (*d_inputs, d_weight_hh, d_h.state, None, None)
 
 
@@ -176,8 +275,10 @@ class _LSTMRecurrence(torch.autograd.Function):
         plan = schedule(batch_sizes)
         sizes = list(batch_sizes)
         hidden = h0.shape[2]
-        # Projections first; each step adds h W_hh^T in place, then activates (o, i, f, g).
-        gates = _project(x, weight_ih, _summed_bias(bias_ih, bias_hh))
+        # Projections a chunk at a time; each step adds h W_hh^T in place, then activates
+        # (o, i, f, g).
+        gates = x.new_empty(x.shape[0], x.shape[1], 4 * hidden)
+        bias = _summed_bias(bias_ih, bias_hh)
         state_shape = (gates.shape[0], gates.shape[1], hidden)
         cells = gates.new_empty(state_shape)
         tanh_cells = gates.new_empty(state_shape)
@@ -198,7 +299,13 @@ class _LSTMRecurrence(torch.autograd.Function):
             strict=True,
         )
         h_prev, c_prev = h0, c0
-        for size, gates_t, sigmoid_t, g_t, o_t, i_t, f_t, c, tanh_c, h in steps:
+
+        def project(start: int, stop: int) -> None:
+            _project_into(gates, x, weight_ih, bias, start, stop)
+
+        for size, gates_t, sigmoid_t, g_t, o_t, i_t, f_t, c, tanh_c, h in _by_chunks(
+            batch_sizes, steps, project
+        ):
             if size < h_prev.shape[1]:
                 h_prev, c_prev = h_prev[:, :size], c_prev[:, :size]
             gates_t.baddbmm_(h_prev, weight_t)
@@ -210,7 +317,7 @@ class _LSTMRecurrence(torch.autograd.Function):
             torch.mul(o_t, tanh_c, out=h)  # h = o * tanh(c)
             h_prev, c_prev = h, c
         ctx.save_for_backward(x, weight_ih, weight_hh, c0, gates, cells, tanh_cells, h0, out)
-        ctx.plan, ctx.sizes = plan, sizes
+        ctx.plan, ctx.sizes, ctx.batch_sizes = plan, sizes, batch_sizes
         return out, _final_rows(out, plan), _final_rows(cells, plan)
 
     @staticmethod
@@ -222,19 +329,23 @@ class _LSTMRecurrence(torch.autograd.Function):
         o, i, f, g = gates.split(hidden, dim=2)
         # Written into preallocated buffers (x - x*y by addcmul) to keep memory traffic low.
         # dL/dc_t gets dL/dh_t * o * (1 - tanh(c_t)^2) besides what flows back from c_{t+1}.
-        h_to_c = torch.mul(tanh_c, tanh_c)
+        scratch = _Scratch(cells, 5 * cells.numel())
+        h_to_c = torch.mul(tanh_c, tanh_c, out=scratch.take(directions, rows, hidden))
         torch.addcmul(o, o, h_to_c, value=-1, out=h_to_c)
         h_to_c = h_to_c.unsqueeze(2)
         # Pre-activation gradient per unit of dL/dh (block o) or of dL/dc (blocks i, f, g):
         # tanh(c) o (1 - o), g i (1 - i), c_prev f (1 - f), i (1 - g^2).
-        factors = gates.new_empty(directions, rows, 4, hidden)
+        factors = scratch.take(directions, rows, 4, hidden)
         k_o, k_i, k_f, k_g = factors.unbind(2)
         torch.addcmul(o, o, o, value=-1, out=k_o).mul_(tanh_c)
         torch.addcmul(i, i, i, value=-1, out=k_i).mul_(g)
-        torch.addcmul(f, f, f, value=-1, out=k_f).mul_(_previous_states(c0, cells, plan))
+        torch.addcmul(f, f, f, value=-1, out=k_f)
+        for rows_of, c_prev in _previous_parts(c0, cells, plan, ctx.batch_sizes):
+            k_f[:, rows_of].mul_(c_prev)
         torch.mul(g, g, out=k_g)
         torch.addcmul(i, i, k_g, value=-1, out=k_g)
-        d_gates = gates.new_empty(directions, rows, 4, hidden)
+        # dL/d(pre-activations) overwrite the factors in place, step by step.
+        d_gates = factors
         d_h_state = d_h_n.contiguous().clone()
         d_c_state = d_c_n.contiguous().clone()
         # The same state memory seen as (D, batch, hidden) and (D, batch, 1, hidden).
@@ -246,25 +357,22 @@ class _LSTMRecurrence(torch.autograd.Function):
             _rows(h_to_c, sizes),
             _rows(factors[:, :, :1], sizes),
             _rows(factors[:, :, 1:], sizes),
-            _rows(d_gates[:, :, :1], sizes),
-            _rows(d_gates[:, :, 1:], sizes),
             _rows(d_gates.view(directions, rows, 4 * hidden), sizes),
             _rows(f.unsqueeze(2), sizes),
             strict=True,
         )
-        for size, d_out_t, h_to_c_t, k_o, k_ifg, d_o, d_ifg, d_gates_t, f_t in reversed(
-            list(steps)
-        ):
+        for size, d_out_t, h_to_c_t, k_o, k_ifg, d_gates_t, f_t in reversed(list(steps)):
             dh, dc = d_h_4d[size], d_c[size]
             dh.add_(d_out_t)
             dc.addcmul_(dh, h_to_c_t)
-            torch.mul(k_o, dh, out=d_o)
-            torch.mul(k_ifg, dc, out=d_ifg)
+            k_o.mul_(dh)
+            k_ifg.mul_(dc)
             torch.bmm(d_gates_t, weight_hh, out=d_h[size])
             dc.mul_(f_t)
         d_gates = d_gates.view(directions, rows, 4 * hidden)
-        d_weight_hh = torch.bmm(d_gates.transpose(1, 2), _previous_states(h0, out, plan))
+        d_weight_hh = _grad_weight_hh(d_gates, h0, out, plan, ctx.batch_sizes)
         d_inputs = _input_grads(ctx, d_gates, x, weight_ih, biases=2)
+        scratch.give_back()
         return (*d_inputs, d_weight_hh, d_h_state, d_c_state, None)
 
 
@@ -274,9 +382,9 @@ class _GRURecurrence(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight_ih, bias_ih, weight_hh, bias_hh, h0, batch_sizes):
         plan = schedule(batch_sizes)
-        xp = _project(x, weight_ih, bias_ih)
         sizes = list(batch_sizes)
         hidden = h0.shape[2]
+        xp = x.new_empty(x.shape[0], x.shape[1], 3 * hidden)
         gates = torch.empty(xp.shape, dtype=xp.dtype, device=xp.device)  # activated r, z, n
         hidden_proj = torch.empty_like(gates)  # W_hh h + b_hh, needed again for dL/dr
         out = xp.new_empty(xp.shape[0], xp.shape[1], hidden)
@@ -300,7 +408,13 @@ class _GRURecurrence(torch.autograd.Function):
             strict=True,
         )
         h_prev = h0
-        for size, x_rz, x_n, hh, hh_rz, hh_n, rz, r, z, n, h in steps:
+
+        def project(start: int, stop: int) -> None:
+            _project_into(xp, x, weight_ih, bias_ih, start, stop)
+
+        for size, x_rz, x_n, hh, hh_rz, hh_n, rz, r, z, n, h in _by_chunks(
+            batch_sizes, steps, project
+        ):
             if size < h_prev.shape[1]:
                 h_prev = h_prev[:, :size]
             torch.baddbmm(bias_hh, h_prev, weight_t, out=hh)
@@ -311,7 +425,7 @@ class _GRURecurrence(torch.autograd.Function):
             torch.lerp(n, h_prev, z, out=h)  # h = (1 - z) * n + z * h_prev
             h_prev = h
         ctx.save_for_backward(x, weight_ih, weight_hh, h0, gates, hidden_proj, out)
-        ctx.plan, ctx.sizes = plan, sizes
+        ctx.plan, ctx.sizes, ctx.batch_sizes = plan, sizes, batch_sizes
         return out, _final_rows(out, plan)
 
     @staticmethod
@@ -321,20 +435,24 @@ class _GRURecurrence(torch.autograd.Function):
         plan, sizes = ctx.plan, ctx.sizes
         directions, rows, hidden = out.shape
         r, z, n = gates.split(hidden, dim=2)
-        h_prev = _previous_states(h0, out, plan)
         # Written into preallocated buffers (x - x*y by addcmul) to keep memory traffic low.
         # dL/d(pre-activation of n) per unit of dL/dh: (1 - z)(1 - n^2).
-        new_pre = torch.mul(n, n).neg_().add_(1)
+        scratch = _Scratch(out, 5 * out.numel())
+        new_pre = torch.mul(n, n, out=scratch.take(directions, rows, hidden)).neg_().add_(1)
         new_pre.addcmul_(new_pre, z, value=-1)
         # dL/d(W_hh h + b_hh) per unit of dL/dh, blocks r, z, n:
         # new_pre (W_hn h + b_hn) r (1 - r), (h_prev - n) z (1 - z), new_pre r.
-        factors = gates.new_empty(directions, rows, 3, hidden)
+        factors = scratch.take(directions, rows, 3, hidden)
         k_r, k_z, k_n = factors.unbind(2)
         torch.mul(new_pre, r, out=k_n)
         torch.addcmul(k_n, k_n, r, value=-1, out=k_r).mul_(hidden_proj[:, :, 2 * hidden :])
-        torch.addcmul(z, z, z, value=-1, out=k_z).mul_(h_prev - n)
-        d_hidden_proj = out.new_empty(directions, rows, 3, hidden)
-        d_h_all = torch.empty_like(out)
+        # h_prev - n goes through d_h_all, which the loop below overwrites.
+        d_h_all = scratch.take(directions, rows, hidden)
+        for rows_of, h_prev in _previous_parts(h0, out, plan, ctx.batch_sizes):
+            torch.sub(h_prev, n[:, rows_of], out=d_h_all[:, rows_of])
+        torch.addcmul(z, z, z, value=-1, out=k_z).mul_(d_h_all)
+        # dL/d(W_hh h + b_hh) overwrite the factors in place, step by step.
+        d_hidden_proj = factors.view(directions, rows, 3 * hidden)
         d_h = _StateViews(d_h_n.contiguous().clone())
         steps = zip(
             sizes,
@@ -343,21 +461,22 @@ class _GRURecurrence(torch.autograd.Function):
             _rows(d_h_all.unsqueeze(2), sizes),
             _rows(factors, sizes),
             _rows(d_hidden_proj, sizes),
-            _rows(d_hidden_proj.view(directions, rows, 3 * hidden), sizes),
             _rows(z, sizes),
             strict=True,
         )
-        for size, d_out_t, dh, dh_4d, k, d_hp, d_hp_flat, z_t in reversed(list(steps)):
+        for size, d_out_t, dh, dh_4d, k, d_hp_flat, z_t in reversed(list(steps)):
             state = d_h[size]
             torch.add(state, d_out_t, out=dh)
-            torch.mul(k, dh_4d, out=d_hp)
+            k.mul_(dh_4d)
             torch.mul(dh, z_t, out=state)
             state.baddbmm_(d_hp_flat, weight_hh)
-        d_hidden_proj = d_hidden_proj.view(directions, rows, 3 * hidden)
-        d_xp = torch.cat((d_hidden_proj[:, :, : 2 * hidden], d_h_all * new_pre), dim=2)
-        d_weight_hh = torch.bmm(d_hidden_proj.transpose(1, 2), h_prev)
+        d_weight_hh = _grad_weight_hh(d_hidden_proj, h0, out, plan, ctx.batch_sizes)
         d_bias_hh = d_hidden_proj.sum(1) if ctx.needs_input_grad[4] else None
-        d_inputs = _input_grads(ctx, d_xp, x, weight_ih, biases=1)
+        # The r and z blocks of dL/d(x W_ih^T + b_ih) equal those of dL/d(W_hh h + b_hh);
+        # the n block, dL/dh (1 - z)(1 - n^2), replaces r times it in place.
+        torch.mul(d_h_all, new_pre, out=k_n)
+        d_inputs = _input_grads(ctx, d_hidden_proj, x, weight_ih, biases=1)
+        scratch.give_back()
         return (*d_inputs, d_weight_hh, d_bias_hh, d_h.state, None)
 
 
