@@ -813,9 +813,10 @@ class _Problem:
                 s.P,
                 s.Q,
                 s.m,
+                s.d,
+                s.D,
                 self.T_base,
                 self.Z,
-                s.k_diff_states,
                 self.kappa,
             )
             U[np.isfinite(log_s2), -1] = log_s2[np.isfinite(log_s2)]
