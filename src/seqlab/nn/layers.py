@@ -24,12 +24,14 @@ step, and the reverse direction starts there. Internally the batch is packed (so
 length, only true steps computed), which is also why a variable-length batch costs no
 more per real token than a full one.
 
-Two implementations compute the same thing: ``implementation="fused"`` (default; one
-matmul for all input projections, then :mod:`seqlab.nn._fused`'s loop with a
-hand-written backward) and ``implementation="reference"`` (the cell step functions in a
-Python loop, differentiated by autograd). Tests hold them equal to each other and to
-torch.nn, outputs and gradients. The fused backward is first-order only (double
-backward raises); the reference path supports higher-order gradients.
+Two implementations compute the same thing: ``implementation="fused"`` (default;
+chunked matmuls for the input projections, then :mod:`seqlab.nn._fused`'s loop with a
+hand-written backward, or, when no gradient is wanted (``torch.no_grad()``, or neither
+input, states nor parameters require grad), its inference loop that stores nothing for
+backward) and ``implementation="reference"`` (the cell step functions in a Python loop,
+differentiated by autograd). Tests hold them equal to each other and to torch.nn,
+outputs and gradients. The fused backward is first-order only (double backward raises);
+the reference path supports higher-order gradients.
 """
 
 from __future__ import annotations
