@@ -15,13 +15,14 @@ machine load hits them alike; the figure is the median tokens/s over the rounds 
 warm-up call, whose time (first call: allocation, lazy set-up, any compilation) is
 reported apart. Ratios are seqlab/torch and seqlab/textbook within the same run.
 
-A variable-length case (lengths drawn uniformly from [L/4, L]) compares throughput per
-real token against the padded full-length batch, for seqlab (``lengths=``) and torch
-(``pack_padded_sequence``).
+A variable-length case (lengths drawn uniformly from [L/4, L]; LSTM and GRU, hidden 128,
+the chosen directions) compares throughput per real token against the padded
+full-length batch, for seqlab (``lengths=``) and torch (``pack_padded_sequence``).
 
     .venv/bin/python benchmarks/rnn_throughput.py            # everything (slow)
     .venv/bin/python benchmarks/rnn_throughput.py --quick    # hidden 128, LSTM+GRU, uni
     .venv/bin/python benchmarks/rnn_throughput.py --hidden 128 --modes LSTM GRU --threads 1
+    .venv/bin/python benchmarks/rnn_throughput.py --sections variable --directions uni bi
 
 Prints a table and writes ``benchmarks/results/rnn_throughput.json``. The default is
 two torch threads; on a shared machine whose cores are oversubscribed, two OpenMP
@@ -167,7 +168,9 @@ def bench_config(mode, hidden, bidirectional, train, impls, rounds) -> dict:
     return row
 
 
-def bench_variable_lengths(mode: str, hidden: int, train: bool, rounds: int) -> dict:
+def bench_variable_lengths(
+    mode: str, hidden: int, bidirectional: bool, train: bool, rounds: int
+) -> dict:
     """Per-real-token throughput of a variable-length batch against the padded batch."""
     torch.manual_seed(0)
     x = torch.randn(STEPS, BATCH, EMBED)
@@ -183,8 +186,8 @@ def bench_variable_lengths(mode: str, hidden: int, train: bool, rounds: int) -> 
         return layer(packed)[0].data
 
     layers = {
-        "seqlab": getattr(snn, mode)(EMBED, hidden),
-        "torch": getattr(nn, mode)(EMBED, hidden),
+        "seqlab": getattr(snn, mode)(EMBED, hidden, bidirectional=bidirectional),
+        "torch": getattr(nn, mode)(EMBED, hidden, bidirectional=bidirectional),
     }
     steps = {}
     for name, layer in layers.items():
@@ -195,6 +198,7 @@ def bench_variable_lengths(mode: str, hidden: int, train: bool, rounds: int) -> 
     row = {
         "mode": mode,
         "hidden": hidden,
+        "bidirectional": bidirectional,
         "task": "train" if train else "infer",
         "real_tokens": real_tokens,
         "padded_tokens": BATCH * STEPS,
@@ -221,6 +225,13 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, nargs="+", help="hidden sizes (default 128 256)")
     parser.add_argument("--modes", nargs="+", choices=("LSTM", "GRU", "RNN"))
     parser.add_argument("--directions", nargs="+", choices=("uni", "bi"))
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        choices=("matrix", "variable"),
+        default=("matrix", "variable"),
+        help="the fixed-length matrix, the variable-length comparison, or both",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -239,8 +250,9 @@ def main() -> None:
         "".join(f"{'vs ' + other:>13}" for other in impls[1:])
         + f"{'1st call s (seqlab/torch)':>28}"
     )
-    print(header)
-    for hidden in hiddens:
+    if "matrix" in args.sections:
+        print(header)
+    for hidden in hiddens if "matrix" in args.sections else ():
         for mode in modes:
             for bidirectional in directions:
                 for train in (True, False):
@@ -256,20 +268,22 @@ def main() -> None:
 
     print("\nVariable lengths (uniform in [L/4, L]): real tokens/s, variable vs padded")
     variable_rows = []
-    for mode in ("LSTM", "GRU"):
-        for train in (True, False):
-            row = bench_variable_lengths(mode, 128, train, rounds)
-            variable_rows.append(row)
-            print(
-                f"{mode + '-128':<16}{row['task']:<7}"
-                f"seqlab padded {row['seqlab_padded']['real_tokens_per_s']:>10,.0f}  "
-                f"lengths= {row['seqlab_variable']['real_tokens_per_s']:>10,.0f} "
-                f"({row['seqlab_variable_over_padded']:.2f}x)   "
-                f"torch padded {row['torch_padded']['real_tokens_per_s']:>10,.0f}  "
-                f"packed {row['torch_variable']['real_tokens_per_s']:>10,.0f} "
-                f"({row['torch_variable_over_padded']:.2f}x)",
-                flush=True,
-            )
+    for mode in [m for m in modes if m != "RNN" and "variable" in args.sections]:
+        for bidirectional in directions:
+            for train in (True, False):
+                row = bench_variable_lengths(mode, 128, bidirectional, train, rounds)
+                variable_rows.append(row)
+                name = f"{mode}-128{'-bi' if bidirectional else ''}"
+                print(
+                    f"{name:<16}{row['task']:<7}"
+                    f"seqlab padded {row['seqlab_padded']['real_tokens_per_s']:>10,.0f}  "
+                    f"lengths= {row['seqlab_variable']['real_tokens_per_s']:>10,.0f} "
+                    f"({row['seqlab_variable_over_padded']:.2f}x)   "
+                    f"torch padded {row['torch_padded']['real_tokens_per_s']:>10,.0f}  "
+                    f"packed {row['torch_variable']['real_tokens_per_s']:>10,.0f} "
+                    f"({row['torch_variable_over_padded']:.2f}x)",
+                    flush=True,
+                )
     result = {
         "benchmark": "rnn_throughput",
         "batch": BATCH,

@@ -342,7 +342,7 @@ class _RNNBase(nn.Module):
             width = out_data.shape[1]
             if pack_index is not None:
                 padded = out_data.new_zeros(steps * batch, width)
-                out_data = padded.index_copy(0, pack_index, out_data)
+                out_data = padded.index_copy_(0, pack_index, out_data)
             output = out_data.view(steps, batch, width)
             if unbatched:
                 output = output.squeeze(1)
