@@ -415,6 +415,24 @@ def test_gradients_accumulate_over_backward_passes(mode: str, implementation: st
         assert max_diff(grad, 2 * single) <= 1e-5
 
 
+@pytest.mark.parametrize("mode", ["RNN", "LSTM", "GRU"])
+def test_memory_reuse_never_touches_a_live_graph(mode: str):
+    """Buffers saved for backward are reused only once nothing holds them: a graph kept
+    with retain_graph=True gives the same gradients again after other forward and
+    backward passes of the same shapes have run in between."""
+    torch.manual_seed(0)
+    layer = getattr(snn, mode)(INPUT_SIZE, HIDDEN_SIZE, bidirectional=True)
+    x = torch.randn(STEPS, BATCH, INPUT_SIZE)
+    kept = layer(x)[0].square().sum()
+    first = torch.autograd.grad(kept, list(layer.parameters()), retain_graph=True)
+    for _ in range(3):
+        layer(torch.randn(STEPS, BATCH, INPUT_SIZE))[0].sum().backward()
+    again = torch.autograd.grad(kept, list(layer.parameters()))
+    for a, b in zip(first, again, strict=True):
+        assert torch.equal(a, b)
+    _fused.release_scratch()
+
+
 def test_dropout_with_one_layer_warns():
     with pytest.warns(UserWarning, match="num_layers=1"):
         snn.GRU(INPUT_SIZE, HIDDEN_SIZE, dropout=0.2)

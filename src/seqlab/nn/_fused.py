@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
@@ -105,16 +106,24 @@ def _chunks(batch_sizes: tuple[int, ...]) -> tuple[tuple[int, int, tuple[int, ..
 
 
 def _project_into(
-    buffer: Tensor, x: Tensor, weight_ih: Tensor, bias: Tensor | None, start: int, stop: int
+    buffer: Tensor,
+    x: Tensor,
+    weight_ih: Tensor,
+    bias: Tensor | None,
+    start: int,
+    stop: int,
+    at: int | None = None,
 ) -> None:
-    """``buffer[:, start:stop] = x[:, start:stop] W_ih^T + b``, one 2-D matmul per direction.
+    """``buffer[:, start:stop] = x[:, start:stop] W_ih^T + b``, one 2-D matmul per direction
+    (written from row ``at`` of the buffer instead of ``start`` when given).
 
     Made a chunk of steps at a time, just before those steps run, so that the rows are
     still in cache when the recurrence adds ``h W_hh^T`` to them; one whole-sequence
     ``baddbmm`` also copied the broadcast bias through all of freshly mapped memory first.
     """
+    first = start if at is None else at
     for direction in range(x.shape[0]):
-        out = buffer[direction, start:stop]
+        out = buffer[direction, first : first + stop - start]
         weight_t = weight_ih[direction].t()
         if bias is None:
             torch.mm(x[direction, start:stop], weight_t, out=out)
@@ -226,9 +235,62 @@ class _Scratch:
             self._pool()[self.key] = self.block
 
 
+# Private torch API, present in torch 2.x; without it saved buffers are simply not reused.
+_storage_use_count = getattr(torch._C, "_storage_Use_Count", None)
+
+
+class _SavedBlocks:
+    """Memory for the buffers a training forward pass saves for its backward pass (LSTM
+    gates and cell states, GRU gates and hidden projections), reused by a later forward
+    pass once nothing references it any more (CPU only).
+
+    Same reason as :class:`_Scratch` (first touches of fresh memory fault), but these
+    buffers outlive the call that made them, and how long is up to autograd (until the
+    backward pass, longer with ``retain_graph=True``, never if no backward runs). So a
+    block is handed out again only when the reference count of its storage is back to
+    what it was when the block was made, i.e. no tensor (saved, viewed, or kept by a
+    saved-tensor hook) still uses it. At most ``_MAX_BLOCKS`` blocks per thread are kept;
+    a block serves requests of half to all its size. :func:`release_scratch` frees them.
+    """
+
+    _local = threading.local()
+    _MAX_BLOCKS = 16
+
+    @classmethod
+    def empty(cls, like: Tensor, *shape: int) -> Tensor:
+        numel = 1
+        for size in shape:
+            numel *= size
+        if like.device.type != "cpu" or _storage_use_count is None:
+            return like.new_empty(shape)
+        blocks = cls._blocks()
+        for block, baseline in blocks:
+            if (
+                block.dtype == like.dtype
+                and numel <= block.numel() <= 2 * numel
+                and cls._use_count(block) == baseline
+            ):
+                return block[:numel].view(shape)
+        block = like.new_empty(numel)
+        if len(blocks) < cls._MAX_BLOCKS:
+            blocks.append((block, cls._use_count(block)))
+        return block.view(shape)
+
+    @staticmethod
+    def _use_count(block: Tensor) -> int:
+        return _storage_use_count(block.untyped_storage()._cdata)
+
+    @classmethod
+    def _blocks(cls) -> list[tuple[Tensor, int]]:
+        if not hasattr(cls._local, "blocks"):
+            cls._local.blocks = []
+        return cls._local.blocks
+
+
 def release_scratch() -> None:
-    """Free this thread's kept backward-pass memory (see :class:`_Scratch`)."""
+    """Free this thread's kept memory (see :class:`_Scratch` and :class:`_SavedBlocks`)."""
     _Scratch._pool().clear()
+    _SavedBlocks._blocks().clear()
 
 
 class _StateViews:
@@ -312,11 +374,11 @@ class _LSTMRecurrence(torch.autograd.Function):
         hidden = h0.shape[2]
         # Projections a chunk at a time; each step adds h W_hh^T in place, then activates
         # (o, i, f, g).
-        gates = x.new_empty(x.shape[0], x.shape[1], 4 * hidden)
+        gates = _SavedBlocks.empty(x, x.shape[0], x.shape[1], 4 * hidden)
         bias = _summed_bias(bias_ih, bias_hh)
         state_shape = (gates.shape[0], gates.shape[1], hidden)
-        cells = gates.new_empty(state_shape)
-        tanh_cells = gates.new_empty(state_shape)
+        cells = _SavedBlocks.empty(x, *state_shape)
+        tanh_cells = _SavedBlocks.empty(x, *state_shape)
         out = gates.new_empty(state_shape)
         weight_t = weight_hh.transpose(1, 2)
         o, i, f, g = gates.split(hidden, dim=2)
@@ -419,19 +481,34 @@ class _GRURecurrence(torch.autograd.Function):
         plan = schedule(batch_sizes)
         sizes = list(batch_sizes)
         hidden = h0.shape[2]
-        xp = x.new_empty(x.shape[0], x.shape[1], 3 * hidden)
-        gates = torch.empty(xp.shape, dtype=xp.dtype, device=xp.device)  # activated r, z, n
-        hidden_proj = torch.empty_like(gates)  # W_hh h + b_hh, needed again for dL/dr
-        out = xp.new_empty(xp.shape[0], xp.shape[1], hidden)
+        directions, rows = x.shape[0], x.shape[1]
+        gates = _SavedBlocks.empty(x, directions, rows, 3 * hidden)  # activated r, z, n
+        # W_hh h + b_hh, needed again for dL/dr
+        hidden_proj = _SavedBlocks.empty(x, directions, rows, 3 * hidden)
+        out = x.new_empty(directions, rows, hidden)
         weight_t = weight_hh.transpose(1, 2)
         if bias_hh is None:
-            bias_hh = xp.new_zeros(xp.shape[0], 1, 3 * hidden)
+            bias_hh = x.new_zeros(directions, 1, 3 * hidden)
         else:
             bias_hh = bias_hh.unsqueeze(1)
+        # The input projections are not needed after their step, so unlike the LSTM's
+        # (which become its saved gates) they go through one chunk-sized buffer.
+        chunk_rows = max(stop - start for start, stop, _ in _chunks(batch_sizes))
+        chunk = x.new_empty(directions, chunk_rows, 3 * hidden)
+
+        def projections():
+            for start, stop, chunk_sizes in _chunks(batch_sizes):
+                _project_into(chunk, x, weight_ih, bias_ih, start, stop, at=0)
+                xp = chunk[:, : stop - start]
+                rz_n = (
+                    _rows(xp[:, :, : 2 * hidden], chunk_sizes),
+                    _rows(xp[:, :, 2 * hidden :], chunk_sizes),
+                )
+                yield from zip(*rz_n, strict=True)
+
         steps = zip(
             sizes,
-            _rows(xp[:, :, : 2 * hidden], sizes),
-            _rows(xp[:, :, 2 * hidden :], sizes),
+            projections(),
             _rows(hidden_proj, sizes),
             _rows(hidden_proj[:, :, : 2 * hidden], sizes),
             _rows(hidden_proj[:, :, 2 * hidden :], sizes),
@@ -443,13 +520,7 @@ class _GRURecurrence(torch.autograd.Function):
             strict=True,
         )
         h_prev = h0
-
-        def project(start: int, stop: int) -> None:
-            _project_into(xp, x, weight_ih, bias_ih, start, stop)
-
-        for size, x_rz, x_n, hh, hh_rz, hh_n, rz, r, z, n, h in _by_chunks(
-            batch_sizes, steps, project
-        ):
+        for size, (x_rz, x_n), hh, hh_rz, hh_n, rz, r, z, n, h in steps:
             if size < h_prev.shape[1]:
                 h_prev = h_prev[:, :size]
             torch.baddbmm(bias_hh, h_prev, weight_t, out=hh)
@@ -580,7 +651,8 @@ class _Direction:
             return torch.mm(self.x[start:stop], self.weight_t, out=out)
         return torch.addmm(self.bias, self.x[start:stop], self.weight_t, out=out)
 
-    def order(self, steps: zip) -> list | zip:
+    def order(self, steps: Iterable) -> Iterable:
+        """A chunk's steps in the order this direction visits them."""
         return list(steps)[::-1] if self.reverse else steps
 
 
@@ -598,10 +670,13 @@ def _run_direction(step_loop, x, out, batch_sizes, reverse, *states):
     if not reverse or full:
         finals = step_loop(x, out, chunks, reverse, *states)
         batch = batch_sizes[0]
-        h_n = out[:batch] if reverse else out[out.shape[0] - batch :]
         if not full:
             h_n = out.index_select(0, schedule(batch_sizes).last_index.to(out.device))
-        return (h_n.clone(), *finals)
+        elif reverse:
+            h_n = out[:batch].clone()
+        else:
+            h_n = out[out.shape[0] - batch :].clone()
+        return (h_n, *finals)
     index = schedule(batch_sizes).reverse_index.to(x.device)
     reversed_out = out.new_empty(out.shape)
     finals = step_loop(x.index_select(0, index), reversed_out, chunks, False, *states)
