@@ -12,8 +12,10 @@ recurrence are computed for all steps at once before its loop (and overwritten i
 by the gradients they scale); the weight and input gradients are single matmuls after
 it. No autograd graph is built per step and every per-step view is made up front by one
 ``split`` call, which is where most of the time of a step-by-step implementation goes
-on a CPU. The backward is first-order only (``once_differentiable``); its scratch memory
-is kept for the next backward pass (:class:`_Scratch`).
+on a CPU. The backward is first-order only (``once_differentiable``). Large buffers are
+reused rather than freshly allocated: the backward's scratch memory (:class:`_Scratch`)
+and, once nothing references them, the buffers a forward pass saved
+(:class:`_SavedBlocks`); :func:`release_scratch` frees what is kept.
 
 Inference (``*_inference``, when :func:`wants_grad` is false): one direction at a time
 on 2-D tensors, nothing stored for a backward pass; see the section comment below.
