@@ -266,7 +266,8 @@ def main() -> None:
                     line += f"{first[0]:>19.2f} / {first[1]:.2f}"
                     print(line, flush=True)
 
-    print("\nVariable lengths (uniform in [L/4, L]): real tokens/s, variable vs padded")
+    if "variable" in args.sections:
+        print("\nVariable lengths (uniform in [L/4, L]): real tokens/s, variable vs padded")
     variable_rows = []
     for mode in [m for m in modes if m != "RNN" and "variable" in args.sections]:
         for bidirectional in directions:
