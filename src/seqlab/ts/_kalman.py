@@ -26,6 +26,8 @@ import numpy as np
 from numba import njit
 
 LOG_2PI = float(np.log(2.0 * np.pi))
+#: ``minimize_bfgs`` stops a run this close (max-norm, optimiser's scale) to a known optimum.
+JOIN_RADIUS = 1e-2
 
 
 @njit(cache=True)
@@ -391,13 +393,14 @@ def diffuse_loadings(T_base, Z, d, D, m):
     kd = d + D * m
     C = np.zeros((kd, kd))
     M = np.eye(kd)
+    T_diff = np.ascontiguousarray(T_base[:kd, :kd])
     for t in range(kd):
         for j in range(kd):
             acc = 0.0
             for i in range(kd):
                 acc += Z[i] * M[i, j]
             C[t, j] = acc
-        M = T_base[:kd, :kd] @ M
+        M = T_diff @ M
     for j in range(kd):
         difference_zero_start(C[:, j], d, D, m)
     return C
@@ -417,7 +420,7 @@ def difference_zero_start(x, d, D, m):
 
 
 @njit(cache=True)
-def arma_filter_loglik(w, phi, R, sigma2, V, E, kappa, P, Pn, a, a_new, PZ):
+def arma_filter_loglik(w, phi, R, sigma2, V, E, kappa, P, Pn, a, a_new, PZ, row0):
     """The exact log-likelihood of ``filter_loglik``, computed on the differenced series.
 
     ``w`` is ``y - X beta`` differenced with zero pre-sample values, so ``w_t = u_t + E_t
@@ -429,8 +432,8 @@ def arma_filter_loglik(w, phi, R, sigma2, V, E, kappa, P, Pn, a, a_new, PZ):
     state-space differencing with an approximate diffuse prior, so the log-likelihood is the
     same, but each step costs O(r^2) with no sparse indexing instead of O((r + d + D*m)^2):
     2-3x less for the orders ``auto_arima`` visits. Same steady-state shortcut as
-    ``filter_loglik``. ``P``, ``Pn`` are (r + burn) square buffers, ``a``, ``a_new``, ``PZ``
-    (r + burn) long. Returns ``(loglik, n_used, ssq)``; ``w`` must have no NaN.
+    ``filter_loglik``. ``P``, ``Pn`` are (r + d + D*m + 1) square buffers, ``a``, ``a_new``,
+    ``PZ``, ``row0`` that long. Returns ``(loglik, n_used, ssq)``; ``w`` must have no NaN.
     """
     r = V.shape[0]
     burn = E.shape[0]
@@ -446,39 +449,22 @@ def arma_filter_loglik(w, phi, R, sigma2, V, E, kappa, P, Pn, a, a_new, PZ):
             P[i, j] = sigma2 * V[i, j]
     for j in range(kd):
         P[r + j, r + j] = kappa
-    loglik = 0.0
-    n_used = 0
-    ssq = 0.0
-    steady = False
-    F = 1.0
-    inv_F = 1.0
-    log_F = 0.0
-    for t in range(n):
-        if t == burn:
-            dim = r
+    for t in range(min(burn, n)):
+        # The first ``burn`` observations (not in the log-likelihood) with x_0 in the state.
         v = w[t] - a[0]
-        if t < burn:
+        for j in range(kd):
+            v -= E[t, j] * a[r + j]
+        for i in range(dim):
+            acc = P[i, 0]
             for j in range(kd):
-                v -= E[t, j] * a[r + j]
-        if not steady:
-            for i in range(dim):
-                acc = P[i, 0]
-                if t < burn:
-                    for j in range(kd):
-                        acc += P[i, r + j] * E[t, j]
-                PZ[i] = acc
-            F = PZ[0]
-            if t < burn:
-                for j in range(kd):
-                    F += E[t, j] * PZ[r + j]
-            if not F > 0.0:
-                return -np.inf, n_used, np.inf
-            log_F = np.log(F)
-            inv_F = 1.0 / F
-        if t >= burn:
-            loglik += -0.5 * (LOG_2PI + log_F + v * v * inv_F)
-            ssq += v * v * inv_F
-            n_used += 1
+                acc += P[i, r + j] * E[t, j]
+            PZ[i] = acc
+        F = PZ[0]
+        for j in range(kd):
+            F += E[t, j] * PZ[r + j]
+        if not F > 0.0:
+            return -np.inf, 0, np.inf
+        inv_F = 1.0 / F
         for i in range(dim):
             a[i] += PZ[i] * v * inv_F
         # a <- T a: companion on the ARMA block, x_0 constant.
@@ -486,14 +472,10 @@ def arma_filter_loglik(w, phi, R, sigma2, V, E, kappa, P, Pn, a, a_new, PZ):
             a_new[i] = phi[i] * a[0] + (a[i + 1] if i + 1 < r else 0.0)
         for i in range(r):
             a[i] = a_new[i]
-        if steady:
-            continue
         # P_next = T (P - PZ PZ'/F) T' + sigma2 R R', written to Pn from the updated
         # entries U[i, j] = P[i, j] - PZ[i] PZ[j] / F. With T's companion block,
         # (T U T')[i, j] = phi_i phi_j U00 + phi_i U[0, j+1] + phi_j U[i+1, 0] + U[i+1, j+1].
         u00 = P[0, 0] - PZ[0] * PZ[0] * inv_F
-        diff = 0.0
-        size = 0.0
         for i in range(r):
             u_i0 = P[i + 1, 0] - PZ[i + 1] * PZ[0] * inv_F if i + 1 < r else 0.0
             for j in range(i, r):
@@ -505,8 +487,6 @@ def arma_filter_loglik(w, phi, R, sigma2, V, E, kappa, P, Pn, a, a_new, PZ):
                 acc += phi[j] * u_i0
                 Pn[i, j] = acc
                 Pn[j, i] = acc
-                diff = max(diff, abs(acc - P[i, j]))
-                size = max(size, abs(acc))
         for c in range(r, dim):
             # Cross terms with x_0 (T acts on the ARMA side only) and x_0's own block.
             u0c = P[0, c] - PZ[0] * PZ[c] * inv_F
@@ -519,8 +499,65 @@ def arma_filter_loglik(w, phi, R, sigma2, V, E, kappa, P, Pn, a, a_new, PZ):
             for c2 in range(r, dim):
                 Pn[c, c2] = P[c, c2] - PZ[c] * PZ[c2] * inv_F
         P, Pn = Pn, P
+    # From here on x_0 no longer reaches the data and is dropped. Row and column r become a
+    # zero pad (as do a[r], PZ[r], row0[r]), so the loops below need no bounds tests.
+    for i in range(r + 1):
+        P[r, i] = 0.0
+        P[i, r] = 0.0
+        Pn[r, i] = 0.0
+        Pn[i, r] = 0.0
+    a[r] = 0.0
+    PZ[r] = 0.0
+    row0[r] = 0.0
+    loglik = 0.0
+    n_used = 0
+    ssq = 0.0
+    steady = False
+    F = 1.0
+    inv_F = 1.0
+    log_F = 0.0
+    for t in range(burn, n):
+        v = w[t] - a[0]
+        if not steady:
+            for i in range(r):
+                PZ[i] = P[i, 0]
+            F = PZ[0]
+            if not F > 0.0:
+                return -np.inf, n_used, np.inf
+            log_F = np.log(F)
+            inv_F = 1.0 / F
+        loglik += -0.5 * (LOG_2PI + log_F + v * v * inv_F)
+        ssq += v * v * inv_F
+        n_used += 1
+        # a <- T (a + PZ v / F)
+        gain_v = v * inv_F
+        a0 = a[0] + PZ[0] * gain_v
+        for i in range(r):
+            a_new[i] = phi[i] * a0 + a[i + 1] + PZ[i + 1] * gain_v
+        for i in range(r):
+            a[i] = a_new[i]
+        if steady:
+            continue
+        # As above, with U[i, j] = P[i, j] - PZ[i] PZ[j] / F and row0[j] = U[0, j + 1].
+        u00 = P[0, 0] - PZ[0] * PZ[0] * inv_F
+        for j in range(r):
+            row0[j] = P[0, j + 1] - PZ[0] * PZ[j + 1] * inv_F
+        diff = 0.0
+        size = 0.0
+        for i in range(r):
+            g_i = PZ[i + 1] * inv_F
+            left = phi[i] * u00 + P[i + 1, 0] - g_i * PZ[0]
+            s_r = sigma2 * R[i]
+            for j in range(i, r):
+                acc = phi[j] * left + phi[i] * row0[j] + P[i + 1, j + 1] - g_i * PZ[j + 1]
+                acc += s_r * R[j]
+                Pn[i, j] = acc
+                Pn[j, i] = acc
+                diff = max(diff, abs(acc - P[i, j]))
+                size = max(size, abs(acc))
+        P, Pn = Pn, P
         # As in filter_loglik: the change left is < 1e-8 per observation in log F.
-        if t >= burn and diff <= 1e-10 * size:
+        if diff <= 1e-10 * size:
             steady = True
     return loglik, n_used, ssq
 
@@ -679,6 +716,12 @@ def make_workspace(n, T_base, Z, d, D, p, q, sp, sq, m):
         diffuse_loadings(T_base, Z, d, D, m),  # E of arma_filter_loglik
         phi_padded,  # phi_full padded to r
         np.array([d, D]),
+        np.empty((k + 1, k + 1)),  # P, Pn, a, a_new, PZ, row0 of arma_filter_loglik
+        np.empty((k + 1, k + 1)),
+        np.empty(k + 1),
+        np.empty(k + 1),
+        np.empty(k + 1),
+        np.empty(k + 1),
     )
 
 
@@ -711,6 +754,7 @@ def _loglik_ws(u, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa, ws):
     (w, coefs, scratch, phi_full, theta_full, T, R, P, V, A, AV, A2, Rv) = ws[:13]
     (starts, cols, vals, a, a_tmp, PZ, TPZ, TP) = ws[13:21]
     E, phi_padded, dD = ws[22], ws[23], ws[24]
+    (P_arma, Pn_arma, a_arma, a_new, PZ_arma, row0) = ws[25:31]
     ar, ma, sar, sma, sigma2 = _unpack_ws(u, X.shape[1], p, q, sp, sq, coefs, scratch)
     expand_polys_into(ar, ma, sar, sma, m, phi_full, theta_full)
     has_nan = False
@@ -725,7 +769,7 @@ def _loglik_ws(u, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa, ws):
         remove_regression_into(y, X, u[: X.shape[1]], w)
         difference_zero_start(w, dD[0], dD[1], m)
         ll, n_used, ssq = arma_filter_loglik(
-            w, phi_padded, Rv, sigma2, V, E, kappa, P, TP, a, a_tmp, PZ
+            w, phi_padded, Rv, sigma2, V, E, kappa, P_arma, Pn_arma, a_arma, a_new, PZ_arma, row0
         )
         return ll, n_used, ssq, sigma2
     build_system_into(phi_full, theta_full, T_base, k_diff_states, T, R)
@@ -892,7 +936,26 @@ def objective_grad(kind, u, f0, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa, c
 
 @njit(cache=True)
 def minimize_bfgs(
-    kind, u0, y, X, p, q, sp, sq, m, d, D, T_base, Z, kappa, maxiter, gtol, ftol, central
+    kind,
+    u0,
+    y,
+    X,
+    p,
+    q,
+    sp,
+    sq,
+    m,
+    d,
+    D,
+    T_base,
+    Z,
+    kappa,
+    maxiter,
+    gtol,
+    ftol,
+    central,
+    known,
+    known_f,
 ):
     """Minimise ``objective`` by BFGS with a backtracking (Armijo) line search.
 
@@ -902,7 +965,11 @@ def minimize_bfgs(
     dominates for these small problems. Returns ``(u, f, iterations, status)``, status 0:
     gradient below ``gtol``; 1: the objective fell by less than ``ftol`` (relative) in two
     successive iterations, or no decrease was possible at a near-zero gradient;
-    2: ``maxiter`` reached; 3: line search failed away from an optimum.
+    2: ``maxiter`` reached; 3: line search failed away from an optimum; 4: the run came
+    within ``JOIN_RADIUS`` (max-norm) of a row of ``known`` (optima already found from
+    other starts, with objectives ``known_f``) while still above that optimum's objective,
+    so it is heading for that optimum and is not worth finishing (pass empty arrays to
+    disable).
     """
     n = u0.shape[0]
     u = u0.copy()
@@ -915,6 +982,9 @@ def minimize_bfgs(
     for it in range(maxiter):
         if np.max(np.abs(g)) < gtol:
             return u, f, it, 0
+        for row in range(known.shape[0]):
+            if f >= known_f[row] and np.max(np.abs(u - known[row])) < JOIN_RADIUS:
+                return u, f, it, 4
         direction = -(H @ g)
         slope = direction @ g
         if not slope < 0.0:
