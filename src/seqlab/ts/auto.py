@@ -429,7 +429,10 @@ class _Search:
         try:
             with warnings.catch_warnings(), _quiet(arima_logger):
                 warnings.simplefilter("ignore", RuntimeWarning)
-                result = model.fit(self.y, exog=self.exog, maxiter=self.maxiter)
+                # One start per candidate, as R's auto.arima: the search compares many
+                # models, and the extra starts of ARIMA.fit (4x the time) mostly find
+                # optima with roots near the unit circle, which the root check rejects.
+                result = model.fit(self.y, exog=self.exog, maxiter=self.maxiter, multistart=False)
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
             status = f"failed: {exc}"
         else:
