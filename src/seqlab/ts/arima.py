@@ -503,6 +503,7 @@ class _Problem:
         self.central = spec.k_diff_states > 0 and self.kappa > 1e4
         self.k_x = X.shape[1]
         self.names = [*data.x_names, *spec.arma_names(), "sigma2"]
+        self.optima: list[np.ndarray] = []
         self._regression_start: np.ndarray | None = None
 
     # params (reported units) <-> scaled pieces
@@ -859,11 +860,18 @@ class _Problem:
                 optima.append((u, f))
             if best is None or f < best[1]:
                 best = (u, f, iterations, status)
+        # Every distinct optimum, best first, in reported units (auto_arima looks past the
+        # best one when its roots are too close to the unit circle).
+        self.optima = [self._reported(u) for u, _ in sorted(optima, key=lambda o: o[1])]
         u, f, iterations, status = best
         converged = status in (0, 1) and f < 1e9
+        return self._reported(u), converged, _STATUS[status], int(iterations)
+
+    def _reported(self, u: np.ndarray) -> np.ndarray:
+        """The optimiser's vector -> parameters in reported units."""
+        s = self.spec
         beta, ar, ma, sar, sma, sigma2 = _kalman.unpack(u, self.k_x, s.p, s.q, s.P, s.Q)
-        scaled = np.concatenate([beta, ar, ma, sar, sma, [sigma2]])
-        return self.from_scaled(scaled), converged, _STATUS[status], int(iterations)
+        return self.from_scaled(np.concatenate([beta, ar, ma, sar, sma, [sigma2]]))
 
     def run_filter(self, params: np.ndarray) -> dict[str, Any]:
         """Filter in reported units: loglik, one-step predictions, end state."""

@@ -416,15 +416,8 @@ class _Search:
         method = method or self.search_method
         if (*key, method) in self.values:
             return self.values[(*key, method)]
-        p, q, P, Q, constant = key
-        order = (p, self.d, q)
-        seasonal = (P, self.D, Q, self.m) if self.m > 1 else (0, 0, 0, 0)
-        model = ARIMA(
-            order=order,
-            seasonal_order=seasonal,
-            trend=_trend_for(constant, self.d + self.D),
-            method=method,
-        )
+        model = self._model(key, method)
+        order, seasonal, constant = model.order, model.seasonal_order, key[4]
         value, status = math.inf, "ok"
         try:
             with warnings.catch_warnings(), _quiet(arima_logger):
@@ -432,6 +425,7 @@ class _Search:
                 # One start per candidate, as R's auto.arima: the search compares many
                 # models, and the extra starts of ARIMA.fit (4x the time) mostly find
                 # optima with roots near the unit circle, which the root check rejects.
+                # The chosen model gets them afterwards (``polish``).
                 result = model.fit(self.y, exog=self.exog, maxiter=self.maxiter, multistart=False)
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
             status = f"failed: {exc}"
@@ -443,6 +437,39 @@ class _Search:
         if self.trace:
             logger.info(" %-48s : %.4f  [%s; %s]", self.tried[-1].label, value, method, status)
         return value
+
+    def _model(self, key: tuple[int, int, int, int, bool], method: str) -> ARIMA:
+        p, q, P, Q, constant = key
+        return ARIMA(
+            order=(p, self.d, q),
+            seasonal_order=(P, self.D, Q, self.m) if self.m > 1 else (0, 0, 0, 0),
+            trend=_trend_for(constant, self.d + self.D),
+            method=method,
+        )
+
+    def polish(
+        self, key: tuple[int, int, int, int, bool], result: ARIMAResult, value: float
+    ) -> tuple[ARIMAResult, float]:
+        """The chosen model refitted from all of ``ARIMA.fit``'s starts: the best optimum
+        that passes the same root checks replaces the search's fit where its likelihood is
+        higher (the best overall often has a root on the unit circle)."""
+        model = self._model(key, "css-mle")
+        try:
+            with warnings.catch_warnings(), _quiet(arima_logger):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                refit = model.fit(self.y, exog=self.exog, maxiter=self.maxiter)
+                for params in refit._problem.optima:
+                    if refit._problem.loglik(params) <= result.loglik:
+                        break
+                    candidate = refit
+                    if params is not refit._problem.optima[0]:
+                        candidate = model.filter(self.y, params, exog=self.exog)
+                    new_value, _ = self._criterion(candidate, "css-mle")
+                    if math.isfinite(new_value):
+                        return candidate, new_value
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+            pass
+        return result, value
 
     def _criterion(self, result: ARIMAResult, method: str) -> tuple[float, str]:
         k = result.k_params
@@ -657,6 +684,7 @@ def _auto_arima(
     if result is None or not math.isfinite(value):
         failures = "; ".join(sorted({c.status for c in search.tried if c.status != "ok"}))
         raise ValueError(f"no suitable ARIMA model found for this series ({failures}).")
+    result, value = search.polish(best, result, value)
     p, q, P, Q, const = best
     return AutoARIMAResult(
         model=result,
