@@ -35,7 +35,7 @@ def _load() -> list[float]:
 
 
 def run_one(name: str, data: Path, cache_dir: Path, epochs: int | None) -> dict:
-    from seqlab.cli.imdb import preset, train
+    from seqlab.sentiment import preset, train
 
     recipe = preset(name)
     overrides = {"epochs": epochs} if epochs else None

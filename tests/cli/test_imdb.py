@@ -1,16 +1,16 @@
 """``seqlab imdb`` end to end on a tiny aclImdb tarball the test writes."""
 
 import json
-import tarfile
+import sys
+from pathlib import Path
 
-import numpy as np
 import pytest
 
 from seqlab.cli import main
 
-POSITIVE = ["great", "wonderful", "loved", "superb", "moving", "brilliant"]
-NEGATIVE = ["awful", "boring", "hated", "dull", "terrible", "waste"]
-FILLER = ["the", "film", "plot", "actor", "scene", "story", "movie", "was", "and", "a"]
+sys.path.insert(0, str(Path(__file__).parents[1] / "sentiment"))
+
+from tiny_imdb import write_imdb
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -25,27 +25,9 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-def _review(rng, positive):
-    cue = POSITIVE if positive else NEGATIVE
-    words = [str(rng.choice(cue if rng.random() < 0.3 else FILLER)) for _ in range(25)]
-    return " ".join(words[:10]) + ".<br /><br />" + " ".join(words[10:]) + "!"
-
-
 @pytest.fixture(scope="module")
 def tarball(tmp_path_factory):
-    root = tmp_path_factory.mktemp("imdb")
-    rng = np.random.default_rng(0)
-    tree = root / "aclImdb"
-    for folder, count in (("pos", 60), ("neg", 60), ("unsup", 20)):
-        (tree / "train" / folder).mkdir(parents=True)
-        for i in range(count):
-            rating = {"pos": 9, "neg": 2, "unsup": 0}[folder]
-            text = _review(rng, folder == "pos" or (folder == "unsup" and i % 2 == 0))
-            (tree / "train" / folder / f"{i}_{rating}.txt").write_text(text)
-    path = root / "aclImdb_train.tar.gz"
-    with tarfile.open(path, "w:gz") as archive:
-        archive.add(tree, arcname="aclImdb")
-    return path
+    return write_imdb(tmp_path_factory.mktemp("imdb"), tarball=True)
 
 
 @pytest.fixture(scope="module")
@@ -182,19 +164,21 @@ def test_run_folder_from_another_model_or_newer_format(run_dir, tmp_path, capsys
 
 def test_demo_without_data_says_how_to_get_it(tmp_path, monkeypatch, capsys):
     import seqlab.datasets
-    from seqlab.cli.imdb import demo
+    from seqlab.cli.imdb import print_demo
 
     monkeypatch.delenv("SEQLAB_IMDB", raising=False)
     monkeypatch.setenv("SEQLAB_CACHE", str(tmp_path))
     monkeypatch.setattr(seqlab.datasets, "shared_data_dir", lambda: None)
-    assert demo() is None
+    assert print_demo() is None
     assert "--download" in capsys.readouterr().out
 
 
 def test_demo_with_data_reports_accuracy(tarball, tmp_path, monkeypatch, capsys):
-    from seqlab.cli.imdb import demo
+    from seqlab.cli.imdb import print_demo
 
     monkeypatch.setenv("SEQLAB_CACHE", str(tmp_path))
-    result = demo(tarball)
-    assert len(result["history"]) == 2
-    assert "validation reviews" in capsys.readouterr().out
+    result = print_demo(tarball)
+    out = capsys.readouterr().out
+    best = max(r["valid_accuracy"] for r in result["history"])
+    assert f"IMDB ({tarball}): a bi-GRU trained 2 epochs" in out
+    assert f"reaches {best:.1%} accuracy on 2,000 validation reviews" in out

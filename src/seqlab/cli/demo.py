@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
 def sentiment_demo(args: argparse.Namespace) -> None:
     """A short IMDB sentiment run when the data is found; otherwise how to get it."""
-    from seqlab.cli.imdb import demo
+    from seqlab.cli.imdb import print_demo
 
     print("\n== seqlab demo: sentiment of IMDB reviews with a recurrent network ==\n")
-    demo(getattr(args, "imdb", None))
+    print_demo(getattr(args, "imdb", None))

@@ -1,0 +1,42 @@
+"""A tiny IMDB-like data set in the aclImdb layout, written by the tests (never the real one).
+
+Reviews are filler words with sentiment cue words mixed in, so a small model learns
+something in an epoch or two and accuracy figures are not constant.
+"""
+
+from __future__ import annotations
+
+import tarfile
+from pathlib import Path
+
+import numpy as np
+
+POSITIVE = ["great", "wonderful", "loved", "superb", "moving", "brilliant"]
+NEGATIVE = ["awful", "boring", "hated", "dull", "terrible", "waste"]
+FILLER = ["the", "film", "plot", "actor", "scene", "story", "movie", "was", "and", "a"]
+
+
+def review(rng: np.random.Generator, positive: bool, length: int = 25) -> str:
+    cue = POSITIVE if positive else NEGATIVE
+    words = [str(rng.choice(cue if rng.random() < 0.3 else FILLER)) for _ in range(length)]
+    return " ".join(words[:10]) + ".<br /><br />" + " ".join(words[10:]) + "!"
+
+
+def write_imdb(
+    root: Path, per_class: int = 60, unsup: int = 20, tarball: bool = False, seed: int = 0
+) -> Path:
+    """``root/aclImdb/train/{pos,neg,unsup}/<id>_<rating>.txt``; that folder or a tarball of it."""
+    rng = np.random.default_rng(seed)
+    tree = root / "aclImdb"
+    for folder, count in (("pos", per_class), ("neg", per_class), ("unsup", unsup)):
+        (tree / "train" / folder).mkdir(parents=True)
+        for i in range(count):
+            rating = {"pos": 9, "neg": 2, "unsup": 0}[folder]
+            text = review(rng, folder == "pos" or (folder == "unsup" and i % 2 == 0))
+            (tree / "train" / folder / f"{i}_{rating}.txt").write_text(text, encoding="utf-8")
+    if not tarball:
+        return tree
+    path = root / "aclImdb_train.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        archive.add(tree, arcname="aclImdb")
+    return path
