@@ -147,6 +147,22 @@ def test_bad_inputs_exit_2_with_one_line(run_dir, tarball, tmp_path, capsys):
     assert "no such run folder" in err
 
 
+def test_resume_takes_the_limit_the_run_was_trained_with(run_dir, tarball, tmp_path, capsys):
+    err = _one_line_error(
+        capsys, ["imdb", "train", "--out", str(run_dir), "--resume", "--limit", "40"]
+    )
+    assert "trained with all reviews" in err
+    out, cache = tmp_path / "limited", str(run_dir.parent / "cache")
+    common = ["imdb", "train", "--data", str(tarball), "--out", str(out), "--quiet"]
+    small = ["--epochs", "1", "--embedding-dim", "8", "--hidden-size", "8", "--vectors", "none"]
+    assert main([*common, *small, "--limit", "40", "--cache-dir", cache]) == 0
+    # without the saved limit the resumed data would differ; with it, the finished run
+    # resumes into the same history
+    history = json.loads((out / "history.json").read_text())
+    assert main([*common, "--resume", "--cache-dir", cache]) == 0
+    assert json.loads((out / "history.json").read_text()) == history
+
+
 def test_run_folder_from_another_model_or_newer_format(run_dir, tmp_path, capsys):
     config = json.loads((run_dir / "config.json").read_text())
     other = tmp_path / "other"

@@ -99,7 +99,7 @@ def test_ctrl_c_saves_a_resumable_run_and_resume_finishes_it(tmp_path, one_threa
     assert child.returncode == 130, err
     assert "Traceback" not in err
     assert "seqlab: interrupted" in err
-    assert f"seqlab imdb train --out {out} --resume" in err
+    assert f"seqlab imdb train --out {out} --resume (and the same --data)" in err
 
     # Everything on disk parses and loads, and the two resume files agree.
     for name in ("config.json", "vocab.json", "text_pipeline.json", "history.json"):

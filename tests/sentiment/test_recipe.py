@@ -24,6 +24,7 @@ from seqlab.sentiment import (
     prepare,
     preset,
     read_recipe,
+    read_subset,
     train,
 )
 
@@ -159,3 +160,22 @@ def test_demo(imdb, tmp_path, monkeypatch):
     monkeypatch.delenv("SEQLAB_IMDB", raising=False)
     monkeypatch.setattr(seqlab.datasets, "shared_data_dir", lambda: None)
     assert demo() is None
+
+
+def test_resume_needs_the_same_recipe_and_subset(trained, imdb, tmp_path):
+    import shutil
+
+    recipe, result, base = trained
+    run = tmp_path / "run"
+    shutil.copytree(base / "run", run)  # resuming rewrites files the other tests read
+    assert read_subset(run) == {"limit": None, "valid_limit": None}
+    with pytest.raises(ValueError, match="trained on limit=None, valid_limit=None reviews, not"):
+        train(imdb, run, recipe, cache_dir=base / "cache", resume=True, limit=30)
+    other = _small(max_length=50)
+    with pytest.raises(ValueError, match="was trained with another recipe"):
+        train(imdb, run, other, cache_dir=base / "cache", resume=True)
+    with pytest.raises(ValueError, match="has no text_pipeline"):
+        train(imdb, tmp_path, recipe, cache_dir=base / "cache", resume=True)
+    # the finished run resumes into the same history (nothing left to train)
+    again = train(imdb, run, recipe, cache_dir=base / "cache", resume=True, progress=False)
+    assert again["history"] == result["history"]

@@ -17,6 +17,7 @@ from seqlab.sentiment import (
     predict_texts,
     preset,
     read_recipe,
+    read_subset,
     train,
 )
 
@@ -115,8 +116,17 @@ def run_train(args: argparse.Namespace) -> int:
         if not (out / PIPELINE_FILE).is_file():
             raise ValueError(f"--resume: {out} holds no IMDB run to continue.")
         recipe = read_recipe(out)
+        saved_limit = read_subset(out)["limit"]
+        if args.limit is not None and args.limit != saved_limit:
+            trained_on = "all reviews" if saved_limit is None else f"--limit {saved_limit}"
+            raise ValueError(
+                f"--limit {args.limit}: the run in {out} was trained with {trained_on}; "
+                "resume without --limit."
+            )
+        limit = saved_limit
     else:
         recipe = recipe_from_args(args)
+        limit = args.limit
     try:
         result = train(
             args.data,
@@ -126,7 +136,7 @@ def run_train(args: argparse.Namespace) -> int:
             download=args.download,
             resume=args.resume,
             progress=not args.quiet,
-            limit=args.limit,
+            limit=limit,
         )
     except KeyboardInterrupt:
         # The Trainer saved a resumable state (or, after a second Ctrl-C, the one from the
@@ -134,10 +144,9 @@ def run_train(args: argparse.Namespace) -> int:
         from seqlab.train.trainer import STATE_FILE
 
         if (out / STATE_FILE).is_file():
-            limit = f" --limit {args.limit}" if args.limit is not None else ""
             print(
                 f"seqlab: training stopped; the run in {out} is saved. Continue it with: "
-                f"seqlab imdb train --out {out} --resume{limit} (and the same --data)",
+                f"seqlab imdb train --out {out} --resume (and the same --data)",
                 file=sys.stderr,
             )
         raise

@@ -21,6 +21,7 @@ from seqlab.sentiment.recipe import (
     prepare,
     preset,
     read_recipe,
+    read_subset,
     train,
 )
 
@@ -39,5 +40,6 @@ __all__ = [
     "prepare",
     "preset",
     "read_recipe",
+    "read_subset",
     "train",
 ]

@@ -216,8 +216,17 @@ def prepare(
     }
 
 
-def pipeline_dict(recipe: ImdbRecipe, tokenizer, source: str | None) -> dict[str, Any]:
-    """The ``text_pipeline.json`` of a run: how raw text becomes the model's input."""
+def pipeline_dict(
+    recipe: ImdbRecipe,
+    tokenizer,
+    source: str | None,
+    subset: dict[str, int | None] | None = None,
+) -> dict[str, Any]:
+    """The ``text_pipeline.json`` of a run: how raw text becomes the model's input.
+
+    ``subset`` (``{"limit": ..., "valid_limit": ...}``, :func:`train`'s arguments) is kept
+    so that a resumed run rebuilds the same batches.
+    """
     return {
         "format": PIPELINE_FORMAT,
         "tokenizer": tokenizer.to_dict(),
@@ -227,7 +236,48 @@ def pipeline_dict(recipe: ImdbRecipe, tokenizer, source: str | None) -> dict[str
         "labels": list(LABELS),
         "recipe": dataclasses.asdict(recipe),
         "data": source,
+        "subset": subset if subset is not None else _subset(None, None),
     }
+
+
+def _subset(limit: int | None, valid_limit: int | None) -> dict[str, int | None]:
+    return {"limit": limit, "valid_limit": valid_limit}
+
+
+def _check_resume(out: Path, recipe: ImdbRecipe, subset: dict[str, int | None]) -> None:
+    """A resumed run must rebuild the interrupted run's vocabulary and batches.
+
+    The Trainer checks the model and training settings and notices fewer batches, but a
+    different recipe or subset with as many batches would go on silently with other data.
+    """
+    from seqlab.io import read_json
+
+    path = out / PIPELINE_FILE
+    if not path.is_file():
+        raise ValueError(f"resume=True but {out} has no {PIPELINE_FILE}; nothing to resume.")
+    saved = read_json(path)
+    if ImdbRecipe(**saved["recipe"]) != recipe:
+        raise ValueError(
+            f"{out} was trained with another recipe; resume with read_recipe({str(out)!r})."
+        )
+    # Run folders written before the subset was recorded have no "subset": not checkable.
+    if "subset" in saved and saved["subset"] != subset:
+        raise ValueError(
+            f"{out} was trained on limit={saved['subset']['limit']}, "
+            f"valid_limit={saved['subset']['valid_limit']} reviews, not limit="
+            f"{subset['limit']}, valid_limit={subset['valid_limit']}; resume with the same "
+            "limits (read_subset gives them)."
+        )
+
+
+def read_subset(run_dir: str | Path) -> dict[str, int | None]:
+    """``{"limit": ..., "valid_limit": ...}`` a run folder was trained with (None: all)."""
+    from seqlab.io import read_json
+
+    path = Path(run_dir) / PIPELINE_FILE
+    if not path.is_file():
+        raise ValueError(f"{run_dir} has no {PIPELINE_FILE}; it is not an IMDB run folder.")
+    return read_json(path).get("subset", _subset(None, None))
 
 
 def train(
@@ -247,6 +297,9 @@ def train(
     from seqlab.models import SentimentConfig
     from seqlab.train import ClassificationTask, TrainConfig, Trainer, seed_everything
 
+    subset = _subset(limit, valid_limit)
+    if resume and out is not None:
+        _check_resume(Path(out), recipe, subset)
     prepared = prepare(
         data_path,
         recipe,
@@ -268,7 +321,7 @@ def train(
         model.load_embedding(prepared["vectors"])
     extra = {
         VOCAB_FILE: vocab.to_dict(),
-        PIPELINE_FILE: pipeline_dict(recipe, tokenizer, prepared["source"]),
+        PIPELINE_FILE: pipeline_dict(recipe, tokenizer, prepared["source"], subset),
     }
     trainer = Trainer(
         model,
