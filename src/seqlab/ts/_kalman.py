@@ -165,16 +165,6 @@ def stationary_cov_into(phi_full, theta_full, V, A, AV, A2, R):
 
 
 @njit(cache=True)
-def stationary_cov(phi_full, theta_full, r):
-    """``stationary_cov_into`` into a new ``r x r`` array."""
-    V = np.empty((r, r))
-    stationary_cov_into(
-        phi_full, theta_full, V, np.empty((r, r)), np.empty((r, r)), np.empty((r, r)), np.empty(r)
-    )
-    return V
-
-
-@njit(cache=True)
 def build_system_into(phi_full, theta_full, T_base, k_diff_states, T, R):
     """Fill the transition ``T`` and selection ``R`` (see module doc) in place."""
     k = T.shape[0]

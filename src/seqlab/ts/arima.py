@@ -552,29 +552,11 @@ class _Problem:
             raise ValueError(f"{what} must be finite with sigma2 > 0; got {values}.")
         return values
 
-    def loglik_scaled(self, scaled: np.ndarray) -> float:
-        beta, ar, ma, sar, sma, sigma2 = self.split(scaled)
-        ll, _, _ = _kalman.loglik_params(
-            np.ascontiguousarray(beta),
-            np.ascontiguousarray(ar),
-            np.ascontiguousarray(ma),
-            np.ascontiguousarray(sar),
-            np.ascontiguousarray(sma),
-            float(sigma2),
-            self.y,
-            self.X,
-            self.spec.m,
-            self.T_base,
-            self.Z,
-            self.spec.k_diff_states,
-            self.kappa,
-        )
-        return float(ll)
-
-    def loglik(self, params: np.ndarray) -> float:
-        """Exact log-likelihood at reported ``params`` (computed on the scaled series)."""
-        beta, ar, ma, sar, sma, sigma2 = self.split(self.to_scaled(params))
+    def _loglik_count(self, scaled: np.ndarray) -> tuple[float, int]:
+        """Exact log-likelihood of the scaled series at scaled parameters, and how many
+        observations it sums over."""
         c = np.ascontiguousarray
+        beta, ar, ma, sar, sma, sigma2 = self.split(scaled)
         ll, n_used, _ = _kalman.loglik_params(
             c(beta),
             c(ar),
@@ -590,7 +572,15 @@ class _Problem:
             self.spec.k_diff_states,
             self.kappa,
         )
-        return float(ll) - n_used * math.log(self.scale)
+        return float(ll), int(n_used)
+
+    def loglik_scaled(self, scaled: np.ndarray) -> float:
+        return self._loglik_count(scaled)[0]
+
+    def loglik(self, params: np.ndarray) -> float:
+        """Exact log-likelihood at reported ``params`` (computed on the scaled series)."""
+        ll, n_used = self._loglik_count(self.to_scaled(params))
+        return ll - n_used * math.log(self.scale)
 
     def regression_start(self) -> np.ndarray:
         """beta by least squares on the differenced data, ARMA 0, sigma2 the residual variance."""
