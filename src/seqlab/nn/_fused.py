@@ -745,56 +745,71 @@ if numba is not None:
         return np.float32(0.5) + np.float32(0.5) * _tanh32(np.float32(0.5) * x)
 
     @_jit
-    def _tanh_rows(h, at, stride, size, hidden):
-        """h[row, :hidden] = tanh(h[row, :hidden]) for ``size`` rows from offset ``at``."""
+    def _rnn_cell_rows(pre, p_at, state, h, rows, h_stride, size, hidden, relu):
+        """One Elman step's elementwise part: h = tanh(pre) or relu(pre) (pre = x W_ih^T
+        + b + h W_hh^T, rows of H from offset ``p_at``) into the running state (rows of
+        H) and into output row ``rows[b]`` (row stride ``h_stride``)."""
         for b in range(size):
-            row = h[at + b * stride : at + b * stride + hidden]
-            for j in range(hidden):
-                row[j] = _tanh32(row[j])
+            pre_row = pre[p_at + b * hidden : p_at + (b + 1) * hidden]
+            s_row = state[b * hidden : (b + 1) * hidden]
+            h_row = h[rows[b] * h_stride : rows[b] * h_stride + hidden]
+            if relu:
+                for j in range(hidden):
+                    value = np.float32(0) if pre_row[j] < 0 else pre_row[j]  # NaN stays
+                    s_row[j] = value
+                    h_row[j] = value
+            else:
+                for j in range(hidden):
+                    value = _tanh32(pre_row[j])
+                    s_row[j] = value
+                    h_row[j] = value
 
     @_jit
-    def _lstm_cell_rows(gates, g_at, c, h, h_at, h_stride, size, hidden):
-        """One LSTM step's elementwise part: gates (rows of 4H, blocks o, i, f, g, with
-        x W_ih^T + h W_hh^T + b) to c = f c + i g (in place) and h = o tanh(c)."""
+    def _lstm_cell_rows(gates, g_at, c, state, h, rows, h_stride, size, hidden):
+        """One LSTM step's elementwise part: gates (rows of 4H from offset ``g_at``,
+        blocks o, i, f, g, holding x W_ih^T + h W_hh^T + b) to c = f c + i g (in place)
+        and h = o tanh(c), into the running state and output row ``rows[b]``."""
         for b in range(size):
             at = g_at + b * 4 * hidden
             o_pre, i_pre = gates[at : at + hidden], gates[at + hidden : at + 2 * hidden]
             f_pre = gates[at + 2 * hidden : at + 3 * hidden]
             g_pre = gates[at + 3 * hidden : at + 4 * hidden]
             c_row = c[b * hidden : (b + 1) * hidden]
-            h_row = h[h_at + b * h_stride : h_at + b * h_stride + hidden]
+            s_row = state[b * hidden : (b + 1) * hidden]
+            h_row = h[rows[b] * h_stride : rows[b] * h_stride + hidden]
             for j in range(hidden):
                 cell = _sigmoid32(f_pre[j]) * c_row[j] + _sigmoid32(i_pre[j]) * _tanh32(g_pre[j])
                 c_row[j] = cell
-                h_row[j] = _sigmoid32(o_pre[j]) * _tanh32(cell)
+                value = _sigmoid32(o_pre[j]) * _tanh32(cell)
+                s_row[j] = value
+                h_row[j] = value
 
     @_jit
-    def _gru_cell_rows(xp, x_at, hh, b_hn, prev, p_at, p_stride, h, h_at, h_stride, size, hidden):
+    def _gru_cell_rows(xp, x_at, hh, b_hn, state, h, rows, h_stride, size, hidden):
         """One GRU step's elementwise part: r, z = sigmoid(x_rz + hh_rz) (the r and z
-        biases already in x_rz), n = tanh(x_n + r (hh_n + b_hn)), h = n + z (h_prev - n)."""
+        biases already in x_rz), n = tanh(x_n + r (hh_n + b_hn)), h = n + z (h_prev - n),
+        h_prev read from and h written to the running state, h also to row ``rows[b]``."""
         for b in range(size):
             at, hh_at = x_at + b * 3 * hidden, b * 3 * hidden
             x_r, x_z = xp[at : at + hidden], xp[at + hidden : at + 2 * hidden]
             x_n = xp[at + 2 * hidden : at + 3 * hidden]
             h_r, h_z = hh[hh_at : hh_at + hidden], hh[hh_at + hidden : hh_at + 2 * hidden]
             h_n = hh[hh_at + 2 * hidden : hh_at + 3 * hidden]
-            h_prev = prev[p_at + b * p_stride : p_at + b * p_stride + hidden]
-            h_row = h[h_at + b * h_stride : h_at + b * h_stride + hidden]
+            s_row = state[b * hidden : (b + 1) * hidden]
+            h_row = h[rows[b] * h_stride : rows[b] * h_stride + hidden]
             for j in range(hidden):
                 r = _sigmoid32(x_r[j] + h_r[j])
                 z = _sigmoid32(x_z[j] + h_z[j])
                 n = _tanh32(x_n[j] + r * (h_n[j] + b_hn[j]))
-                h_row[j] = n + z * (h_prev[j] - n)
+                value = n + z * (s_row[j] - n)
+                s_row[j] = value
+                h_row[j] = value
 
 
-def _compiled(x: Tensor, out: Tensor) -> bool:
-    """Whether the numba gate kernels serve this call (float32 CPU, unit column stride)."""
-    return (
-        numba is not None
-        and x.dtype == torch.float32
-        and x.device.type == "cpu"
-        and out.stride(1) == 1
-    )
+def compiled_inference(x: Tensor) -> bool:
+    """Whether the inference path runs on the numba gate kernels for this input
+    (float32 on the CPU, numba importable); they also take row maps (``rows=``)."""
+    return numba is not None and x.dtype == torch.float32 and x.device.type == "cpu"
 
 
 def _flat(tensor: Tensor) -> tuple[np.ndarray, int]:
@@ -806,101 +821,148 @@ def _flat(tensor: Tensor) -> tuple[np.ndarray, int]:
     return flat.numpy(), stride
 
 
-def _step_rows(run: _Direction, start: int, sizes: tuple[int, ...]) -> list[tuple[int, int, int]]:
-    """(size, row within the chunk, row in the sequence) of a chunk's steps, in run order."""
-    steps, local = [], 0
-    for size in sizes:
-        steps.append((size, local, start + local))
-        local += size
-    return steps[::-1] if run.reverse else steps
+@functools.lru_cache(maxsize=8)
+def _identity_rows(count: int) -> np.ndarray:
+    return np.arange(count, dtype=np.int64)
 
 
-def _rnn_steps_compiled(x, out, chunks, reverse, h0, weight_ih, bias, weight_hh):
-    """Tanh recurrence of :func:`_rnn_steps` with the numba tanh (plain weights)."""
+class _CompiledRun:
+    """One direction of a compiled inference run: which rows of x and out each step
+    reads and writes, and the input projections, made a chunk at a time.
+
+    ``order[p]`` is the row of x (and of out) of run position p, positions grouped by
+    step in packed order (``batch_sizes``). None means position p is row p, which for
+    the reverse direction of a full batch is served by visiting the steps backwards.
+    Otherwise each chunk's rows are gathered into a reused buffer before the projection
+    matmul, and each step writes its outputs to rows ``order[p]``: variable-length
+    batches run on the padded input and output (no packing copies, no reversed copies
+    of the input or the outputs for the reverse direction).
+    """
+
+    def __init__(self, x, out, weight_ih, bias, batch_sizes, order, backwards):
+        self.x, self.weight_t, self.bias, self.order = x, weight_ih.t(), bias, order
+        chunks = _chunks(batch_sizes)
+        self.backwards = backwards
+        self.chunks = chunks[::-1] if backwards else chunks
+        rows = max(stop - start for start, stop, _ in chunks)
+        self.buffer = x.new_empty(rows, weight_ih.shape[0])
+        self.buffer_flat = self.buffer.numpy().reshape(-1)
+        self.gathered = None if order is None else x.new_empty(rows, x.shape[1])
+        self.rows = _identity_rows(x.shape[0]) if order is None else order.numpy()
+        self.out_flat, self.out_stride = _flat(out)
+
+    def steps(self):
+        """(the step's projections (a view), its position in the chunk buffer, step
+        size, its output rows) for every step in run order."""
+        for start, stop, sizes in self.chunks:
+            if self.order is None:
+                x = self.x[start:stop]
+            else:
+                x = torch.index_select(
+                    self.x, 0, self.order[start:stop], out=self.gathered[: stop - start]
+                )
+            projections = self.buffer[: stop - start]
+            if self.bias is None:
+                torch.mm(x, self.weight_t, out=projections)
+            else:
+                torch.addmm(self.bias, x, self.weight_t, out=projections)
+            steps, local = [], 0
+            for size, step in zip(sizes, projections.split(sizes), strict=True):
+                steps.append((step, local, size, self.rows[start + local : start + local + size]))
+                local += size
+            yield from steps[::-1] if self.backwards else steps
+
+
+def _order(batch_sizes, rows: Tensor | None, reverse: bool) -> tuple[Tensor | None, bool]:
+    """(row map, visit steps backwards) of one direction; see :class:`_CompiledRun`."""
+    full = batch_sizes[0] == batch_sizes[-1]
+    if not reverse or (full and rows is None):
+        return rows, reverse
+    reverse_index = schedule(batch_sizes).reverse_index.to(
+        rows.device if rows is not None else "cpu"
+    )
+    return (reverse_index if rows is None else rows[reverse_index]), False
+
+
+def _rnn_compiled(x, out, batch_sizes, rows, reverse, h0, weight_ih, bias, weight_hh, relu):
     hidden = h0.shape[1]
-    run = _Direction(x, weight_ih, bias, chunks, reverse)
+    run = _CompiledRun(x, out, weight_ih, bias, batch_sizes, *_order(batch_sizes, rows, reverse))
     weight_t = weight_hh.t()
-    out_flat, out_stride = _flat(out)
-    h_prev = h0
-    for start, stop, sizes in run.chunks:
-        xp = run.project(start, stop)
-        for size, local, row in _step_rows(run, start, sizes):
-            if size < h_prev.shape[0]:
-                h_prev = h_prev[:size]
-            h = out[row : row + size]
-            torch.addmm(xp[local : local + size], h_prev, weight_t, out=h)
-            _tanh_rows(out_flat, row * out_stride, out_stride, size, hidden)
-            h_prev = h
-    return ()
+    state = h0.detach().contiguous().clone()
+    state_flat, states = state.numpy().reshape(-1), _Rows(state)
+    for pre, local, size, out_rows in run.steps():
+        pre.addmm_(states[size], weight_t)
+        _rnn_cell_rows(
+            run.buffer_flat,
+            local * hidden,
+            state_flat,
+            run.out_flat,
+            out_rows,
+            run.out_stride,
+            size,
+            hidden,
+            relu,
+        )
+    return state
 
 
-def _lstm_steps_compiled(x, out, chunks, reverse, h0, c0, weight_ih, bias, weight_hh):
-    """The loop of :func:`_lstm_steps` with one numba kernel per step (plain weights)."""
+def _lstm_compiled(x, out, batch_sizes, rows, reverse, h0, c0, weight_ih, bias, weight_hh):
     hidden = h0.shape[1]
-    run = _Direction(x, weight_ih, bias, chunks, reverse)
+    run = _CompiledRun(x, out, weight_ih, bias, batch_sizes, *_order(batch_sizes, rows, reverse))
     weight_t = weight_hh.t()
     # Rows past a step's batch size keep the final state of the sequences that have ended.
-    cells = c0.contiguous().clone()
-    cells_flat = cells.numpy().reshape(-1)
-    gates_flat = run.buffer.numpy().reshape(-1)
-    out_flat, out_stride = _flat(out)
-    h_prev = h0
-    for start, stop, sizes in run.chunks:
-        gates = run.project(start, stop)
-        for size, local, row in _step_rows(run, start, sizes):
-            if size < h_prev.shape[0]:
-                h_prev = h_prev[:size]
-            gates[local : local + size].addmm_(h_prev, weight_t)
-            _lstm_cell_rows(
-                gates_flat,
-                local * 4 * hidden,
-                cells_flat,
-                out_flat,
-                row * out_stride,
-                out_stride,
-                size,
-                hidden,
-            )
-            h_prev = out[row : row + size]
-    return (cells,)
+    state = h0.detach().contiguous().clone()
+    cells = c0.detach().contiguous().clone()
+    state_flat, cells_flat = state.numpy().reshape(-1), cells.numpy().reshape(-1)
+    states = _Rows(state)
+    for gates, local, size, out_rows in run.steps():
+        gates.addmm_(states[size], weight_t)
+        _lstm_cell_rows(
+            run.buffer_flat,
+            local * 4 * hidden,
+            cells_flat,
+            state_flat,
+            run.out_flat,
+            out_rows,
+            run.out_stride,
+            size,
+            hidden,
+        )
+    return state, cells
 
 
-def _gru_steps_compiled(x, out, chunks, reverse, h0, weight_ih, bias_ih, weight_hh, b_hn):
-    """The loop of :func:`_gru_steps` with one numba kernel per step (plain weights;
-    ``bias_ih`` holds b_ih plus b_hh's r and z parts, ``b_hn`` the rest)."""
+def _gru_compiled(x, out, batch_sizes, rows, reverse, h0, weight_ih, bias_ih, weight_hh, b_hn):
     hidden = h0.shape[1]
-    run = _Direction(x, weight_ih, bias_ih, chunks, reverse)
+    run = _CompiledRun(x, out, weight_ih, bias_ih, batch_sizes, *_order(batch_sizes, rows, reverse))
     weight_t = weight_hh.t()
     hidden_proj = x.new_empty(h0.shape[0], 3 * hidden)
-    hh_flat = hidden_proj.numpy().reshape(-1)
-    xp_flat = run.buffer.numpy().reshape(-1)
+    hh_flat, hidden_projs = hidden_proj.numpy().reshape(-1), _Rows(hidden_proj)
     b_hn_flat = b_hn.detach().contiguous().numpy()
-    out_flat, out_stride = _flat(out)
-    h_prev = h0.contiguous()
-    prev_flat, prev_at, prev_stride = h_prev.numpy().reshape(-1), 0, hidden
-    for start, stop, sizes in run.chunks:
-        run.project(start, stop)
-        for size, local, row in _step_rows(run, start, sizes):
-            if size < h_prev.shape[0]:
-                h_prev = h_prev[:size]
-            torch.mm(h_prev, weight_t, out=hidden_proj[:size])
-            _gru_cell_rows(
-                xp_flat,
-                local * 3 * hidden,
-                hh_flat,
-                b_hn_flat,
-                prev_flat,
-                prev_at,
-                prev_stride,
-                out_flat,
-                row * out_stride,
-                out_stride,
-                size,
-                hidden,
-            )
-            h_prev = out[row : row + size]
-            prev_flat, prev_at, prev_stride = out_flat, row * out_stride, out_stride
-    return ()
+    state = h0.detach().contiguous().clone()
+    state_flat, states = state.numpy().reshape(-1), _Rows(state)
+    for _, local, size, out_rows in run.steps():
+        torch.mm(states[size], weight_t, out=hidden_projs[size])
+        _gru_cell_rows(
+            run.buffer_flat,
+            local * 3 * hidden,
+            hh_flat,
+            b_hn_flat,
+            state_flat,
+            run.out_flat,
+            out_rows,
+            run.out_stride,
+            size,
+            hidden,
+        )
+    return state
+
+
+def _no_rows(rows: Tensor | None) -> None:
+    if rows is not None:
+        raise ValueError(
+            "rows= (a padded layout) needs the compiled inference path (float32 on the CPU "
+            "with numba installed); pack the input instead."
+        )
 
 
 def _rnn_steps(relu, x, out, chunks, reverse, h0, weight_ih, bias, weight_hh):
@@ -936,21 +998,24 @@ def rnn_inference(
     relu: bool,
     out: Tensor,
     reverse: bool = False,
+    rows: Tensor | None = None,
 ) -> Tensor:
     """One direction of the Elman recurrence without autograd; writes the outputs into
     ``out`` (rows, H) and returns h_n (batch, H). x (rows, in), weights (H, in) and
-    (H, H), biases (H,) or None, h0 (batch, H)."""
-    bias = _summed_bias(bias_ih, bias_hh)
-    if relu:
-        steps = functools.partial(_rnn_steps, True)
-    elif _compiled(x, out):
-        steps = _rnn_steps_compiled
-    else:
-        steps = functools.partial(_rnn_steps, False)
-        weight_ih, weight_hh, bias = (_doubled(t, 0) for t in (weight_ih, weight_hh, bias))
+    (H, H), biases (H,) or None, h0 (batch, H). ``rows`` (int64, one
+    per packed row), when given, maps packed row p to the row of x and out that holds it
+    (padded layouts; compiled path only, see :func:`compiled_inference`)."""
     with torch.no_grad():
+        bias = _summed_bias(bias_ih, bias_hh)
+        if compiled_inference(x):
+            return _rnn_compiled(
+                x, out, batch_sizes, rows, reverse, h0, weight_ih, bias, weight_hh, relu
+            )
+        _no_rows(rows)
+        if not relu:
+            weight_ih, weight_hh, bias = (_doubled(t, 0) for t in (weight_ih, weight_hh, bias))
         (h_n,) = _run_direction(
-            steps,
+            functools.partial(_rnn_steps, relu),
             x,
             out,
             batch_sizes,
@@ -1011,23 +1076,27 @@ def lstm_inference(
     batch_sizes: tuple[int, ...],
     out: Tensor,
     reverse: bool = False,
+    rows: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """One direction of the LSTM recurrence without autograd; writes the outputs into
     ``out`` (rows, H) and returns (h_n, c_n), each (batch, H). x (rows, in), weight_ih
     (4H, in) and weight_hh (4H, H) with gate blocks o, i, f, g as in
-    :func:`lstm_recurrence`, biases (4H,) or None, h0 and c0 (batch, H)."""
+    :func:`lstm_recurrence`, biases (4H,) or None, h0 and c0 (batch, H). ``rows`` (int64, one
+    per packed row), when given, maps packed row p to the row of x and out that holds it
+    (padded layouts; compiled path only, see :func:`compiled_inference`)."""
     hidden = h0.shape[1]
-    bias = _summed_bias(bias_ih, bias_hh)
-    if _compiled(x, out):
-        steps = _lstm_steps_compiled
-    else:
+    with torch.no_grad():
+        bias = _summed_bias(bias_ih, bias_hh)
+        if compiled_inference(x):
+            return _lstm_compiled(
+                x, out, batch_sizes, rows, reverse, h0, c0, weight_ih, bias, weight_hh
+            )
+        _no_rows(rows)
         # The g rows doubled: one sigmoid over all four blocks, then g = 2 s - 1.
-        steps = _lstm_steps
         bias = _doubled(bias, 3 * hidden)
         weight_ih, weight_hh = _doubled(weight_ih, 3 * hidden), _doubled(weight_hh, 3 * hidden)
-    with torch.no_grad():
         h_n, c_n = _run_direction(
-            steps, x, out, batch_sizes, reverse, h0, c0, weight_ih, bias, weight_hh
+            _lstm_steps, x, out, batch_sizes, reverse, h0, c0, weight_ih, bias, weight_hh
         )
     return h_n, c_n
 
@@ -1080,34 +1149,28 @@ def gru_inference(
     batch_sizes: tuple[int, ...],
     out: Tensor,
     reverse: bool = False,
+    rows: Tensor | None = None,
 ) -> Tensor:
     """One direction of the GRU recurrence without autograd; writes the outputs into
     ``out`` (rows, H) and returns h_n (batch, H). x (rows, in), weights (3H, in) and
-    (3H, H), biases (3H,) or None, h0 (batch, H)."""
+    (3H, H), biases (3H,) or None, h0 (batch, H). ``rows`` (int64, one
+    per packed row), when given, maps packed row p to the row of x and out that holds it
+    (padded layouts; compiled path only, see :func:`compiled_inference`)."""
     hidden = h0.shape[1]
-    if _compiled(x, out):
-        # b_hh's r and z parts join the projection's bias; b_hn stays inside r (...).
-        if bias_ih is None:
-            b_hn = x.new_zeros(hidden)
-        else:
-            bias_ih = torch.cat(
-                (bias_ih[: 2 * hidden] + bias_hh[: 2 * hidden], bias_ih[2 * hidden :])
-            )
-            b_hn = bias_hh[2 * hidden :]
+    if compiled_inference(x):
         with torch.no_grad():
-            (h_n,) = _run_direction(
-                _gru_steps_compiled,
-                x,
-                out,
-                batch_sizes,
-                reverse,
-                h0,
-                weight_ih,
-                bias_ih,
-                weight_hh,
-                b_hn,
+            # b_hh's r and z parts join the projection's bias; b_hn stays inside r (...).
+            if bias_ih is None:
+                b_hn = x.new_zeros(hidden)
+            else:
+                bias_ih = torch.cat(
+                    (bias_ih[: 2 * hidden] + bias_hh[: 2 * hidden], bias_ih[2 * hidden :])
+                )
+                b_hn = bias_hh[2 * hidden :]
+            return _gru_compiled(
+                x, out, batch_sizes, rows, reverse, h0, weight_ih, bias_ih, weight_hh, b_hn
             )
-        return h_n
+    _no_rows(rows)
     # The n rows doubled (tanh via sigmoid); b_hh's r and z parts join the projection's
     # bias, its n part stays inside r * (W_hn h + b_hn).
     if bias_ih is not None:

@@ -308,7 +308,6 @@ class _RNNBase(nn.Module):
                     batch_sizes = tuple(active.sum(1).tolist())
                     pack_index = (time * batch + sorted_indices.unsqueeze(0))[active]
                     pack_index = pack_index.to(data.device)
-                    data = data.index_select(0, pack_index)
                     sorted_indices = sorted_indices.to(data.device)
                     unsorted_indices = unsorted_indices.to(data.device)
 
@@ -333,8 +332,16 @@ class _RNNBase(nn.Module):
         if sorted_indices is not None:
             h0 = h0.index_select(1, sorted_indices)
             c0 = None if c0 is None else c0.index_select(1, sorted_indices)
+        # Padded rows stay where they are on the compiled inference path (the steps read
+        # and write rows through pack_index); otherwise the batch is packed.
+        rows = None
+        if pack_index is not None:
+            if self._padded_inference(data, h0, c0):
+                rows = pack_index
+            else:
+                data = data.index_select(0, pack_index)
 
-        out_data, h_n, c_n = self._run(data, batch_sizes, h0, c0)
+        out_data, h_n, c_n = self._run(data, batch_sizes, h0, c0, rows)
 
         if unsorted_indices is not None:
             h_n = h_n.index_select(1, unsorted_indices)
@@ -343,7 +350,12 @@ class _RNNBase(nn.Module):
             output = PackedSequence(out_data, batch_sizes_tensor, sorted_indices, unsorted_indices)
         else:
             width = out_data.shape[1]
-            if pack_index is not None:
+            if rows is not None:
+                # Only the last layer's padded rows are ever seen: zero just those.
+                padding = torch.ones(steps * batch, dtype=torch.bool, device=rows.device)
+                padding[rows] = False
+                out_data.index_fill_(0, padding.nonzero().squeeze(1), 0)
+            elif pack_index is not None:
                 padded = out_data.new_zeros(steps * batch, width)
                 out_data = padded.index_copy_(0, pack_index, out_data)
             output = out_data.view(steps, batch, width)
@@ -374,8 +386,24 @@ class _RNNBase(nn.Module):
             checked.append(state.unsqueeze(1))
         return tuple(checked) if is_lstm else checked[0]
 
-    def _run(self, data: Tensor, batch_sizes: tuple[int, ...], h0: Tensor, c0: Tensor | None):
-        """All layers and directions over packed rows; returns (outputs, h_n, c_n)."""
+    def _padded_inference(self, data: Tensor, h0: Tensor, c0: Tensor | None) -> bool:
+        """Whether a variable-length batch runs unpacked (``rows=`` of the inference path)."""
+        return (
+            self.implementation == "fused"
+            and _fused.compiled_inference(data)
+            and not _fused.wants_grad(data, h0, c0, *self.parameters())
+        )
+
+    def _run(
+        self,
+        data: Tensor,
+        batch_sizes: tuple[int, ...],
+        h0: Tensor,
+        c0: Tensor | None,
+        rows: Tensor | None = None,
+    ):
+        """All layers and directions over packed rows (or padded rows read through the
+        packed-row map ``rows``); returns (outputs, h_n, c_n)."""
         layer_input = data
         h_finals, c_finals = [], []
         directions = self.num_directions
@@ -383,7 +411,9 @@ class _RNNBase(nn.Module):
             states = slice(layer * directions, (layer + 1) * directions)
             layer_c0 = None if c0 is None else c0[states]
             if self.implementation == "fused":
-                result = self._layer_fused(layer, layer_input, h0[states], layer_c0, batch_sizes)
+                result = self._layer_fused(
+                    layer, layer_input, h0[states], layer_c0, batch_sizes, rows
+                )
             else:
                 result = self._layer_reference(
                     layer, layer_input, h0[states], layer_c0, batch_sizes
@@ -397,11 +427,11 @@ class _RNNBase(nn.Module):
         c_n = torch.cat(c_finals) if c0 is not None else None
         return layer_input, h_n, c_n
 
-    def _layer_fused(self, layer, x, h0, c0, batch_sizes):
+    def _layer_fused(self, layer, x, h0, c0, batch_sizes, rows=None):
         """One layer, both directions at once, by :mod:`seqlab.nn._fused`."""
         weights = [self._layer_weights(layer, d) for d in range(self.num_directions)]
-        if not _fused.wants_grad(x, h0, c0, *(w for ws in weights for w in ws)):
-            return self._layer_inference(weights, x, h0, c0, batch_sizes)
+        if rows is not None or not _fused.wants_grad(x, h0, c0, *(w for ws in weights for w in ws)):
+            return self._layer_inference(weights, x, h0, c0, batch_sizes, rows)
         weight_ih, weight_hh, bias_ih, bias_hh = (
             None if w[0] is None else torch.stack(w) for w in zip(*weights, strict=True)
         )
@@ -443,8 +473,9 @@ class _RNNBase(nn.Module):
             output = out[0]
         return output, h_n, c_n
 
-    def _layer_inference(self, weights, x, h0, c0, batch_sizes):
-        """One layer without autograd: each direction writes its own output columns."""
+    def _layer_inference(self, weights, x, h0, c0, batch_sizes, rows=None):
+        """One layer without autograd: each direction writes its own output columns
+        (only the rows that ``rows`` maps packed rows to, when given)."""
         hidden = self.hidden_size
         output = x.new_empty(x.shape[0], self.num_directions * hidden)
         h_finals, c_finals = [], []
@@ -466,6 +497,7 @@ class _RNNBase(nn.Module):
                     batch_sizes,
                     out,
                     reverse,
+                    rows,
                 )
                 c_finals.append(c_n)
             elif self.mode == "GRU":
@@ -479,6 +511,7 @@ class _RNNBase(nn.Module):
                     batch_sizes,
                     out,
                     reverse,
+                    rows,
                 )
             else:
                 h_n = _fused.rnn_inference(
@@ -492,6 +525,7 @@ class _RNNBase(nn.Module):
                     self.mode == "RNN_RELU",
                     out,
                     reverse,
+                    rows,
                 )
             h_finals.append(h_n)
         c_n = torch.stack(c_finals) if c_finals else None
