@@ -244,19 +244,22 @@ def small_chunks(monkeypatch):
     _fused._chunks.cache_clear()
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)
 @pytest.mark.parametrize("lengths", [None, (30, 7, 30, 1, 16, 29)], ids=["full", "variable"])
 @pytest.mark.parametrize("mode", ["tanh", "relu", "LSTM", "GRU"])
-def test_inference_path_over_many_chunks(mode: str, lengths, small_chunks):
+def test_inference_path_over_many_chunks(mode: str, lengths, dtype, small_chunks):
     """Sequences over many projection chunks (see small_chunks), some ending inside one,
-    through the inference path equal torch.nn in float64, both directions, with initial
-    states; the module is frozen (requires_grad False), the other way into that path."""
-    config = Config(mode, num_layers=2, bidirectional=True, dtype=torch.float64)
+    through the inference path equal torch.nn, both directions, with initial states; the
+    module is frozen (requires_grad False), the other way into that path. float32 runs
+    the numba kernels (variable lengths on the padded rows through a row map), float64
+    the ATen ops; tolerances as in ``tolerances``."""
+    config = Config(mode, num_layers=2, bidirectional=True, dtype=dtype)
     reference, ours = make_pair(config)
     ours.requires_grad_(False)
     steps, batch = 30, 6
     generator = torch.Generator().manual_seed(5)
-    x = torch.randn(steps, batch, INPUT_SIZE, generator=generator, dtype=torch.float64)
-    h0 = torch.randn(4, batch, HIDDEN_SIZE, generator=generator, dtype=torch.float64)
+    x = torch.randn(steps, batch, INPUT_SIZE, generator=generator, dtype=dtype)
+    h0 = torch.randn(4, batch, HIDDEN_SIZE, generator=generator, dtype=dtype)
     states = (h0, torch.randn_like(h0)) if mode == "LSTM" else h0
     if lengths is None:
         with torch.no_grad():
@@ -269,9 +272,65 @@ def test_inference_path_over_many_chunks(mode: str, lengths, small_chunks):
         expected_out, _ = pad_packed_sequence(expected_out, total_length=steps)
         out, finals = ours(x, states, lengths=lengths)
     assert out.grad_fn is None
-    assert max_diff(out, expected_out) <= 1e-10
+    tolerance, _ = tolerances(dtype)
+    assert max_diff(out, expected_out) <= tolerance
     for final, expected in zip(_flat_states(finals), _flat_states(expected_finals), strict=True):
-        assert max_diff(final, expected) <= 1e-10
+        assert max_diff(final, expected) <= tolerance
+
+
+@pytest.mark.skipif(_fused.numba is None, reason="numba not installed")
+def test_kernel_tanh_and_sigmoid_accuracy():
+    """The float32 kernels' rational tanh (and sigmoid through it) against float64 tanh
+    on a dense grid over [-20, 20] (past the clamp at 7.9): max abs error <= 3e-7, a few
+    float32 ulp of 1 (measured 2.7e-7; ATen's float32 tanh: 3e-8)."""
+    grid = torch.linspace(-20, 20, 400_001, dtype=torch.float64)
+    rows = grid.numel()
+    expected = torch.tanh(grid)
+    pre = grid.float().numpy().copy()
+    state, out = np.empty(rows, np.float32), np.empty(rows, np.float32)
+    _fused._rnn_cell_rows(pre, 0, state, out, np.zeros(1, np.int64), 0, 1, rows, False)
+    assert (torch.from_numpy(out).double() - expected).abs().max().item() <= 3e-7
+    assert np.array_equal(out, state)
+    # One LSTM step from c = 0 with f = 0: c = sigmoid(i) tanh(g), h = sigmoid(o) tanh(c).
+    gates = np.zeros((4, rows), np.float32)
+    gates[0], gates[1], gates[2], gates[3] = pre, 50.0, -50.0, 50.0
+    cells = np.zeros(rows, np.float32)
+    _fused._lstm_cell_rows(
+        gates.reshape(-1), 0, cells, state, out, np.zeros(1, np.int64), 0, 1, rows
+    )
+    # Two approximations multiplied (each factor <= 1): errors add, <= 2 x 3e-7.
+    expected_h = torch.sigmoid(grid) * torch.tanh(torch.tensor(1.0, dtype=torch.float64))
+    assert (torch.from_numpy(out).double() - expected_h).abs().max().item() <= 6e-7
+
+
+@pytest.mark.parametrize("mode", ["RNN", "LSTM", "GRU"])
+def test_inference_propagates_nan_like_torch(mode: str):
+    """A NaN input makes the same outputs NaN as in torch.nn (the kernels' clamps let NaN
+    through; fast-math flags exclude the no-NaN assumption)."""
+    torch.manual_seed(0)
+    reference = getattr(torch.nn, mode)(INPUT_SIZE, HIDDEN_SIZE, bidirectional=True)
+    ours = getattr(snn, mode)(INPUT_SIZE, HIDDEN_SIZE, bidirectional=True)
+    ours.load_state_dict(reference.state_dict())
+    x = torch.randn(STEPS, BATCH, INPUT_SIZE)
+    x[2, 1, 0] = float("nan")
+    with torch.no_grad():
+        expected, _ = reference(x)
+        got, _ = ours(x)
+    assert torch.isnan(expected).any()
+    assert torch.equal(torch.isnan(got), torch.isnan(expected))
+    finite = ~torch.isnan(expected)
+    assert max_diff(got[finite], expected[finite]) <= 1e-5
+
+
+def test_row_map_needs_the_compiled_path():
+    x = torch.randn(6, INPUT_SIZE, dtype=torch.float64)
+    weight = torch.randn(3 * HIDDEN_SIZE, INPUT_SIZE, dtype=torch.float64)
+    weight_hh = torch.randn(3 * HIDDEN_SIZE, HIDDEN_SIZE, dtype=torch.float64)
+    h0 = torch.zeros(2, HIDDEN_SIZE, dtype=torch.float64)
+    out = torch.empty(6, HIDDEN_SIZE, dtype=torch.float64)
+    rows = torch.arange(6)
+    with pytest.raises(ValueError, match="compiled inference path"):
+        _fused.gru_inference(x, weight, None, weight_hh, None, h0, (2, 2, 2), out, rows=rows)
 
 
 @pytest.mark.parametrize("lengths", ["none", "lengths"])
