@@ -404,6 +404,14 @@ class _LSTMRecurrence(torch.autograd.Function):
             strict=True,
         )
         h_prev, c_prev = h0, c0
+        # float32: the elementwise part of a step is one numba kernel (see uses_kernels).
+        kernel = uses_kernels(x)
+        if kernel:
+            # Views, never copies, of the buffers the kernel writes.
+            flat = [t.view(-1).numpy() for t in (gates, cells, tanh_cells, out)]
+            flat.append(c0.detach().contiguous().view(-1).numpy())
+            prev, prev_at, prev_stride = flat[4], 0, c0.shape[1] * hidden
+            rows, row = x.shape[1], 0
 
         def project(start: int, stop: int) -> None:
             _project_into(gates, x, weight_ih, bias, start, stop)
@@ -414,12 +422,17 @@ class _LSTMRecurrence(torch.autograd.Function):
             if size < h_prev.shape[1]:
                 h_prev, c_prev = h_prev[:, :size], c_prev[:, :size]
             gates_t.baddbmm_(h_prev, weight_t)
-            sigmoid_t.sigmoid_()
-            g_t.tanh_()
-            torch.mul(f_t, c_prev, out=c)
-            c.addcmul_(i_t, g_t)  # c = f * c_prev + i * g
-            torch.tanh(c, out=tanh_c)
-            torch.mul(o_t, tanh_c, out=h)  # h = o * tanh(c)
+            if kernel:
+                _lstm_train_rows(*flat[:4], prev, prev_at, prev_stride, row, rows, size, hidden)
+                prev, prev_at, prev_stride = flat[1], row * hidden, rows * hidden
+                row += size
+            else:
+                sigmoid_t.sigmoid_()
+                g_t.tanh_()
+                torch.mul(f_t, c_prev, out=c)
+                c.addcmul_(i_t, g_t)  # c = f * c_prev + i * g
+                torch.tanh(c, out=tanh_c)
+                torch.mul(o_t, tanh_c, out=h)  # h = o * tanh(c)
             h_prev, c_prev = h, c
         ctx.save_for_backward(x, weight_ih, weight_hh, c0, gates, cells, tanh_cells, h0, out)
         ctx.plan, ctx.sizes, ctx.batch_sizes = plan, sizes, batch_sizes
@@ -508,11 +521,13 @@ class _GRURecurrence(torch.autograd.Function):
             for start, stop, chunk_sizes in _chunks(batch_sizes):
                 _project_into(chunk, x, weight_ih, bias_ih, start, stop, at=0)
                 xp = chunk[:, : stop - start]
-                rz_n = (
+                locals_ = [sum(chunk_sizes[:k]) for k in range(len(chunk_sizes))]
+                yield from zip(
                     _rows(xp[:, :, : 2 * hidden], chunk_sizes),
                     _rows(xp[:, :, 2 * hidden :], chunk_sizes),
+                    locals_,
+                    strict=True,
                 )
-                yield from zip(*rz_n, strict=True)
 
         steps = zip(
             sizes,
@@ -528,15 +543,39 @@ class _GRURecurrence(torch.autograd.Function):
             strict=True,
         )
         h_prev = h0
-        for size, (x_rz, x_n), hh, hh_rz, hh_n, rz, r, z, n, h in steps:
+        # float32: the elementwise part of a step is one numba kernel (see uses_kernels).
+        kernel = uses_kernels(x)
+        if kernel:
+            # Views, never copies, of the buffers the kernel reads and writes.
+            flat = [t.view(-1).numpy() for t in (chunk, hidden_proj, gates, out)]
+            prev = h0.detach().contiguous().view(-1).numpy()
+            prev_at, prev_stride, row = 0, h0.shape[1] * hidden, 0
+        for size, (x_rz, x_n, local), hh, hh_rz, hh_n, rz, r, z, n, h in steps:
             if size < h_prev.shape[1]:
                 h_prev = h_prev[:, :size]
             torch.baddbmm(bias_hh, h_prev, weight_t, out=hh)
-            torch.add(x_rz, hh_rz, out=rz)
-            rz.sigmoid_()
-            torch.addcmul(x_n, r, hh_n, out=n)
-            n.tanh_()
-            torch.lerp(n, h_prev, z, out=h)  # h = (1 - z) * n + z * h_prev
+            if kernel:
+                _gru_train_rows(
+                    flat[0],
+                    local,
+                    chunk_rows,
+                    *flat[1:],
+                    prev,
+                    prev_at,
+                    prev_stride,
+                    row,
+                    rows,
+                    size,
+                    hidden,
+                )
+                prev, prev_at, prev_stride = flat[3], row * hidden, rows * hidden
+                row += size
+            else:
+                torch.add(x_rz, hh_rz, out=rz)
+                rz.sigmoid_()
+                torch.addcmul(x_n, r, hh_n, out=n)
+                n.tanh_()
+                torch.lerp(n, h_prev, z, out=h)  # h = (1 - z) * n + z * h_prev
             h_prev = h
         ctx.save_for_backward(x, weight_ih, weight_hh, h0, gates, hidden_proj, out)
         ctx.plan, ctx.sizes, ctx.batch_sizes = plan, sizes, batch_sizes
@@ -805,10 +844,65 @@ if numba is not None:
                 s_row[j] = value
                 h_row[j] = value
 
+    @_jit
+    def _lstm_train_rows(
+        gates, cells, tanh_cells, h, prev_c, p_at, p_stride, at, rows, size, hidden
+    ):
+        """Training forward step of the LSTM for all directions: gates (D, rows, 4H;
+        blocks o, i, f, g, pre-activation) activated in place, cells, tanh(cells) and h
+        (D, rows, H) written at rows ``at``...``at + size``; c_prev read from ``prev_c``
+        at element ``p_at`` (+ ``p_stride`` per direction). All arrays flat."""
+        for d in range(gates.shape[0] // (rows * 4 * hidden)):
+            for b in range(size):
+                at_g, at_s = (d * rows + at + b) * 4 * hidden, (d * rows + at + b) * hidden
+                at_p = p_at + d * p_stride + b * hidden
+                o, i = gates[at_g : at_g + hidden], gates[at_g + hidden : at_g + 2 * hidden]
+                f = gates[at_g + 2 * hidden : at_g + 3 * hidden]
+                g = gates[at_g + 3 * hidden : at_g + 4 * hidden]
+                c_prev = prev_c[at_p : at_p + hidden]
+                c, tanh_c = cells[at_s : at_s + hidden], tanh_cells[at_s : at_s + hidden]
+                h_row = h[at_s : at_s + hidden]
+                for j in range(hidden):
+                    o_j, i_j = _sigmoid32(o[j]), _sigmoid32(i[j])
+                    f_j, g_j = _sigmoid32(f[j]), _tanh32(g[j])
+                    o[j], i[j], f[j], g[j] = o_j, i_j, f_j, g_j
+                    c_j = f_j * c_prev[j] + i_j * g_j
+                    t_j = _tanh32(c_j)
+                    c[j], tanh_c[j], h_row[j] = c_j, t_j, o_j * t_j
 
-def compiled_inference(x: Tensor) -> bool:
-    """Whether the inference path runs on the numba gate kernels for this input
-    (float32 on the CPU, numba importable); they also take row maps (``rows=``)."""
+    @_jit
+    def _gru_train_rows(
+        xp, x_at, x_rows, hh, gates, h, prev, p_at, p_stride, at, rows, size, hidden
+    ):
+        """Training forward step of the GRU for all directions: from the input
+        projections (D, x_rows, 3H, this step's rows from ``x_at``) and the saved
+        W_hh h + b_hh (D, rows, 3H), the activated gates r, z, n (D, rows, 3H) and h
+        (D, rows, H) at rows ``at``...``at + size``; h_prev read from ``prev`` at element
+        ``p_at`` (+ ``p_stride`` per direction). All arrays flat."""
+        for d in range(h.shape[0] // (rows * hidden)):
+            for b in range(size):
+                at_x = (d * x_rows + x_at + b) * 3 * hidden
+                at_g, at_h = (d * rows + at + b) * 3 * hidden, (d * rows + at + b) * hidden
+                at_p = p_at + d * p_stride + b * hidden
+                x_r, x_z = xp[at_x : at_x + hidden], xp[at_x + hidden : at_x + 2 * hidden]
+                x_n = xp[at_x + 2 * hidden : at_x + 3 * hidden]
+                h_r, h_z = hh[at_g : at_g + hidden], hh[at_g + hidden : at_g + 2 * hidden]
+                h_n = hh[at_g + 2 * hidden : at_g + 3 * hidden]
+                r, z = gates[at_g : at_g + hidden], gates[at_g + hidden : at_g + 2 * hidden]
+                n = gates[at_g + 2 * hidden : at_g + 3 * hidden]
+                h_prev, h_row = prev[at_p : at_p + hidden], h[at_h : at_h + hidden]
+                for j in range(hidden):
+                    r_j = _sigmoid32(x_r[j] + h_r[j])
+                    z_j = _sigmoid32(x_z[j] + h_z[j])
+                    n_j = _tanh32(x_n[j] + r_j * h_n[j])
+                    r[j], z[j], n[j] = r_j, z_j, n_j
+                    h_row[j] = n_j + z_j * (h_prev[j] - n_j)
+
+
+def uses_kernels(x: Tensor) -> bool:
+    """Whether the numba gate kernels serve this input (float32 on the CPU, numba
+    importable): the inference path (which then also takes row maps, ``rows=``) and
+    the training forward of LSTM and GRU."""
     return numba is not None and x.dtype == torch.float32 and x.device.type == "cpu"
 
 
@@ -1004,10 +1098,10 @@ def rnn_inference(
     ``out`` (rows, H) and returns h_n (batch, H). x (rows, in), weights (H, in) and
     (H, H), biases (H,) or None, h0 (batch, H). ``rows`` (int64, one
     per packed row), when given, maps packed row p to the row of x and out that holds it
-    (padded layouts; compiled path only, see :func:`compiled_inference`)."""
+    (padded layouts; compiled path only, see :func:`uses_kernels`)."""
     with torch.no_grad():
         bias = _summed_bias(bias_ih, bias_hh)
-        if compiled_inference(x):
+        if uses_kernels(x):
             return _rnn_compiled(
                 x, out, batch_sizes, rows, reverse, h0, weight_ih, bias, weight_hh, relu
             )
@@ -1083,11 +1177,11 @@ def lstm_inference(
     (4H, in) and weight_hh (4H, H) with gate blocks o, i, f, g as in
     :func:`lstm_recurrence`, biases (4H,) or None, h0 and c0 (batch, H). ``rows`` (int64, one
     per packed row), when given, maps packed row p to the row of x and out that holds it
-    (padded layouts; compiled path only, see :func:`compiled_inference`)."""
+    (padded layouts; compiled path only, see :func:`uses_kernels`)."""
     hidden = h0.shape[1]
     with torch.no_grad():
         bias = _summed_bias(bias_ih, bias_hh)
-        if compiled_inference(x):
+        if uses_kernels(x):
             return _lstm_compiled(
                 x, out, batch_sizes, rows, reverse, h0, c0, weight_ih, bias, weight_hh
             )
@@ -1155,9 +1249,9 @@ def gru_inference(
     ``out`` (rows, H) and returns h_n (batch, H). x (rows, in), weights (3H, in) and
     (3H, H), biases (3H,) or None, h0 (batch, H). ``rows`` (int64, one
     per packed row), when given, maps packed row p to the row of x and out that holds it
-    (padded layouts; compiled path only, see :func:`compiled_inference`)."""
+    (padded layouts; compiled path only, see :func:`uses_kernels`)."""
     hidden = h0.shape[1]
-    if compiled_inference(x):
+    if uses_kernels(x):
         with torch.no_grad():
             # b_hh's r and z parts join the projection's bias; b_hn stays inside r (...).
             if bias_ih is None:

@@ -390,7 +390,7 @@ class _RNNBase(nn.Module):
         """Whether a variable-length batch runs unpacked (``rows=`` of the inference path)."""
         return (
             self.implementation == "fused"
-            and _fused.compiled_inference(data)
+            and _fused.uses_kernels(data)
             and not _fused.wants_grad(data, h0, c0, *self.parameters())
         )
 
