@@ -28,6 +28,16 @@ Prints a table and writes ``benchmarks/results/rnn_throughput.json``. The defaul
 two torch threads; on a shared machine whose cores are oversubscribed, two OpenMP
 threads per process mostly wait for each other (tiny ops ran ~30x slower here), so
 ``--threads 1`` gives steadier ratios. The load average is recorded in the JSON.
+
+Clock (``--clock``): with one thread the default is the CPU time of the calling thread
+(``time.thread_time``; all the work runs on it), which leaves out the time the process
+waits for a core while other jobs run: at a load average of 2-2.5 on 2 cores, wall-time
+ratios between two runs of the same code varied by 30%, CPU-time ratios by a few %.
+With more threads the clock is wall time (worker threads' CPU time, including OpenMP
+spin-waiting, would not measure speed).
+
+The float32 gate kernels are numba-compiled on first use and cached on disk
+(``__pycache__``); the first call column shows that cost when the cache is cold.
 """
 
 from __future__ import annotations
@@ -127,32 +137,37 @@ def plain_forward(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return layer(x)[0]
 
 
-def time_round_robin(steps: dict[str, Callable], rounds: int) -> dict[str, dict[str, float]]:
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+
+
+def time_round_robin(
+    steps: dict[str, Callable], rounds: int, clock: Callable[[], float]
+) -> dict[str, dict[str, float]]:
     """First-call seconds and median seconds over ``rounds`` alternating calls."""
     first, times = {}, {name: [] for name in steps}
     for name, step in steps.items():
-        start = time.perf_counter()
+        start = clock()
         step()
-        first[name] = time.perf_counter() - start
+        first[name] = clock() - start
     for _ in range(rounds):
         for name, step in steps.items():
-            start = time.perf_counter()
+            start = clock()
             step()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(clock() - start)
     return {
         name: {"first_call_s": first[name], "median_s": statistics.median(times[name])}
         for name in steps
     }
 
 
-def bench_config(mode, hidden, bidirectional, train, impls, rounds) -> dict:
+def bench_config(mode, hidden, bidirectional, train, impls, rounds, clock) -> dict:
     torch.manual_seed(0)
     x = torch.randn(STEPS, BATCH, EMBED)
     steps = {}
     for impl in impls:
         layer = make_layer(impl, mode, hidden, bidirectional)
         steps[impl] = make_step(layer, x, train, plain_forward)
-    timings = time_round_robin(steps, rounds)
+    timings = time_round_robin(steps, rounds, clock)
     tokens = BATCH * STEPS
     row = {
         "mode": mode,
@@ -169,7 +184,7 @@ def bench_config(mode, hidden, bidirectional, train, impls, rounds) -> dict:
 
 
 def bench_variable_lengths(
-    mode: str, hidden: int, bidirectional: bool, train: bool, rounds: int
+    mode: str, hidden: int, bidirectional: bool, train: bool, rounds: int, clock: Callable
 ) -> dict:
     """Per-real-token throughput of a variable-length batch against the padded batch."""
     torch.manual_seed(0)
@@ -194,7 +209,7 @@ def bench_variable_lengths(
         variable = seqlab_lengths if name == "seqlab" else torch_packed
         steps[f"{name}_padded"] = make_step(layer, x, train, plain_forward)
         steps[f"{name}_variable"] = make_step(layer, x, train, variable)
-    timings = time_round_robin(steps, rounds)
+    timings = time_round_robin(steps, rounds, clock)
     row = {
         "mode": mode,
         "hidden": hidden,
@@ -232,9 +247,18 @@ def main() -> None:
         default=("matrix", "variable"),
         help="the fixed-length matrix, the variable-length comparison, or both",
     )
+    parser.add_argument(
+        "--clock",
+        choices=tuple(CLOCKS),
+        help="cpu: the calling thread's CPU time (default with --threads 1), wall: elapsed",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    clock_name = args.clock or ("cpu" if args.threads == 1 else "wall")
+    if clock_name == "cpu" and args.threads != 1:
+        parser.error("--clock cpu measures one thread; use it with --threads 1")
+    clock = CLOCKS[clock_name]
     rounds = args.rounds or (3 if args.quick else 5)
     hiddens = tuple(args.hidden or ((128,) if args.quick else (128, 256)))
     modes = tuple(args.modes or (("LSTM", "GRU") if args.quick else ("LSTM", "GRU", "RNN")))
@@ -256,7 +280,7 @@ def main() -> None:
         for mode in modes:
             for bidirectional in directions:
                 for train in (True, False):
-                    row = bench_config(mode, hidden, bidirectional, train, impls, rounds)
+                    row = bench_config(mode, hidden, bidirectional, train, impls, rounds, clock)
                     rows.append(row)
                     name = f"{mode}-{hidden}{'-bi' if bidirectional else ''}"
                     line = f"{name:<16}{row['task']:<7}"
@@ -272,7 +296,7 @@ def main() -> None:
     for mode in [m for m in modes if m != "RNN" and "variable" in args.sections]:
         for bidirectional in directions:
             for train in (True, False):
-                row = bench_variable_lengths(mode, 128, bidirectional, train, rounds)
+                row = bench_variable_lengths(mode, 128, bidirectional, train, rounds, clock)
                 variable_rows.append(row)
                 name = f"{mode}-128{'-bi' if bidirectional else ''}"
                 print(
@@ -291,6 +315,7 @@ def main() -> None:
         "steps": STEPS,
         "embedding": EMBED,
         "threads": args.threads,
+        "clock": clock_name,
         "rounds": rounds,
         "quick": args.quick,
         "hidden_sizes": hiddens,
@@ -306,7 +331,8 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, result)
-    print(f"\nload average before/after: {load_before} / {result['load_average_after']}")
+    after = result["load_average_after"]
+    print(f"\nclock: {clock_name}; load average before/after: {load_before} / {after}")
     print(f"wrote {args.out}")
 
 
