@@ -303,6 +303,34 @@ def test_kernel_tanh_and_sigmoid_accuracy():
     assert (torch.from_numpy(out).double() - expected_h).abs().max().item() <= 6e-7
 
 
+@pytest.mark.parametrize(
+    "config",
+    [c for c in CONFIGS if c.dtype == torch.float32 and c.lengths != "none"],
+    ids=str,
+)
+def test_float32_without_numba_matches_torch_nn(monkeypatch, config: Config):
+    """Without numba, float32 runs on ATen ops (the float64 path): training and
+    inference still equal torch.nn within the float32 tolerances."""
+    monkeypatch.setattr(_fused, "numba", None)
+    assert not _fused.uses_kernels(torch.zeros(1))
+    torch.manual_seed(0)
+    reference, ours = make_pair(config)
+    x, states = make_inputs(config)
+    expected_out, expected_finals, expected_grads = forward_backward(
+        config, reference, run_torch, x, states
+    )
+    out, finals, grads = forward_backward(config, ours, run_ours, x, states)
+    with torch.no_grad():
+        inferred, _ = run_ours(config, ours, x, states)
+    out_tol, grad_tol = tolerances(config.dtype)
+    assert max_diff(out, expected_out) <= out_tol
+    assert max_diff(inferred, expected_out) <= out_tol
+    for got, want in zip(finals, expected_finals, strict=True):
+        assert max_diff(got, want) <= out_tol
+    for got, want in zip(grads, expected_grads, strict=True):
+        assert max_diff(got, want) <= grad_tol
+
+
 @pytest.mark.parametrize("mode", ["RNN", "LSTM", "GRU"])
 def test_inference_propagates_nan_like_torch(mode: str):
     """A NaN input makes the same outputs NaN as in torch.nn (the kernels' clamps let NaN

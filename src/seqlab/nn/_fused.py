@@ -986,9 +986,7 @@ def _order(batch_sizes, rows: Tensor | None, reverse: bool) -> tuple[Tensor | No
     full = batch_sizes[0] == batch_sizes[-1]
     if not reverse or (full and rows is None):
         return rows, reverse
-    reverse_index = schedule(batch_sizes).reverse_index.to(
-        rows.device if rows is not None else "cpu"
-    )
+    reverse_index = schedule(batch_sizes).reverse_index  # the kernels run on the CPU
     return (reverse_index if rows is None else rows[reverse_index]), False
 
 
