@@ -437,8 +437,10 @@ class _RNNBase(nn.Module):
         )
         if self.bidirectional:
             # The reverse direction reads each sequence backwards from its true last step.
-            reverse = _fused.schedule(batch_sizes).reverse_index.to(x.device)
-            x = torch.stack((x, x.index_select(0, reverse)))
+            # One gather builds both directions' inputs (index_select then stack copied
+            # twice, and twice again in the backward pass).
+            both = _bidirectional_index(batch_sizes, x.device)
+            x = x.index_select(0, both[0]).view(2, x.shape[0], x.shape[1])
         else:
             x = x.unsqueeze(0)
         h0 = h0.contiguous()
@@ -468,7 +470,10 @@ class _RNNBase(nn.Module):
                 x, weight_ih, bias_ih, bias_hh, weight_hh, h0, batch_sizes, relu
             )
         if self.bidirectional:
-            output = torch.cat((out[0], out[1].index_select(0, reverse)), dim=1)
+            # Row r of the output is (forward row r, reverse row reverse[r]): one gather
+            # over the (2 * rows, H) outputs, viewed as (rows, 2H).
+            rows, hidden = out.shape[1], out.shape[2]
+            output = out.reshape(2 * rows, hidden).index_select(0, both[1]).view(rows, 2 * hidden)
         else:
             output = out[0]
         return output, h_n, c_n
@@ -572,6 +577,20 @@ class _RNNBase(nn.Module):
             h = torch.cat((h_t, h[size:])) if size < h.shape[0] else h_t
             outputs[t] = h_t
         return torch.cat(outputs), h, c
+
+
+@functools.lru_cache(maxsize=32)
+def _bidirectional_index(
+    batch_sizes: tuple[int, ...], device: torch.device
+) -> tuple[Tensor, Tensor]:
+    """Gather indices of a bidirectional training layer: rows of x for the stacked
+    (forward, reversed) inputs, and rows of the stacked outputs interleaved per output
+    row; reversed means :attr:`seqlab.nn._fused.Schedule.reverse_index`."""
+    reverse = _fused.schedule(batch_sizes).reverse_index
+    rows = reverse.shape[0]
+    inputs = torch.cat((torch.arange(rows), reverse))
+    outputs = torch.stack((torch.arange(rows), rows + reverse), dim=1).reshape(-1)
+    return inputs.to(device), outputs.to(device)
 
 
 @functools.lru_cache(maxsize=32)
