@@ -14,7 +14,7 @@ from statsmodels.tsa.stattools import kpss
 
 from seqlab.datasets import airline, nile
 from seqlab.ts import ARIMA
-from seqlab.ts.auto import _MOVES, AutoARIMAResult, auto_arima
+from seqlab.ts.auto import _MOVES, AutoARIMAResult, _order_limits, auto_arima
 
 
 def _kpss_ndiffs(x: np.ndarray, max_d: int = 2) -> int:
@@ -87,8 +87,10 @@ def _assert_stepwise_local_optimum(result: AutoARIMAResult) -> None:
     n, m = result.nobs, result.m
     limits = [min(5, n // 3), min(5, n // 3), 0, 0]
     if m > 1:
-        limits = [min(limits[0], m - 1), min(limits[1], m - 1), min(2, n // (3 * m))]
-        limits.append(limits[2])
+        seasonal_max = min(2, n // (3 * m))
+        if seasonal_max > 0:
+            limits[:2] = [min(limits[0], m - 1), min(limits[1], m - 1)]
+        limits[2:] = [seasonal_max, seasonal_max]
     for dp, dq, dP, dQ in _MOVES:
         key = (p + dp, q + dq, P + dP, Q + dQ, result.constant)
         if any(not 0 <= o <= lim for o, lim in zip(key[:4], limits, strict=True)):
@@ -173,6 +175,20 @@ def test_approximation_refits_exactly(shared_data):
     expected = -2 * result.loglik + 2 * k + 2 * k * (k + 1) / (n - k - 1)
     assert result.ic_value == pytest.approx(expected, rel=1e-12)
     _assert_agrees_with_statsmodels(y, result)
+
+
+def test_period_caps_p_and_q_only_where_seasonal_terms_may_enter():
+    # forecast's auto.arima: max.p <- min(max.p, floor(n / 3)), max.P <- min(max.P,
+    # floor(n / 3 / m)), then max.p <- min(max.p, m - 1) only if max.P > 0 (q with Q).
+    assert _order_limits(48, 4, 5, 5, 0, 0) == (5, 5, 0, 0)
+    assert _order_limits(48, 4, 5, 5, 1, 0) == (3, 5, 1, 0)
+    assert _order_limits(48, 4, 5, 5, 2, 2) == (3, 3, 2, 2)
+    assert _order_limits(20, 12, 5, 5, 2, 2) == (5, 5, 0, 0)  # too short for P, Q
+    assert _order_limits(14, 1, 5, 5, 2, 2) == (4, 4, 0, 0)  # yearly: a third of n
+    # And the search obeys them: with no seasonal AR allowed, p reaches m.
+    y = airline().to_numpy()[:48]
+    result = auto_arima(y, 4, d=1, D=0, stepwise=False, max_P=0, max_Q=0, max_q=0)
+    assert max(c.order[0] for c in result.tried) == 5
 
 
 def test_exhaustive_is_at_least_as_good_as_stepwise():

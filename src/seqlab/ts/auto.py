@@ -609,10 +609,7 @@ def _auto_arima(
         logger.info(messages[-1])
         m = 1
 
-    max_p = min(max_p, n // 3)
-    max_q = min(max_q, n // 3)
-    max_P = min(max_P, n // (3 * m)) if m > 1 else 0
-    max_Q = min(max_Q, n // (3 * m)) if m > 1 else 0
+    max_p, max_q, max_P, max_Q = _order_limits(n, m, max_p, max_q, max_P, max_Q)
     if n <= 3:
         ic = "aic"
 
@@ -651,9 +648,6 @@ def _auto_arima(
         return _deterministic(values, index, name, (0, d, 0), (0, D, 0, m), dx[0], m, ic,
                               0, messages)  # fmt: skip
 
-    if m > 1:
-        max_p = min(max_p, m - 1) if max_p > 0 else 0
-        max_q = min(max_q, m - 1) if max_q > 0 else 0
     if approximation is None:
         approximation = n > 150 or m > 12
     if approximation and np.isnan(values).any():
@@ -700,18 +694,38 @@ def _auto_arima(
     )
 
 
-def _approximation_offset(values, index, exog, d, D, m, n) -> float:
-    """forecast's AIC offset for CSS scores: from an exact ARIMA(1,d,0)(0,D,0) fit.
+def _order_limits(n: int, m: int, max_p: int, max_q: int, max_P: int, max_Q: int):
+    """auto.arima's search limits for ``n`` observations at period ``m``.
 
-    It shifts every CSS score by the same amount, so it changes the reported values
-    (making them comparable to exact-likelihood criteria), never the ranking.
+    Every order is at most a third of the series (in seasons for P, Q); p and q stay
+    below ``m`` only where a seasonal term of the same kind may enter (``max.p <-
+    min(max.p, m - 1)`` only ``if (max.P > 0)``): with no seasonal AR allowed, an
+    AR(p >= m) is the only way to reach lag m.
+    """
+    max_p, max_q = min(max_p, n // 3), min(max_q, n // 3)
+    max_P = min(max_P, n // (3 * m)) if m > 1 else 0
+    max_Q = min(max_Q, n // (3 * m)) if m > 1 else 0
+    if max_P > 0:
+        max_p = min(max_p, m - 1)
+    if max_Q > 0:
+        max_q = min(max_q, m - 1)
+    return max_p, max_q, max_P, max_Q
+
+
+def _approximation_offset(values, index, exog, d, D, m, n) -> float:
+    """forecast's AIC offset for CSS scores: from an exact ARIMA(0,d,0)(0,D,0) fit.
+
+    The current forecast source takes it from this white-noise model (older releases
+    from an ARIMA(1,d,0)). It shifts every CSS score by the same amount, so it changes the
+    reported values (making them comparable to exact-likelihood criteria), never the
+    ranking.
     """
     y = pd.Series(values, index=index) if index is not None else values
     seasonal = (0, D, 0, m) if D else (0, 0, 0, 0)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            fit = ARIMA(order=(1, d, 0), seasonal_order=seasonal, trend="n").fit(y, exog=exog)
+            fit = ARIMA(order=(0, d, 0), seasonal_order=seasonal, trend="n").fit(y, exog=exog)
         return -2.0 * fit.loglik - n * math.log(fit.sigma2)
     except (ValueError, np.linalg.LinAlgError):
         return 0.0
