@@ -175,6 +175,17 @@ def test_approximation_refits_exactly(shared_data):
     expected = -2 * result.loglik + 2 * k + 2 * k * (k + 1) / (n - k - 1)
     assert result.ic_value == pytest.approx(expected, rel=1e-12)
     _assert_agrees_with_statsmodels(y, result)
+    # A CSS score as forecast's myarima forms it: offset + n* log(sigma2_css) + 2 k, the
+    # offset from an exact white-noise ARIMA(0,d,0) fit (auto.arima's current source).
+    d = result.order[1]
+    null = ARIMA(order=(0, d, 0), trend="n").fit(y)
+    offset = -2 * null.loglik - y.size * math.log(null.sigma2)
+    first = next(c for c in result.tried if c.method == "css" and math.isfinite(c.ic))
+    trend = ("c" if d == 0 else "t") if first.constant else "n"
+    css = ARIMA(order=first.order, trend=trend, method="css").fit(y)
+    k = css.k_params
+    aic = offset + n * math.log(css.sigma2) + 2 * k
+    assert first.ic == pytest.approx(aic + 2 * k * (k + 1) / (n - k - 1), rel=1e-9)
 
 
 def test_period_caps_p_and_q_only_where_seasonal_terms_may_enter():
