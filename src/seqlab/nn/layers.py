@@ -21,11 +21,13 @@ H_out hidden size):
 ``lengths=`` (1-D integers, any order) marks the true length of each padded sequence:
 outputs at padded steps are zero, ``h_n`` is each sequence's state at its last true
 step, and the reverse direction starts there. Internally the batch is packed (sorted by
-length, only true steps computed). Per real token a variable-length batch still costs
-somewhat more than a full one (measured 0.73-0.90x the full batch's tokens/s, lengths
-uniform in [L/4, L]; torch.nn's packed sequences: 0.12-0.18x in training, 0.68-0.88x in
-inference): each step's ``h W_hh^T`` costs nearly as much for a few sequences as for
-all of them.
+length, only true steps computed); float32 inference instead runs on the padded rows
+through a row map (no packing or scattering copies). Per real token a variable-length
+batch still costs somewhat more than a full one (measured 0.83-0.94x the full batch's
+tokens/s, lengths uniform in [L/4, L], batch 64, hidden 128; torch.nn's packed
+sequences: 0.12-0.15x in training, 0.67-0.89x in inference): a step's ``h W_hh^T``
+costs ~8 us plus ~1 us per row, so the many steps with few sequences left cost more
+per row, and the per-step Python overhead is shared by fewer rows.
 
 Two implementations compute the same thing: ``implementation="fused"`` (default;
 chunked matmuls for the input projections, then :mod:`seqlab.nn._fused`'s loop with a
