@@ -13,7 +13,7 @@ the same run, one series at a time in this process:
   the whole period at once, with ``approximation=True`` when ``--process-css`` is given
   (wall time; its sMAPE must equal that of ``seqlab`` or ``seqlab_css``);
 - ``statsforecast``: ``statsforecast.models.AutoARIMA(season_length=m)``;
-- ``statsforecast_r``: the same with four departures of statsforecast's port from R's
+- ``statsforecast_r``: the same with six departures of statsforecast's port from R's
   ``forecast``/``stats`` code undone (``r_faithful_statsforecast``), a stand-in for R's
   ``auto.arima`` where R cannot run;
 - ``pmdarima``: ``pmdarima.auto_arima(y, m=m, seasonal=m > 1)`` (slow: about 4 s a
@@ -123,7 +123,11 @@ def fit_statsforecast(y: np.ndarray, h: int, m: int) -> np.ndarray:
 #    objective and reports that fit and its value as the ML result;
 # 4. myarima's root check takes a 0-based index for R's 1-based ``which``, so an AR or MA
 #    polynomial whose only non-zero coefficient is the first is never checked (an MA(1)
-#    at theta = 1 passes).
+#    at theta = 1 passes);
+# 5. arima's ``arCheck`` finds the first non-zero of ``c(1, -ar)`` (always the 1) where R
+#    takes the last, so "non-stationary AR part from CSS" never stops a fit;
+# 6. ``maInvert`` has the same slip, returns early when any root is inside the unit
+#    circle (R: when none is) and returns a tuple, so it never inverts an MA part.
 _SF_R_PATCHES = (
     ("x = diff(x, 1, 1)[1:]", "x = diff(x, 1, 1)"),
     (
@@ -148,6 +152,13 @@ _SF_R_PATCHES = (
     ),
     ("last_nonzero = np.max(np.where(k)[0])", "last_nonzero = np.max(np.where(k)[0]) + 1"),
     ("testvec = testvec[: (last_nonzero + 1)]", "testvec = testvec[:last_nonzero]"),
+    ("np.argmax(np.append(1, -ar) != 0)", "np.flatnonzero(np.append(1, -ar) != 0).max()"),
+    ("np.argmax(np.append(1, ma) != 0)", "np.flatnonzero(np.append(1, ma) != 0).max()"),
+    ("if any(ind):\n            return ma", "if not any(ind):\n            return ma"),
+    (
+        "return x.real[1:], np.repeat(0, q - q0)",
+        "return np.append(x.real[1:], np.repeat(0, q - q0))",
+    ),
 )
 
 

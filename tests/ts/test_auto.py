@@ -188,6 +188,24 @@ def test_approximation_refits_exactly(shared_data):
     assert first.ic == pytest.approx(aic + 2 * k * (k + 1) / (n - k - 1), rel=1e-9)
 
 
+def test_candidate_with_non_stationary_css_ar_is_rejected_as_in_r(shared_data):
+    # R's arima(method = "CSS-ML") stops with "non-stationary AR part from CSS" when the
+    # converged CSS estimate has an AR root on or inside the unit circle, and auto.arima
+    # scores that candidate Inf. M3 N0028 (yearly): ARIMA(1,2,0) is such a candidate.
+    meta = pd.read_csv(shared_data / "m3" / "m3_series.csv")
+    rows = meta[(meta["unique_id"] == "N0028") & (meta["split"] == "train")]
+    y = rows.sort_values("t")["y"].to_numpy(float)
+    # CSS of an AR(1) without mean is least squares of w_t on w_{t-1} (w = diff(y, 2)).
+    w = np.diff(y, 2)
+    phi = (w[:-1] @ w[1:]) / (w[:-1] @ w[:-1])
+    assert abs(phi) > 1
+    result = auto_arima(y, d=2)
+    statuses = {(c.order, c.constant): c.status for c in result.tried}
+    assert statuses[((1, 2, 0), False)].startswith("rejected: non-stationary AR part from CSS")
+    assert math.isinf(next(c.ic for c in result.tried if c.order == (1, 2, 0)))
+    assert result.order != (1, 2, 0)
+
+
 def test_period_caps_p_and_q_only_where_seasonal_terms_may_enter():
     # forecast's auto.arima: max.p <- min(max.p, floor(n / 3)), max.P <- min(max.P,
     # floor(n / 3 / m)), then max.p <- min(max.p, m - 1) only if max.P > 0 (q with Q).

@@ -12,7 +12,9 @@ The algorithm, step by step (Hyndman & Khandakar 2008, section 3.2; R forecast 8
 3. Candidate models are scored by an information criterion (AICc by default) with
    ``n* = n - d - D m`` observations and ``k`` counting sigma2. A constant (``d + D = 0``)
    or a drift (``d + D = 1``) is tried when allowed. Fits whose AR or MA polynomial has a
-   root with modulus < 1.01 (near non-stationary / non-invertible) get an infinite score.
+   root with modulus < 1.01 (near non-stationary / non-invertible) get an infinite score,
+   and so do candidates whose converged CSS estimate (the exact fit's start) has a
+   non-stationary AR part: R's ``arima`` refuses those ("non-stationary AR part from CSS").
 4. ``approximation`` (default: ``n > 150`` or ``m > 12``): the search scores CSS fits by
    ``offset + n* log(sigma2_css) + 2 k``, then refits the best candidates by exact
    likelihood in order of score until one passes the root checks.
@@ -419,7 +421,10 @@ class _Search:
         model = self._model(key, method)
         order, seasonal, constant = model.order, model.seasonal_order, key[4]
         value, status = math.inf, "ok"
+        rejected = self._css_start_rejected(key) if method == "css-mle" else None
         try:
+            if rejected:
+                raise ValueError(rejected)
             with warnings.catch_warnings(), _quiet(arima_logger):
                 warnings.simplefilter("ignore", RuntimeWarning)
                 # One start per candidate, as R's auto.arima: the search compares many
@@ -428,7 +433,7 @@ class _Search:
                 # The chosen model gets them afterwards (``polish``).
                 result = model.fit(self.y, exog=self.exog, maxiter=self.maxiter, multistart=False)
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
-            status = f"failed: {exc}"
+            status = f"{'rejected' if rejected else 'failed'}: {exc}"
         else:
             value, status = self._criterion(result, method)
             self.fits[(*key, method)] = result
@@ -437,6 +442,34 @@ class _Search:
         if self.trace:
             logger.info(" %-48s : %.4f  [%s; %s]", self.tried[-1].label, value, method, status)
         return value
+
+    def _css_start_rejected(self, key: tuple[int, int, int, int, bool]) -> str | None:
+        """Why R's ``arima(method="CSS-ML")`` would refuse this candidate, or None.
+
+        R starts the likelihood search from the CSS estimate when the CSS optimiser
+        converged, and stops with "non-stationary AR part from CSS" (or "seasonal AR")
+        when that estimate's AR polynomial has a root on or inside the unit circle
+        (``arCheck``); auto.arima's ``myarima`` then scores the candidate Inf. ``ARIMA.fit``
+        instead restarts such an AR part from zero, so the search applies R's rule here.
+        """
+        p, _, P, _, _ = key
+        if p == 0 and P == 0:
+            return None
+        try:
+            with warnings.catch_warnings(), _quiet(arima_logger):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                css = self._model(key, "css").fit(self.y, exog=self.exog, maxiter=self.maxiter)
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+            return None  # no CSS estimate: R's search would start from zero as well
+        if not css.converged:
+            return None
+        for prefix, what in (("ar.L", "AR"), ("ar.S.L", "seasonal AR")):
+            coefs = [css.params[k] for k in css.params.index if k.startswith(prefix)]
+            poly = np.concatenate([[1.0], -np.asarray(coefs, dtype=float)])
+            modulus = _min_root_modulus(poly)
+            if modulus <= 1.0:
+                return f"non-stationary {what} part from CSS (root modulus {modulus:.4f})"
+        return None
 
     def _model(self, key: tuple[int, int, int, int, bool], method: str) -> ARIMA:
         p, q, P, Q, constant = key
