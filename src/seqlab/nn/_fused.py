@@ -924,6 +924,11 @@ def _flat(tensor: Tensor) -> tuple[np.ndarray, int]:
     """A 2-D tensor with unit column stride as a 1-D array from its first element, and
     its row stride (the kernels index ``row * stride + column``)."""
     rows, columns = tensor.shape
+    if columns > 1 and tensor.stride(1) != 1:
+        raise ValueError(
+            f"out must have unit column stride (rows of contiguous values), got strides "
+            f"{tensor.stride()}."
+        )
     stride = tensor.stride(0) if rows > 1 else columns
     flat = tensor.detach().as_strided(((rows - 1) * stride + columns,), (1,))
     return flat.numpy(), stride
