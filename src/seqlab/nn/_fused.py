@@ -748,26 +748,24 @@ def _run_direction(step_loop, x, out, batch_sizes, reverse, *states):
 
 # ----- float32 gate kernels (numba) ----------------------------------------------------
 #
-# On float32 CPU tensors the elementwise part of an inference step (and of an LSTM or
-# GRU training forward step) is one compiled loop instead of 5-8 ATen ops: measured
-# with torch.profiler (GRU, batch 64, hidden 128, one thread) the ATen ops of a step
-# took ~97 us (two sigmoids 32, lerp 30, bias copy 12, adds 17, sub 4), the fused loop
-# ~20 us. tanh and sigmoid are the rational
-# approximation of Eigen's ``ptanh_float`` (odd degree-13 numerator over even degree-6
-# denominator, clamped to |x| <= 7.9053, where it reaches 1 and tanh is within 3e-7
-# of 1), which vectorises
-# (AVX2: 8 lanes) where a call to libm's exp does not; sigmoid(x) = (1 + tanh(x/2)) / 2.
-# Max abs error against float64 tanh over [-20, 20]: 2.7e-7 (sigmoid 1.7e-7), a few ulp,
-# far inside the 1e-5 output tolerance (test_layers.py checks the layers against
-# torch.nn through this path). NaN propagates: the clamps compare so that NaN passes.
-# ``fastmath`` allows reassociation and contraction but not "no NaN/Inf" assumptions,
-# and error_model="numpy" drops the division-by-zero check that stops vectorisation.
-# Arrays are 1-D views of 2-D row-major buffers with explicit offsets and row strides,
-# and each row is sliced before the inner loop: numba vectorises a unit-stride loop only
-# when it knows the stride, which a strided 2-D numpy view (a direction's output
-# columns) hides, and an index ``offset + j`` keeps a negative-index check per element
-# (64 x 128 tanh: 36 us that way, 4.7 us on slices). Float64 keeps the ATen path (the
-# parity tolerance there is 1e-10).
+# On float32 CPU tensors the elementwise part of an inference step (and of an LSTM or GRU
+# training forward step) is one compiled loop instead of 5-8 ATen ops: measured with
+# torch.profiler (GRU, batch 64, hidden 128, one thread) the ATen ops of a step took ~97
+# us (two sigmoids 32, lerp 30, bias copy 12, adds 17, sub 4), the fused loop ~20 us. tanh
+# and sigmoid are the rational approximation of Eigen's ``ptanh_float`` (odd degree-13
+# numerator over even degree-6 denominator, clamped to |x| <= 7.9053, where it reaches 1
+# and tanh is within 3e-7 of 1), which vectorises (AVX2: 8 lanes) where a call to libm's
+# exp does not; sigmoid(x) = (1 + tanh(x/2)) / 2. Max abs error against float64 tanh over
+# [-20, 20]: 2.7e-7 (sigmoid 1.7e-7), a few ulp, far inside the 1e-5 output tolerance
+# (test_layers.py checks the layers against torch.nn through this path). NaN propagates:
+# the clamps compare so that NaN passes. ``fastmath`` allows reassociation and contraction
+# but not "no NaN/Inf" assumptions, and error_model="numpy" drops the division-by-zero
+# check that stops vectorisation. Arrays are 1-D views of 2-D row-major buffers with
+# explicit offsets and row strides, and each row is sliced before the inner loop: numba
+# vectorises a unit-stride loop only when it knows the stride, which a strided 2-D numpy
+# view (a direction's output columns) hides, and an index ``offset + j`` keeps a
+# negative-index check per element (64 x 128 tanh: 36 us that way, 4.7 us on slices).
+# Float64 keeps the ATen path (the parity tolerance there is 1e-10).
 
 if numba is not None:
     _jit = functools.partial(
