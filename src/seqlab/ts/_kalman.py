@@ -421,7 +421,7 @@ def difference_zero_start(x, d, D, m):
 
 @njit(cache=True)
 def arma_filter_loglik(
-    w, phi, R, sigma2, V, E, kappa, P, Pn, a, a_new, PZ, row0, tape_P, tape_PZ, tape_s
+    w, phi, R, sigma2, V, E, kappa, P, Pn, a, a_new, PZ, tape_P, tape_PZ, tape_s
 ):
     """The exact log-likelihood of ``filter_loglik``, computed on the differenced series.
 
@@ -435,7 +435,7 @@ def arma_filter_loglik(
     same, but each step costs O(r^2) with no sparse indexing instead of O((r + d + D*m)^2):
     2-3x less for the orders ``auto_arima`` visits. Same steady-state shortcut as
     ``filter_loglik``. ``P``, ``Pn`` are (r + d + D*m + 1) square buffers, ``a``, ``a_new``,
-    ``PZ``, ``row0`` that long. Returns ``(loglik, n_used, ssq, t_steady)``, ``t_steady`` the
+    ``PZ`` that long. Returns ``(loglik, n_used, ssq, t_steady)``, ``t_steady`` the
     step after which the steady-state shortcut took over (-1: never); ``w`` must have no NaN.
 
     When ``tape_s`` has rows, the pass records what ``_adjoint.arma_filter_backward`` needs
@@ -515,7 +515,7 @@ def arma_filter_loglik(
                 Pn[c, c2] = P[c, c2] - PZ[c] * PZ[c2] * inv_F
         P, Pn = Pn, P
     # From here on x_0 no longer reaches the data and is dropped. Row and column r become a
-    # zero pad (as do a[r], PZ[r], row0[r]), so the loops below need no bounds tests.
+    # zero pad (as do a[r] and PZ[r]), so the loops below need no bounds tests.
     for i in range(r + 1):
         P[r, i] = 0.0
         P[i, r] = 0.0
@@ -523,7 +523,6 @@ def arma_filter_loglik(
         Pn[i, r] = 0.0
     a[r] = 0.0
     PZ[r] = 0.0
-    row0[r] = 0.0
     loglik = 0.0
     n_used = 0
     ssq = 0.0
@@ -560,19 +559,16 @@ def arma_filter_loglik(
             a[i] = a_new[i]
         if steady:
             continue
-        # As above, with U[i, j] = P[i, j] - PZ[i] PZ[j] / F and row0[j] = U[0, j + 1].
-        u00 = P[0, 0] - PZ[0] * PZ[0] * inv_F
-        for j in range(r):
-            row0[j] = P[0, j + 1] - PZ[0] * PZ[j + 1] * inv_F
+        # As above, with U = P - PZ PZ' / F. Here Z = e_0, so PZ = P[:, 0] and F = P[0, 0]:
+        # U's first row and column vanish (state 0 has just been observed exactly) and the
+        # AR column of T drops out: P_next[i, j] = U[i + 1, j + 1] + sigma2 R_i R_j.
         diff = 0.0
         size = 0.0
         for i in range(r):
             g_i = PZ[i + 1] * inv_F
-            left = phi[i] * u00 + P[i + 1, 0] - g_i * PZ[0]
             s_r = sigma2 * R[i]
             for j in range(i, r):
-                acc = phi[j] * left + phi[i] * row0[j] + P[i + 1, j + 1] - g_i * PZ[j + 1]
-                acc += s_r * R[j]
+                acc = P[i + 1, j + 1] - g_i * PZ[j + 1] + s_r * R[j]
                 Pn[i, j] = acc
                 Pn[j, i] = acc
                 diff = max(diff, abs(acc - P[i, j]))
@@ -743,9 +739,8 @@ def make_workspace(n, T_base, Z, d, D, p, q, sp, sq, m, tape):
         diffuse_loadings(T_base, Z, d, D, m),  # E of arma_filter_loglik
         phi_padded,  # phi_full padded to r
         np.array([d, D]),
-        np.empty((k + 1, k + 1)),  # P, Pn, a, a_new, PZ, row0 of arma_filter_loglik
+        np.empty((k + 1, k + 1)),  # P, Pn, a, a_new, PZ of arma_filter_loglik
         np.empty((k + 1, k + 1)),
-        np.empty(k + 1),
         np.empty(k + 1),
         np.empty(k + 1),
         np.empty(k + 1),
@@ -813,8 +808,8 @@ def _loglik_ws(u, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa, ws, re
     (w, coefs, scratch, phi_full, theta_full, T, R, P, V, A, AV, A2, Rv) = ws[:13]
     (starts, cols, vals, a, a_tmp, PZ, TPZ, TP) = ws[13:21]
     E, phi_padded, dD = ws[22], ws[23], ws[24]
-    (P_arma, Pn_arma, a_arma, a_new, PZ_arma, row0) = ws[25:31]
-    tape_P, tape_PZ, tape_s = ws[31], ws[32], ws[33]
+    (P_arma, Pn_arma, a_arma, a_new, PZ_arma) = ws[25:30]
+    tape_P, tape_PZ, tape_s = ws[30], ws[31], ws[32]
     ar, ma, sar, sma, sigma2 = _unpack_ws(u, X.shape[1], p, q, sp, sq, coefs, scratch)
     expand_polys_into(ar, ma, sar, sma, m, phi_full, theta_full)
     if not _has_nan(y):
@@ -827,7 +822,7 @@ def _loglik_ws(u, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa, ws, re
             tape_P, tape_PZ, tape_s = tape_P[:0], tape_PZ[:0], tape_s[:0]
         ll, n_used, ssq, t_steady = arma_filter_loglik(
             w, phi_padded, Rv, sigma2, V, E, kappa, P_arma, Pn_arma, a_arma, a_new, PZ_arma,
-            row0, tape_P, tape_PZ, tape_s,
+            tape_P, tape_PZ, tape_s,
         )  # fmt: skip
         return ll, n_used, ssq, sigma2, t_steady
     build_system_into(phi_full, theta_full, T_base, k_diff_states, T, R)
@@ -842,13 +837,13 @@ def _loglik_ws(u, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa, ws, re
 @njit(cache=True)
 def _mle_value_ws(u, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa, ws, record=False):
     """Mean negative exact log-likelihood at ``u``. With ``record``, the pass also fills
-    the workspace's tape (and ``ws[52]``: loglik, n_used, sigma2, t_steady) for
+    the workspace's tape (and ``ws[51]``: loglik, n_used, sigma2, t_steady) for
     ``_mle_backward_ws``."""
     ll, n_used, _, sigma2, t_steady = _loglik_ws(
         u, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa, ws, record
     )
     if record:
-        last = ws[52]
+        last = ws[51]
         last[0] = ll
         last[1] = n_used
         last[2] = sigma2
@@ -872,17 +867,17 @@ def _mle_value_grad_ws(u, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa
 def _mle_backward_ws(u, y, X, p, q, sp, sq, m, k_diff_states, ws, g):
     """The gradient (into ``g``) of the objective at ``u`` from the tape that the last
     ``_mle_value_ws(..., record=True)`` call, which must have been at ``u``, left in ``ws``."""
-    last = ws[52]
+    last = ws[51]
     ll, n_used, sigma2, t_steady = last[0], int(last[1]), last[2], int(last[3])
     if not np.isfinite(ll):
         g[:] = 0.0
         return
     coefs, V, A, AV, A2, Rv = ws[1], ws[8], ws[9], ws[10], ws[11], ws[12]
     E, phi_padded = ws[22], ws[23]
-    tape_P, tape_PZ, tape_s = ws[31], ws[32], ws[33]
-    S, Pbar, Ubar, abar, ap, PZbar, acc_PZ = ws[34:41]
-    V_bar, W, phi_bar, R_bar, w_bar, coef_bar, x_bar, stages = ws[41:49]
-    phi_full_bar, theta_full_bar = ws[49], ws[50]
+    tape_P, tape_PZ, tape_s = ws[30], ws[31], ws[32]
+    S, Pbar, Ubar, abar, ap, PZbar, acc_PZ = ws[33:40]
+    V_bar, W, phi_bar, R_bar, w_bar, coef_bar, x_bar, stages = ws[40:48]
+    phi_full_bar, theta_full_bar = ws[48], ws[49]
     s2_bar = arma_filter_backward(
         phi_padded, Rv, sigma2, V, E, n_used, t_steady, tape_P, tape_PZ, tape_s,
         w_bar, phi_bar, R_bar, V_bar, S, Pbar, Ubar, abar, ap, PZbar, acc_PZ,
@@ -1032,7 +1027,7 @@ def _css_value_grad_ws(u, y, X, p, q, sp, sq, m, d, D, ws, g):
     f = _css_value_ws(u, y, X, p, q, sp, sq, m, d, D, ws)
     g[:] = 0.0
     w, phi_full, theta_full, e = ws[0], ws[3], ws[4], ws[21]
-    w_bar, phi_bar, theta_bar, e_bar = ws[45], ws[49], ws[50], ws[51]
+    w_bar, phi_bar, theta_bar, e_bar = ws[44], ws[48], ws[49], ws[50]
     k_x = X.shape[1]
     n_y = y.shape[0]
     n = n_y - d - D * m
@@ -1111,7 +1106,7 @@ def _use_adjoint(kind, n_params, central, y, ws, recorded):
     and 1.7 after an evaluation that ``recorded`` its tape (measured on M3 series for
     ARIMA(1,1,1) and (2,1,2))."""
     cheaper = central or n_params > (1 if recorded else 3)
-    return cheaper and kind == 0 and ws[33].shape[0] > 0 and not _has_nan(y)
+    return cheaper and kind == 0 and ws[32].shape[0] > 0 and not _has_nan(y)
 
 
 @njit(cache=True)
