@@ -95,18 +95,40 @@ def expand_polys_adjoint(ar, ma, sar, sma, m, phi_bar, theta_bar, ar_bar, ma_bar
 def lyapunov_adjoint(phi, R, V, V_bar, W, A, AW, A2, phi_bar, R_bar):
     """Backward pass of ``_kalman.stationary_cov_into`` (``V = C V C' + R R'``, C the
     companion matrix with ``phi`` in its first column): adds ``2 W C V``'s first column to
-    ``phi_bar`` and ``2 W R`` to ``R_bar``, where ``W = sum_j C'^j V_bar C^j`` is found by
-    the same doubling as ``V``. ``V_bar`` must be symmetric; ``W``, ``A``, ``AW``, ``A2``
-    are (r, r) scratch."""
+    ``phi_bar`` and ``2 W R`` to ``R_bar``, where ``W = sum_j C'^j V_bar C^j`` is found as
+    ``V`` is (``_kalman.stationary_cov_into``). ``V_bar`` must be symmetric; ``W``, ``A``,
+    ``AW``, ``A2`` are (r, r) scratch."""
     r = V.shape[0]
-    # A = C'
+    # As in the forward solve: the first r terms by W <- C' W C + V_bar (O(r^2) a step),
+    # alongside A = C'^r, then doubling from A.
+    W[:, :] = V_bar
     A[:, :] = 0.0
     for i in range(r):
-        A[0, i] = phi[i]
-    for i in range(r - 1):
-        A[i + 1, i] = 1.0
-    W[:, :] = V_bar
+        A[i, i] = 1.0
+    for step in range(r):
+        # (C' M)[0, :] = sum_k phi_k M[k, :], (C' M)[i, :] = M[i - 1, :]
+        for j in range(r):
+            acc = 0.0
+            for k in range(r):
+                acc += phi[k] * A[k, j]
+            A2[0, j] = acc
+        for i in range(1, r):
+            for j in range(r):
+                A2[i, j] = A[i - 1, j]
+        A[:, :] = A2
+        if step == r - 1:
+            break
+        _companion_congruence(phi, W, AW, 0, r)
+        for i in range(r):
+            for j in range(r):
+                W[i, j] = AW[i, j] + V_bar[i, j]
     for _ in range(80):
+        big = 0.0
+        for i in range(r):
+            for j in range(r):
+                big = max(big, abs(A[i, j]))
+        if big < 1e-16:
+            break
         for i in range(r):
             for j in range(r):
                 acc = 0.0
@@ -121,17 +143,13 @@ def lyapunov_adjoint(phi, R, V, V_bar, W, A, AW, A2, phi_bar, R_bar):
                 W[i, j] += acc
                 if j != i:
                     W[j, i] += acc
-        big = 0.0
         for i in range(r):
             for j in range(r):
                 acc = 0.0
                 for c in range(r):
                     acc += A[i, c] * A[c, j]
                 A2[i, j] = acc
-                big = max(big, abs(acc))
         A[:, :] = A2
-        if big < 1e-16:
-            break
     # (C V)[:, 0]: c_i = phi_i V[0, 0] + V[i + 1, 0]
     for i in range(r):
         acc_phi = 0.0

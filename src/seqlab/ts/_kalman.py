@@ -124,18 +124,19 @@ def expand_polys(ar, ma, sar, sma, m):
 
 @njit(cache=True)
 def stationary_cov_into(phi_full, theta_full, V, A, AV, A2, R):
-    """Solve ``V = T V T' + R R'`` for the ARMA block by doubling: V = sum_j T^j RR' T'^j.
+    """Solve ``V = T V T' + R R'`` for the ARMA block: V = sum_j T^j RR' T'^j.
 
-    Each pass squares ``A = T^(2^k)`` and adds ``A V A'``, so after k passes the sum holds
-    2^k terms; it stops when ``A`` has vanished (|A| < 1e-16) or after 80 passes. ``V``
-    (r x r) receives the result; ``A``, ``AV``, ``A2`` (r x r) and ``R`` (r) are scratch.
+    The first r terms come from the recursion ``V <- T V T' + RR'``, O(r^2) a step with
+    T's companion form; the rest, ``sum_k A^k V A'^k`` with ``A = T^r``, by doubling
+    (Anderson & Moore 1979): each pass adds ``A V A'`` and squares ``A``, so k passes add
+    2^k terms; it stops when ``A`` has vanished (|A| < 1e-16) or after 80 passes. Starting
+    the doubling from ``T^r`` saves log2(r) dense passes, and all of them for pure MA
+    models (T nilpotent: ``T^r = 0``). ``V`` (r x r) receives the result; ``A``, ``AV``,
+    ``A2`` (r x r) and ``R`` (r) are scratch. Equal to the direct Lyapunov solve to
+    rounding (``tests/ts/test_arima.py``).
     """
     r = V.shape[0]
-    A[:, :] = 0.0
-    for i in range(phi_full.shape[0]):
-        A[i, 0] = phi_full[i]
-    for i in range(r - 1):
-        A[i, i + 1] = 1.0
+    n_phi = phi_full.shape[0]
     R[:] = 0.0
     R[0] = 1.0
     for j in range(theta_full.shape[0]):
@@ -143,7 +144,40 @@ def stationary_cov_into(phi_full, theta_full, V, A, AV, A2, R):
     for i in range(r):
         for j in range(r):
             V[i, j] = R[i] * R[j]
+    # A = T^r by r companion products, (T M)[i, :] = phi_i M[0, :] + M[i + 1, :]; alongside,
+    # V <- T V T' + RR' for the first r terms.
+    A[:, :] = 0.0
+    for i in range(r):
+        A[i, i] = 1.0
+    for step in range(r):
+        for i in range(r):
+            ph_i = phi_full[i] if i < n_phi else 0.0
+            for j in range(r):
+                A2[i, j] = ph_i * A[0, j] + (A[i + 1, j] if i + 1 < r else 0.0)
+        A[:, :] = A2
+        if step == r - 1:
+            break
+        for i in range(r):
+            ph_i = phi_full[i] if i < n_phi else 0.0
+            for j in range(i, r):
+                ph_j = phi_full[j] if j < n_phi else 0.0
+                acc = ph_i * ph_j * V[0, 0] + R[i] * R[j]
+                if j + 1 < r:
+                    acc += ph_i * V[0, j + 1]
+                if i + 1 < r:
+                    acc += ph_j * V[i + 1, 0]
+                    if j + 1 < r:
+                        acc += V[i + 1, j + 1]
+                AV[i, j] = acc
+                AV[j, i] = acc
+        V[:, :] = AV
     for _ in range(80):
+        big = 0.0
+        for i in range(r):
+            for j in range(r):
+                big = max(big, abs(A[i, j]))
+        if big < 1e-16:
+            break
         # V <- V + A V A'; A <- A A (loops: BLAS calls cost more than these tiny products)
         for i in range(r):
             for j in range(r):
@@ -159,19 +193,13 @@ def stationary_cov_into(phi_full, theta_full, V, A, AV, A2, R):
                 V[i, j] += acc
                 if j != i:
                     V[j, i] += acc
-        big = 0.0
         for i in range(r):
             for j in range(r):
                 acc = 0.0
                 for c in range(r):
                     acc += A[i, c] * A[c, j]
                 A2[i, j] = acc
-                big = max(big, abs(acc))
-        for i in range(r):
-            for j in range(r):
-                A[i, j] = A2[i, j]
-        if big < 1e-16:
-            break
+        A[:, :] = A2
 
 
 @njit(cache=True)
