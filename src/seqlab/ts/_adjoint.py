@@ -92,6 +92,56 @@ def expand_polys_adjoint(ar, ma, sar, sma, m, phi_bar, theta_bar, ar_bar, ma_bar
 
 
 @njit(cache=True)
+def add_doubling_terms(A, V, AV, A2):
+    """``V <- sum_k A^k V A'^k`` by doubling (Anderson & Moore 1979): each pass adds
+    ``A V A'`` and squares ``A``, so k passes sum 2^k terms; stops once ``A`` has vanished
+    (|A| < 1e-16) or after 80 passes. ``V`` must be symmetric; ``A`` is overwritten and
+    ``AV``, ``A2`` are scratch (all r x r). Loops, not BLAS: the products are tiny."""
+    r = V.shape[0]
+    for _ in range(80):
+        big = 0.0
+        for i in range(r):
+            for j in range(r):
+                big = max(big, abs(A[i, j]))
+        if big < 1e-16:
+            break
+        for i in range(r):
+            for j in range(r):
+                acc = 0.0
+                for c in range(r):
+                    acc += A[i, c] * V[c, j]
+                AV[i, j] = acc
+        for i in range(r):
+            for j in range(i, r):
+                acc = 0.0
+                for c in range(r):
+                    acc += AV[i, c] * A[j, c]
+                V[i, j] += acc
+                if j != i:
+                    V[j, i] += acc
+        for i in range(r):
+            for j in range(r):
+                acc = 0.0
+                for c in range(r):
+                    acc += A[i, c] * A[c, j]
+                A2[i, j] = acc
+        A[:, :] = A2
+
+
+@njit(cache=True)
+def _companion_mean_backward(phi, abar, ap, a0, phi_bar, r):
+    """Backward pass of ``a_next = C a+`` (C the companion block): adds ``abar * a0`` to
+    ``phi_bar`` (``a0`` the first entry of ``a+``) and writes ``ap = C' abar``."""
+    first = 0.0
+    for i in range(r):
+        phi_bar[i] += abar[i] * a0
+        first += phi[i] * abar[i]
+    for j in range(r - 1, 0, -1):
+        ap[j] = abar[j - 1]
+    ap[0] = first
+
+
+@njit(cache=True)
 def lyapunov_adjoint(phi, R, V, V_bar, W, A, AW, A2, phi_bar, R_bar):
     """Backward pass of ``_kalman.stationary_cov_into`` (``V = C V C' + R R'``, C the
     companion matrix with ``phi`` in its first column): adds ``2 W C V``'s first column to
@@ -122,34 +172,7 @@ def lyapunov_adjoint(phi, R, V, V_bar, W, A, AW, A2, phi_bar, R_bar):
         for i in range(r):
             for j in range(r):
                 W[i, j] = AW[i, j] + V_bar[i, j]
-    for _ in range(80):
-        big = 0.0
-        for i in range(r):
-            for j in range(r):
-                big = max(big, abs(A[i, j]))
-        if big < 1e-16:
-            break
-        for i in range(r):
-            for j in range(r):
-                acc = 0.0
-                for c in range(r):
-                    acc += A[i, c] * W[c, j]
-                AW[i, j] = acc
-        for i in range(r):
-            for j in range(i, r):
-                acc = 0.0
-                for c in range(r):
-                    acc += AW[i, c] * A[j, c]
-                W[i, j] += acc
-                if j != i:
-                    W[j, i] += acc
-        for i in range(r):
-            for j in range(r):
-                acc = 0.0
-                for c in range(r):
-                    acc += A[i, c] * A[c, j]
-                A2[i, j] = acc
-        A[:, :] = A2
+    add_doubling_terms(A, W, AW, A2)
     # (C V)[:, 0]: c_i = phi_i V[0, 0] + V[i + 1, 0]
     for i in range(r):
         acc_phi = 0.0
@@ -223,13 +246,7 @@ def arma_filter_backward(
             v = tape_s[t, 0]
             g = v / F
             a0 = tape_s[t, 2]
-            first = 0.0
-            for i in range(r):
-                phi_bar[i] += abar[i] * a0
-                first += phi[i] * abar[i]
-            for j in range(r - 1, 0, -1):
-                ap[j] = abar[j - 1]
-            ap[0] = first
+            _companion_mean_backward(phi, abar, ap, a0, phi_bar, r)
             g_bar = 0.0
             for i in range(r):
                 g_bar += ap[i] * P[i, 0]
@@ -248,13 +265,7 @@ def arma_filter_backward(
         F = tape_s[t, 1]
         g = v / F
         a0 = tape_s[t, 2]
-        first = 0.0
-        for i in range(r):
-            phi_bar[i] += abar[i] * a0
-            first += phi[i] * abar[i]
-        for j in range(r - 1, 0, -1):
-            ap[j] = abar[j - 1]
-        ap[0] = first
+        _companion_mean_backward(phi, abar, ap, a0, phi_bar, r)
         g_bar = 0.0
         for i in range(r):
             g_bar += ap[i] * P[i, 0]
@@ -311,13 +322,7 @@ def arma_filter_backward(
         F = tape_s[t, 1]
         g = v / F
         a0 = tape_s[t, 2]
-        first = 0.0
-        for i in range(r):
-            phi_bar[i] += abar[i] * a0
-            first += phi[i] * abar[i]
-        for j in range(r - 1, 0, -1):
-            ap[j] = abar[j - 1]
-        ap[0] = first
+        _companion_mean_backward(phi, abar, ap, a0, phi_bar, r)
         for i in range(r, dim):
             ap[i] = abar[i]
         g_bar = 0.0

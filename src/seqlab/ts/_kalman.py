@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit
 
 from seqlab.ts._adjoint import (
+    add_doubling_terms,
     arma_filter_backward,
     difference_zero_start_adjoint,
     expand_polys_adjoint,
@@ -171,35 +172,7 @@ def stationary_cov_into(phi_full, theta_full, V, A, AV, A2, R):
                 AV[i, j] = acc
                 AV[j, i] = acc
         V[:, :] = AV
-    for _ in range(80):
-        big = 0.0
-        for i in range(r):
-            for j in range(r):
-                big = max(big, abs(A[i, j]))
-        if big < 1e-16:
-            break
-        # V <- V + A V A'; A <- A A (loops: BLAS calls cost more than these tiny products)
-        for i in range(r):
-            for j in range(r):
-                acc = 0.0
-                for c in range(r):
-                    acc += A[i, c] * V[c, j]
-                AV[i, j] = acc
-        for i in range(r):
-            for j in range(i, r):
-                acc = 0.0
-                for c in range(r):
-                    acc += AV[i, c] * A[j, c]
-                V[i, j] += acc
-                if j != i:
-                    V[j, i] += acc
-        for i in range(r):
-            for j in range(r):
-                acc = 0.0
-                for c in range(r):
-                    acc += A[i, c] * A[c, j]
-                A2[i, j] = acc
-        A[:, :] = A2
+    add_doubling_terms(A, V, AV, A2)
 
 
 @njit(cache=True)
