@@ -210,6 +210,46 @@ def _companion_congruence(phi, S, Ubar, lo, hi):
 
 
 @njit(cache=True)
+def _noise_backward(S, R, sigma2, R_bar, r):
+    """Backward pass of ``+ sigma2 R R'`` in ``P'``: adds ``2 sigma2 S R`` to ``R_bar`` and
+    returns the gradient ``R' S R`` with respect to sigma2."""
+    s2_bar = 0.0
+    for i in range(r):
+        acc = 0.0
+        for j in range(r):
+            acc += S[i, j] * R[j]
+        s2_bar += R[i] * acc
+        R_bar[i] += 2.0 * sigma2 * acc
+    return s2_bar
+
+
+@njit(cache=True)
+def _update_backward(Ubar, PZ, F, PZbar, Pbar, dim):
+    """Backward pass of ``U = P - PZ PZ' / F``: ``Pbar = adj U``, ``PZbar -= 2 adj U PZ / F``;
+    returns the gradient ``PZ' adj U PZ / F^2`` with respect to F."""
+    quad = 0.0
+    for i in range(dim):
+        acc = 0.0
+        for j in range(dim):
+            acc += Ubar[i, j] * PZ[j]
+            Pbar[i, j] = Ubar[i, j]
+        PZbar[i] -= 2.0 * acc / F
+        quad += PZ[i] * acc
+    return quad / (F * F)
+
+
+@njit(cache=True)
+def _symmetrise_into(Pbar, S, dim):
+    """``S = (Pbar + Pbar') / 2``: P is symmetric, so only its adjoint's symmetric part
+    reaches the parameters."""
+    for i in range(dim):
+        for j in range(i, dim):
+            v = 0.5 * (Pbar[i, j] + Pbar[j, i])
+            S[i, j] = v
+            S[j, i] = v
+
+
+@njit(cache=True)
 def arma_filter_backward(
     phi, R, sigma2, V, E, n_used, t_steady, tape_P, tape_PZ, tape_s,
     w_bar, phi_bar, R_bar, V_bar, S, Pbar, Ubar, abar, ap, PZbar, acc_PZ,
@@ -284,24 +324,9 @@ def arma_filter_backward(
         if t < last:
             # P' = C U C' + sigma2 R R'. U's first column is zero here (state 0 is
             # observed exactly), so the AR column gets nothing through this product.
-            for i in range(r):
-                acc = 0.0
-                for j in range(r):
-                    acc += S[i, j] * R[j]
-                s2_bar += R[i] * acc
-                R_bar[i] += 2.0 * sigma2 * acc
+            s2_bar += _noise_backward(S, R, sigma2, R_bar, r)
             _companion_congruence(phi, S, Ubar, 0, r)
-            quad = 0.0
-            for i in range(r):
-                acc = 0.0
-                for j in range(r):
-                    acc += Ubar[i, j] * P[j, 0]
-                PZbar[i] -= 2.0 * acc / F
-                quad += P[i, 0] * acc
-            F_bar += quad / (F * F)
-            for i in range(r):
-                for j in range(r):
-                    Pbar[i, j] = Ubar[i, j]
+            F_bar += _update_backward(Ubar, P[:, 0], F, PZbar, Pbar, r)
         else:
             for i in range(r):
                 for j in range(r):
@@ -309,11 +334,7 @@ def arma_filter_backward(
         PZbar[0] += F_bar
         for i in range(r):
             Pbar[i, 0] += PZbar[i]
-        for i in range(r):
-            for j in range(i, r):
-                s = 0.5 * (Pbar[i, j] + Pbar[j, i])
-                S[i, j] = s
-                S[j, i] = s
+        _symmetrise_into(Pbar, S, r)
     for t in range(nb - 1, -1, -1):
         # Burn-in steps: the state carries x_0 (T = diag(C, I)), Z = e_0 + [0, E_t].
         P = tape_P[t]
@@ -338,12 +359,7 @@ def arma_filter_backward(
         for j in range(kd):
             abar[r + j] -= v_bar * E[t, j]
         if t < n - 1:
-            for i in range(r):
-                acc = 0.0
-                for j in range(r):
-                    acc += S[i, j] * R[j]
-                s2_bar += R[i] * acc
-                R_bar[i] += 2.0 * sigma2 * acc
+            s2_bar += _noise_backward(S, R, sigma2, R_bar, r)
             # adj phi_i += 2 (S T U)[i, 0], with (T U)[:, 0] in ap (ap is free again).
             u00 = P[0, 0] - PZ[0] * PZ[0] / F
             for i in range(r):
@@ -369,17 +385,7 @@ def arma_filter_backward(
                     Ubar[c, i] = S[i - 1, c]
                 for c2 in range(r, dim):
                     Ubar[c, c2] = S[c, c2]
-            quad = 0.0
-            for i in range(dim):
-                acc = 0.0
-                for j in range(dim):
-                    acc += Ubar[i, j] * PZ[j]
-                PZbar[i] -= 2.0 * acc / F
-                quad += PZ[i] * acc
-            F_bar += quad / (F * F)
-            for i in range(dim):
-                for j in range(dim):
-                    Pbar[i, j] = Ubar[i, j]
+            F_bar += _update_backward(Ubar, PZ, F, PZbar, Pbar, dim)
         else:
             for i in range(dim):
                 for j in range(dim):
@@ -392,11 +398,7 @@ def arma_filter_backward(
             Pbar[i, 0] += PZbar[i]
             for j in range(kd):
                 Pbar[i, r + j] += PZbar[i] * E[t, j]
-        for i in range(dim):
-            for j in range(i, dim):
-                s = 0.5 * (Pbar[i, j] + Pbar[j, i])
-                S[i, j] = s
-                S[j, i] = s
+        _symmetrise_into(Pbar, S, dim)
     # P_0 = diag(sigma2 V, kappa I)
     for i in range(r):
         for j in range(r):
