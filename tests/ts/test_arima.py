@@ -472,12 +472,22 @@ def test_arima212_multistart_reaches_statsmodels_where_one_start_falls_short(m3_
         ([0.99], [-0.9]),
         ([], [0.4, 0.0, 0.0, -0.6, -0.24]),
         ([0.3] + [0.0] * 10 + [0.8, -0.24], [-0.7]),
+        # (1,0,1)(2,0,1)12 expanded: r = 26, seasonal AR roots of modulus ~0.995
+        (
+            list(
+                np.polynomial.polynomial.polymul(
+                    [1, -0.6], [1] + [0] * 11 + [-0.5] + [0] * 11 + [-0.44]
+                )[1:]
+                * -1
+            ),
+            list(np.polynomial.polynomial.polymul([1, 0.3], [1] + [0] * 11 + [-0.8])[1:]),
+        ),
     ],
 )
 def test_stationary_covariance_solves_lyapunov_equation(phi, theta):
-    """The ARMA block's stationary covariance (companion recursion for the first r terms,
-    then doubling) against scipy's direct solve of V = T V T' + R R', including a pure MA
-    model (T nilpotent), a root at 0.99 and an expanded seasonal AR polynomial."""
+    """The ARMA block's stationary covariance (autocovariances from a small linear system,
+    then recursions) against scipy's direct solve of V = T V T' + R R', including a pure
+    MA model (T nilpotent), a root at 0.99 and expanded seasonal polynomials."""
     from scipy.linalg import solve_discrete_lyapunov
 
     phi, theta = np.array(phi, dtype=float), np.array(theta, dtype=float)
@@ -486,7 +496,13 @@ def test_stationary_covariance_solves_lyapunov_equation(phi, theta):
     T[: len(phi), 0] = phi
     T[np.arange(r - 1), np.arange(1, r)] = 1.0
     R = np.r_[1.0, theta, np.zeros(r - 1 - len(theta))]
-    buffers = [np.empty((r, r)) for _ in range(4)] + [np.empty(r)]
-    _kalman.stationary_cov_into(phi, theta, *buffers)
+    buffers = [
+        np.empty((r, r)),
+        np.empty((r + 1, r + 1)),
+        np.empty(r + 1, dtype=np.int64),
+        np.empty((4, r + 1)),
+        np.empty(r),
+    ]
+    assert _kalman.stationary_cov_into(phi, theta, *buffers)
     expected = solve_discrete_lyapunov(T, np.outer(R, R))
     np.testing.assert_allclose(buffers[0], expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())

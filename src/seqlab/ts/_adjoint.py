@@ -18,9 +18,10 @@ symmetric adjoint ``S`` of ``P'``:
     adj P = adj U + (adj PZ) Z'  (symmetrised),   adj PZ += -2 (adj U) PZ / F + (adj F) Z,
     adj F += PZ' (adj U) PZ / F^2,
 
-and for the Lyapunov equation ``V = C V C' + R R'`` (C the companion block), with ``W``
-solving ``W = C' W C + adj V``: ``adj C = 2 W C V``, ``adj R = 2 W R``.
-Only the first column of ``T`` (the AR coefficients) depends on the parameters.
+Only the first column of ``T`` (the AR coefficients) depends on the parameters. The
+stationary covariance is found through the process's autocovariances (a small linear
+system, then recursions: ``stationary_cov_into``), and its backward pass walks those
+steps back, with one transposed solve from the forward pass's LU factors.
 
 Checked against central differences of the objective on real series in
 ``tests/ts/test_arima.py`` (relative error < 1e-6 on seasonal and non-seasonal orders).
@@ -92,43 +93,6 @@ def expand_polys_adjoint(ar, ma, sar, sma, m, phi_bar, theta_bar, ar_bar, ma_bar
 
 
 @njit(cache=True)
-def add_doubling_terms(A, V, AV, A2):
-    """``V <- sum_k A^k V A'^k`` by doubling (Anderson & Moore 1979): each pass adds
-    ``A V A'`` and squares ``A``, so k passes sum 2^k terms; stops once ``A`` has vanished
-    (|A| < 1e-16) or after 80 passes. ``V`` must be symmetric; ``A`` is overwritten and
-    ``AV``, ``A2`` are scratch (all r x r). Loops, not BLAS: the products are tiny."""
-    r = V.shape[0]
-    for _ in range(80):
-        big = 0.0
-        for i in range(r):
-            for j in range(r):
-                big = max(big, abs(A[i, j]))
-        if big < 1e-16:
-            break
-        for i in range(r):
-            for j in range(r):
-                acc = 0.0
-                for c in range(r):
-                    acc += A[i, c] * V[c, j]
-                AV[i, j] = acc
-        for i in range(r):
-            for j in range(i, r):
-                acc = 0.0
-                for c in range(r):
-                    acc += AV[i, c] * A[j, c]
-                V[i, j] += acc
-                if j != i:
-                    V[j, i] += acc
-        for i in range(r):
-            for j in range(r):
-                acc = 0.0
-                for c in range(r):
-                    acc += A[i, c] * A[c, j]
-                A2[i, j] = acc
-        A[:, :] = A2
-
-
-@njit(cache=True)
 def _companion_mean_backward(phi, abar, ap, a0, phi_bar, r):
     """Backward pass of ``a_next = C a+`` (C the companion block): adds ``abar * a0`` to
     ``phi_bar`` (``a0`` the first entry of ``a+``) and writes ``ap = C' abar``."""
@@ -142,47 +106,88 @@ def _companion_mean_backward(phi, abar, ap, a0, phi_bar, r):
 
 
 @njit(cache=True)
-def lyapunov_adjoint(phi, R, V, V_bar, W, A, AW, A2, phi_bar, R_bar):
-    """Backward pass of ``_kalman.stationary_cov_into`` (``V = C V C' + R R'``, C the
-    companion matrix with ``phi`` in its first column): adds ``2 W C V``'s first column to
-    ``phi_bar`` and ``2 W R`` to ``R_bar``, where ``W = sum_j C'^j V_bar C^j`` is found as
-    ``V`` is (``_kalman.stationary_cov_into``). ``V_bar`` must be symmetric; ``W``, ``A``,
-    ``AW``, ``A2`` are (r, r) scratch."""
+def _lu_solve_transposed_into(G, piv, x):
+    """Solve ``G_original' x = b`` in place (``x`` holds b) from the factors of
+    ``_kalman.lu_factor_into``: ``U' z = b``, ``L' y = z``, then the row swaps undone in
+    reverse order."""
+    n = G.shape[0]
+    for i in range(n):
+        acc = x[i]
+        for j in range(i):
+            acc -= G[j, i] * x[j]
+        x[i] = acc / G[i, i]
+    for i in range(n - 1, -1, -1):
+        acc = x[i]
+        for j in range(i + 1, n):
+            acc -= G[j, i] * x[j]
+        x[i] = acc
+    for k in range(n - 1, -1, -1):
+        x[k], x[piv[k]] = x[piv[k]], x[k]
+
+
+@njit(cache=True)
+def stationary_cov_adjoint(phi, R, V, V_bar, G, piv, vec, Wb, phi_bar, R_bar):
+    """Backward pass of ``_kalman.stationary_cov_into``, its four steps in reverse: adds
+    the gradients with respect to ``phi`` (padded to r) and ``R`` to ``phi_bar`` and
+    ``R_bar``, given ``V_bar`` (symmetric). Uses the LU factors, gamma and psi that the
+    forward call left in ``G``, ``piv`` and ``vec`` (its last two rows and ``Wb`` (r x r)
+    are scratch here)."""
     r = V.shape[0]
-    # As in the forward solve: the first r terms by W <- C' W C + V_bar (O(r^2) a step),
-    # alongside A = C'^r, then doubling from A.
-    W[:, :] = V_bar
-    A[:, :] = 0.0
+    gamma, psi, gbar, psi_bar = vec[0], vec[1], vec[2], vec[3]
+    # The forward pass computed V's upper triangle and mirrored it.
     for i in range(r):
-        A[i, i] = 1.0
-    for step in range(r):
-        # (C' M)[0, :] = sum_k phi_k M[k, :], (C' M)[i, :] = M[i - 1, :]
-        for j in range(r):
-            acc = 0.0
-            for k in range(r):
-                acc += phi[k] * A[k, j]
-            A2[0, j] = acc
-        for i in range(1, r):
-            for j in range(r):
-                A2[i, j] = A[i - 1, j]
-        A[:, :] = A2
-        if step == r - 1:
-            break
-        _companion_congruence(phi, W, AW, 0, r)
-        for i in range(r):
-            for j in range(r):
-                W[i, j] = AW[i, j] + V_bar[i, j]
-    add_doubling_terms(A, W, AW, A2)
-    # (C V)[:, 0]: c_i = phi_i V[0, 0] + V[i + 1, 0]
-    for i in range(r):
-        acc_phi = 0.0
-        acc_r = 0.0
-        for k in range(r):
-            c_k = phi[k] * V[0, 0] + (V[k + 1, 0] if k + 1 < r else 0.0)
-            acc_phi += W[i, k] * c_k
-            acc_r += W[i, k] * R[k]
-        phi_bar[i] += 2.0 * acc_phi
-        R_bar[i] += 2.0 * acc_r
+        Wb[i, i] = V_bar[i, i]
+        for k in range(i + 1, r):
+            Wb[i, k] = V_bar[i, k] + V_bar[k, i]
+    # Step 4 in reverse: (i, k) before (i + 1, k + 1), the first row last.
+    for i in range(1, r):
+        v_i = V[0, i + 1] if i + 1 < r else 0.0
+        for k in range(i, r):
+            b = Wb[i, k]
+            if b == 0.0:
+                continue
+            v_k = V[0, k + 1] if k + 1 < r else 0.0
+            phi_bar[i] += b * (phi[k] * V[0, 0] + v_k)
+            phi_bar[k] += b * (phi[i] * V[0, 0] + v_i)
+            Wb[0, 0] += b * phi[i] * phi[k]
+            if i + 1 < r:
+                Wb[0, i + 1] += b * phi[k]
+            if k + 1 < r:
+                Wb[0, k + 1] += b * phi[i]
+                Wb[i + 1, k + 1] += b
+            R_bar[i] += b * R[k]
+            R_bar[k] += b * R[i]
+    # Step 3: the first row, into gamma's and psi's adjoints.
+    for j in range(r + 1):
+        gbar[j] = 0.0
+    for j in range(r):
+        psi_bar[j] = 0.0
+    for k in range(r):
+        b = Wb[0, k]
+        for j in range(r - k):
+            phi_bar[k + j] += b * gamma[j + 1]
+            gbar[j + 1] += b * phi[k + j]
+            R_bar[k + j] += b * psi[j]
+            psi_bar[j] += b * R[k + j]
+    # Step 2: gamma = G^-1 rhs, so rhs_bar = G^-T gamma_bar and G_bar = -rhs_bar gamma'.
+    _lu_solve_transposed_into(G, piv, gbar)
+    for j in range(1, r + 1):
+        acc = 0.0
+        for k in range(r + 1):
+            acc += gbar[k] * gamma[abs(k - j)]
+        phi_bar[j - 1] += acc
+    for k in range(r):
+        lam = gbar[k]
+        for j in range(k, r):
+            R_bar[j] += lam * psi[j - k]
+            psi_bar[j - k] += lam * R[j]
+    # Step 1: psi_j = R_j + sum_k phi_k psi_{j-k}, in reverse.
+    for j in range(r - 1, 0, -1):
+        b = psi_bar[j]
+        R_bar[j] += b
+        for k in range(1, j + 1):
+            phi_bar[k - 1] += b * psi[j - k]
+            psi_bar[j - k] += b * phi[k - 1]
 
 
 @njit(cache=True)
@@ -221,6 +226,38 @@ def _noise_backward(S, R, sigma2, R_bar, r):
         s2_bar += R[i] * acc
         R_bar[i] += 2.0 * sigma2 * acc
     return s2_bar
+
+
+@njit(cache=True)
+def _shift_step_backward(S, R, sigma2, P, F, PZbar, R_bar, h, r):
+    """Backward pass of a post-burn-in covariance step, ``P'[i, j] = U[i + 1, j + 1] +
+    sigma2 R_i R_j`` with ``U = P - PZ PZ' / F``, ``PZ = P[0, :]``, ``F = P[0, 0]`` (the
+    forward pass keeps P's upper triangle only), given
+    ``S`` = adj P' (symmetric). U's first row and column vanish identically (state 0 has
+    just been observed), so adj U is ``S`` shifted down and right by one, and one pass over
+    ``S`` gives both ``S R`` (for R and sigma2) and ``adj U PZ`` (for PZ and F). On return
+    ``S[1:, 1:]`` holds adj P there; the caller adds PZ's and F's adjoints to its first row
+    and column. Adds to ``PZbar`` and ``R_bar``; writes sigma2's gradient to ``h[r]`` and
+    returns F's. ``h`` (length > r) is scratch."""
+    s2_bar = 0.0
+    for i in range(r):
+        acc_r = S[i, r - 1] * R[r - 1]
+        acc_p = 0.0
+        for j in range(r - 1):
+            s_ij = S[i, j]
+            acc_r += s_ij * R[j]
+            acc_p += s_ij * P[0, j + 1]
+        s2_bar += R[i] * acc_r
+        R_bar[i] += 2.0 * sigma2 * acc_r
+        h[i] = acc_p  # (adj U PZ)[i + 1]
+    quad = 0.0
+    for i in range(1, r):
+        quad += P[0, i] * h[i - 1]
+        PZbar[i] -= 2.0 * h[i - 1] / F
+    for i in range(r - 1, 0, -1):
+        S[i, 1:r] = S[i - 1, : r - 1]
+    h[r] = s2_bar
+    return quad / (F * F)
 
 
 @njit(cache=True)
@@ -279,7 +316,7 @@ def arma_filter_backward(
     acc_F = 0.0
     last = n - 1
     if t_steady >= 0:
-        # Steady phase: P (hence PZ = P[:, 0], F = P[0, 0]) frozen at step t_steady's.
+        # Steady phase: P (hence PZ = P[0, :], F = P[0, 0]) frozen at step t_steady's.
         P = tape_P[t_steady]
         F = tape_s[t_steady, 1]
         for t in range(n - 1, t_steady, -1):
@@ -289,7 +326,7 @@ def arma_filter_backward(
             _companion_mean_backward(phi, abar, ap, a0, phi_bar, r)
             g_bar = 0.0
             for i in range(r):
-                g_bar += ap[i] * P[i, 0]
+                g_bar += ap[i] * P[0, i]
                 acc_PZ[i] += ap[i] * g
             v_bar = g_bar / F - lbar * v / F
             acc_F += -g_bar * v / (F * F) - 0.5 * lbar * (1.0 / F - v * v / (F * F))
@@ -299,7 +336,8 @@ def arma_filter_backward(
             abar[0] -= v_bar
         last = t_steady
     for t in range(last, nb - 1, -1):
-        # Steps that update P, after the burn-in: Z = e_0, so PZ = P[:, 0], F = P[0, 0].
+        # Steps that update P, after the burn-in: Z = e_0, so PZ = P[0, :] (the forward
+        # pass keeps the upper triangle), F = P[0, 0].
         P = tape_P[t]
         v = tape_s[t, 0]
         F = tape_s[t, 1]
@@ -308,7 +346,7 @@ def arma_filter_backward(
         _companion_mean_backward(phi, abar, ap, a0, phi_bar, r)
         g_bar = 0.0
         for i in range(r):
-            g_bar += ap[i] * P[i, 0]
+            g_bar += ap[i] * P[0, i]
         F_bar = -g_bar * v / (F * F) - 0.5 * lbar * (1.0 / F - v * v / (F * F))
         for i in range(r):
             PZbar[i] = ap[i] * g
@@ -322,19 +360,18 @@ def arma_filter_backward(
             abar[i] = ap[i]
         abar[0] -= v_bar
         if t < last:
-            # P' = C U C' + sigma2 R R'. U's first column is zero here (state 0 is
-            # observed exactly), so the AR column gets nothing through this product.
-            s2_bar += _noise_backward(S, R, sigma2, R_bar, r)
-            _companion_congruence(phi, S, Ubar, 0, r)
-            F_bar += _update_backward(Ubar, P[:, 0], F, PZbar, Pbar, r)
+            F_bar += _shift_step_backward(S, R, sigma2, P, F, PZbar, R_bar, ap, r)
+            s2_bar += ap[r]
         else:
             for i in range(r):
                 for j in range(r):
-                    Pbar[i, j] = 0.0
+                    S[i, j] = 0.0
+        # F = P[0, 0] and PZ = P[:, 0]: their adjoints land in S's first row and column.
         PZbar[0] += F_bar
-        for i in range(r):
-            Pbar[i, 0] += PZbar[i]
-        _symmetrise_into(Pbar, S, r)
+        S[0, 0] = PZbar[0]
+        for i in range(1, r):
+            S[i, 0] = 0.5 * PZbar[i]
+            S[0, i] = S[i, 0]
     for t in range(nb - 1, -1, -1):
         # Burn-in steps: the state carries x_0 (T = diag(C, I)), Z = e_0 + [0, E_t].
         P = tape_P[t]

@@ -11,8 +11,9 @@ a companion matrix with the expanded AR polynomial in its first column and ``R``
 ``[1, theta_1, ..., theta_{r-1}]`` (expanded MA polynomial). The integration states start
 from an approximate diffuse prior (mean 0, variance ``kappa`` = 1e6, as statsmodels and R's
 ``arima``); the ARMA block from its stationary covariance, which solves
-``V = T V T' + R R'`` (found here by the doubling algorithm, Anderson & Moore 1979, equal to
-the direct Lyapunov solve to rounding). The first ``burn = d + D*m`` observations, which
+``V = T V T' + R R'`` (found here from the process's autocovariances, a small linear
+system, then entry-wise recursions: ``stationary_cov_into``; equal to the direct Lyapunov
+solve to rounding). The first ``burn = d + D*m`` observations, which
 mostly pin down the diffuse states, are left out of the log-likelihood (statsmodels'
 ``loglikelihood_burn``). Missing values (NaN) skip the update step and add nothing.
 
@@ -26,12 +27,11 @@ import numpy as np
 from numba import njit
 
 from seqlab.ts._adjoint import (
-    add_doubling_terms,
     arma_filter_backward,
     difference_zero_start_adjoint,
     expand_polys_adjoint,
-    lyapunov_adjoint,
     pacf_to_coefs_adjoint,
+    stationary_cov_adjoint,
 )
 
 LOG_2PI = float(np.log(2.0 * np.pi))
@@ -124,55 +124,129 @@ def expand_polys(ar, ma, sar, sma, m):
 
 
 @njit(cache=True)
-def stationary_cov_into(phi_full, theta_full, V, A, AV, A2, R):
-    """Solve ``V = T V T' + R R'`` for the ARMA block: V = sum_j T^j RR' T'^j.
+def lu_factor_into(G, piv):
+    """LU factorisation with partial pivoting of the square ``G`` in place (L unit lower,
+    U upper; LAPACK's layout: row ``k`` was swapped with row ``piv[k]`` at step k).
+    Returns False when a pivot vanishes (to the matrix's scale)."""
+    n = G.shape[0]
+    scale = 0.0
+    for i in range(n):
+        for j in range(n):
+            scale = max(scale, abs(G[i, j]))
+    for k in range(n):
+        best = k
+        for i in range(k + 1, n):
+            if abs(G[i, k]) > abs(G[best, k]):
+                best = i
+        piv[k] = best
+        if not abs(G[best, k]) > 1e-14 * scale:
+            return False
+        if best != k:
+            for j in range(n):
+                G[k, j], G[best, j] = G[best, j], G[k, j]
+        inv = 1.0 / G[k, k]
+        for i in range(k + 1, n):
+            G[i, k] *= inv
+            f = G[i, k]
+            if f != 0.0:
+                for j in range(k + 1, n):
+                    G[i, j] -= f * G[k, j]
+    return True
 
-    The first r terms come from the recursion ``V <- T V T' + RR'``, O(r^2) a step with
-    T's companion form; the rest, ``sum_k A^k V A'^k`` with ``A = T^r``, by doubling
-    (Anderson & Moore 1979): each pass adds ``A V A'`` and squares ``A``, so k passes add
-    2^k terms; it stops when ``A`` has vanished (|A| < 1e-16) or after 80 passes. Starting
-    the doubling from ``T^r`` saves log2(r) dense passes, and all of them for pure MA
-    models (T nilpotent: ``T^r = 0``). ``V`` (r x r) receives the result; ``A``, ``AV``,
-    ``A2`` (r x r) and ``R`` (r) are scratch. Equal to the direct Lyapunov solve to
-    rounding (``tests/ts/test_arima.py``).
+
+@njit(cache=True)
+def lu_solve_into(G, piv, x):
+    """Solve ``G_original x = b`` in place (``x`` holds b) from ``lu_factor_into``."""
+    n = G.shape[0]
+    for k in range(n):
+        x[k], x[piv[k]] = x[piv[k]], x[k]
+    for i in range(n):
+        acc = x[i]
+        for j in range(i):
+            acc -= G[i, j] * x[j]
+        x[i] = acc
+    for i in range(n - 1, -1, -1):
+        acc = x[i]
+        for j in range(i + 1, n):
+            acc -= G[i, j] * x[j]
+        x[i] = acc / G[i, i]
+
+
+@njit(cache=True)
+def stationary_cov_into(phi_full, theta_full, V, G, piv, vec, R):
+    """Solve ``V = T V T' + R R'`` for the ARMA block (T the companion matrix with
+    ``phi_full`` in its first column, ``R = [1, theta_full]``, both padded to r).
+
+    In O(r^3 / 3) for one small linear solve plus O(r^2), where the Lyapunov equation
+    itself is an r^2-unknown system (doubling costs several dense r x r products):
+    1. the psi weights of the MA(infinity) form, psi_0..psi_{r-1};
+    2. the autocovariances gamma_0..gamma_r of the ARMA process (unit noise variance) from
+       the (r + 1)-equation system ``gamma_k - sum_j phi_j gamma_|k-j| = sum_{j>=k}
+       theta_j psi_{j-k}`` (Brockwell & Davis 1991, sec. 3.3), LU with partial pivoting;
+    3. the first row: state i is ``sum_j (phi_{i+j} y_{t-1-j} + theta_{i+j} e_{t-j})``, so
+       ``V[0, k] = sum_j (phi_{k+j} gamma_{j+1} + theta_{k+j} psi_j)``;
+    4. the other rows from the Lyapunov equation read entry by entry, ``V[i, k] = phi_i
+       phi_k V[0, 0] + phi_i V[0, k+1] + phi_k V[0, i+1] + V[i+1, k+1] + R_i R_k``, from the
+       bottom-right corner up.
+    ``V`` (r x r) receives the result. Scratch: ``G`` ((r+1) square; keeps the LU factors),
+    ``piv`` (r+1 ints), ``vec`` ((4, r+1): gamma, psi, right-hand side, spare) and ``R`` (r; keeps
+    ``[1, theta]``); ``_adjoint.stationary_cov_adjoint`` reuses G, piv, vec and R. Returns
+    False when the system is singular (an AR root on the unit circle). Equal to scipy's
+    Lyapunov solve to rounding (``tests/ts/test_arima.py``).
     """
     r = V.shape[0]
     n_phi = phi_full.shape[0]
+    gamma, psi, rhs = vec[0], vec[1], vec[2]
     R[:] = 0.0
     R[0] = 1.0
     for j in range(theta_full.shape[0]):
         R[j + 1] = theta_full[j]
+    psi[0] = 1.0
+    for j in range(1, r):
+        acc = R[j]
+        for k in range(1, min(j, n_phi) + 1):
+            acc += phi_full[k - 1] * psi[j - k]
+        psi[j] = acc
+    for k in range(r + 1):
+        acc = 0.0
+        for j in range(k, r):
+            acc += R[j] * psi[j - k]
+        rhs[k] = acc
+        for j in range(r + 1):
+            G[k, j] = 0.0
+    for k in range(r + 1):
+        G[k, k] += 1.0
+        for j in range(1, n_phi + 1):
+            G[k, abs(k - j)] -= phi_full[j - 1]
+    if not lu_factor_into(G, piv):
+        return False
+    for k in range(r + 1):
+        gamma[k] = rhs[k]
+    lu_solve_into(G, piv, gamma)
+    for k in range(r):
+        acc = 0.0
+        for j in range(r - k):
+            acc += R[k + j] * psi[j]
+            if k + j < n_phi:
+                acc += phi_full[k + j] * gamma[j + 1]
+        V[0, k] = acc
+    for i in range(r - 1, 0, -1):
+        ph_i = phi_full[i] if i < n_phi else 0.0
+        v_i = V[0, i + 1] if i + 1 < r else 0.0
+        for k in range(r - 1, i - 1, -1):
+            ph_k = phi_full[k] if k < n_phi else 0.0
+            acc = ph_i * ph_k * V[0, 0] + ph_k * v_i + R[i] * R[k]
+            if k + 1 < r:
+                acc += ph_i * V[0, k + 1] + V[i + 1, k + 1]
+            V[i, k] = acc
     for i in range(r):
-        for j in range(r):
-            V[i, j] = R[i] * R[j]
-    # A = T^r by r companion products, (T M)[i, :] = phi_i M[0, :] + M[i + 1, :]; alongside,
-    # V <- T V T' + RR' for the first r terms.
-    A[:, :] = 0.0
+        for k in range(i):
+            V[i, k] = V[k, i]
+    ok = True
     for i in range(r):
-        A[i, i] = 1.0
-    for step in range(r):
-        for i in range(r):
-            ph_i = phi_full[i] if i < n_phi else 0.0
-            for j in range(r):
-                A2[i, j] = ph_i * A[0, j] + (A[i + 1, j] if i + 1 < r else 0.0)
-        A[:, :] = A2
-        if step == r - 1:
-            break
-        for i in range(r):
-            ph_i = phi_full[i] if i < n_phi else 0.0
-            for j in range(i, r):
-                ph_j = phi_full[j] if j < n_phi else 0.0
-                acc = ph_i * ph_j * V[0, 0] + R[i] * R[j]
-                if j + 1 < r:
-                    acc += ph_i * V[0, j + 1]
-                if i + 1 < r:
-                    acc += ph_j * V[i + 1, 0]
-                    if j + 1 < r:
-                        acc += V[i + 1, j + 1]
-                AV[i, j] = acc
-                AV[j, i] = acc
-        V[:, :] = AV
-    add_doubling_terms(A, V, AV, A2)
+        if not (np.isfinite(V[i, i]) and V[i, i] >= 0.0):
+            ok = False
+    return ok
 
 
 @njit(cache=True)
@@ -201,16 +275,18 @@ def build_system(phi_full, theta_full, T_base, k_diff_states):
 
 
 @njit(cache=True)
-def initial_cov_into(phi_full, theta_full, k_diff_states, sigma2, kappa, P, V, A, AV, A2, Rv):
+def initial_cov_into(phi_full, theta_full, k_diff_states, sigma2, kappa, P, V, G, piv, vec, Rv):
     """Prior state covariance into ``P`` (k x k): ``kappa`` on the integration states,
     ``sigma2`` times the stationary ARMA covariance (``stationary_cov_into``, with ``V``,
-    ``A``, ``AV``, ``A2``, ``Rv`` its r x r and r-long buffers) on the ARMA block."""
+    ``G``, ``piv``, ``vec``, ``Rv`` its buffers) on the ARMA block; NaN there when the AR
+    part is not stationary."""
     k = P.shape[0]
     r = k - k_diff_states
     P[:, :] = 0.0
     for i in range(k_diff_states):
         P[i, i] = kappa
-    stationary_cov_into(phi_full, theta_full, V, A, AV, A2, Rv)
+    if not stationary_cov_into(phi_full, theta_full, V, G, piv, vec, Rv):
+        V[:, :] = np.nan
     for i in range(r):
         for j in range(r):
             P[k_diff_states + i, k_diff_states + j] = sigma2 * V[i, j]
@@ -229,9 +305,9 @@ def initial_cov(phi_full, theta_full, k, k_diff_states, sigma2, kappa):
         kappa,
         P,
         np.empty((r, r)),
-        np.empty((r, r)),
-        np.empty((r, r)),
-        np.empty((r, r)),
+        np.empty((r + 1, r + 1)),
+        np.empty(r + 1, dtype=np.int64),
+        np.empty((4, r + 1)),
         np.empty(r),
     )
     return P
@@ -440,7 +516,8 @@ def arma_filter_loglik(
     step after which the steady-state shortcut took over (-1: never); ``w`` must have no NaN.
 
     When ``tape_s`` has rows, the pass records what ``_adjoint.arma_filter_backward`` needs
-    to differentiate it: ``P`` before each step that updates it (``tape_P[t]``), ``PZ`` of
+    to differentiate it: ``P`` before each step that updates it (``tape_P[t]``, where the
+    pass keeps its covariance instead of in ``P``, ``Pn``), ``PZ`` of
     the first ``burn`` steps (``tape_PZ[t]``), and ``(v, F, a0)`` of every step
     (``tape_s[t]``; ``a0`` the updated first state, which the companion column multiplies).
     """
@@ -450,6 +527,12 @@ def arma_filter_loglik(
     kd = E.shape[1]
     dim = r + kd if burn > 0 else r
     n = w.shape[0]
+    # Recording, each step writes its covariance straight into the next tape slot, so the
+    # tape costs no copies; otherwise P and Pn alternate. ``spare`` takes the update after
+    # the last recorded step.
+    spare = Pn
+    if record and n > 0:
+        P = tape_P[0]
     for i in range(dim):
         a[i] = 0.0
         for j in range(dim):
@@ -478,7 +561,7 @@ def arma_filter_loglik(
         for i in range(dim):
             a[i] += PZ[i] * v * inv_F
         if record:
-            tape_P[t, :dim, :dim] = P[:dim, :dim]
+            Pn = tape_P[t + 1] if t + 1 < n else spare
             tape_PZ[t, :dim] = PZ[:dim]
             tape_s[t, 0] = v
             tape_s[t, 1] = F
@@ -515,6 +598,8 @@ def arma_filter_loglik(
             for c2 in range(r, dim):
                 Pn[c, c2] = P[c, c2] - PZ[c] * PZ[c2] * inv_F
         P, Pn = Pn, P
+        if record:
+            Pn = spare
     # From here on x_0 no longer reaches the data and is dropped. Row and column r become a
     # zero pad (as do a[r] and PZ[r]), so the loops below need no bounds tests.
     for i in range(r + 1):
@@ -536,14 +621,12 @@ def arma_filter_loglik(
         v = w[t] - a[0]
         if not steady:
             for i in range(r):
-                PZ[i] = P[i, 0]
+                PZ[i] = P[0, i]
             F = PZ[0]
             if not F > 0.0:
                 return -np.inf, n_used, np.inf, -1
             log_F = np.log(F)
             inv_F = 1.0 / F
-            if record:
-                tape_P[t, :r, :r] = P[:r, :r]
         loglik += -0.5 * (LOG_2PI + log_F + v * v * inv_F)
         ssq += v * v * inv_F
         n_used += 1
@@ -558,11 +641,14 @@ def arma_filter_loglik(
             a_new[i] = phi[i] * a0 + a[i + 1] + PZ[i + 1] * gain_v
         for i in range(r):
             a[i] = a_new[i]
-        if steady:
+        if steady or t == n - 1:
             continue
+        if record:
+            Pn = tape_P[t + 1]
         # As above, with U = P - PZ PZ' / F. Here Z = e_0, so PZ = P[:, 0] and F = P[0, 0]:
         # U's first row and column vanish (state 0 has just been observed exactly) and the
-        # AR column of T drops out: P_next[i, j] = U[i + 1, j + 1] + sigma2 R_i R_j.
+        # AR column of T drops out: P_next[i, j] = U[i + 1, j + 1] + sigma2 R_i R_j. Only
+        # the upper triangle is kept (and read, PZ from the first row).
         diff = 0.0
         size = 0.0
         for i in range(r):
@@ -571,9 +657,11 @@ def arma_filter_loglik(
             for j in range(i, r):
                 acc = P[i + 1, j + 1] - g_i * PZ[j + 1] + s_r * R[j]
                 Pn[i, j] = acc
-                Pn[j, i] = acc
                 diff = max(diff, abs(acc - P[i, j]))
                 size = max(size, abs(acc))
+        for i in range(r + 1):
+            # the zero pad (a tape slot may hold x_0's terms from an earlier pass)
+            Pn[i, r] = 0.0
         P, Pn = Pn, P
         # As in filter_loglik: the change left is < 1e-8 per observation in log F.
         if diff <= 1e-10 * size:
@@ -723,10 +811,10 @@ def make_workspace(n, T_base, Z, d, D, p, q, sp, sq, m, tape):
         np.empty((k, k)),  # T
         np.empty(k),  # R
         np.empty((k, k)),  # P
-        np.empty((r, r)),  # V, A, AV, A2 of stationary_cov_into
-        np.empty((r, r)),
-        np.empty((r, r)),
-        np.empty((r, r)),
+        np.empty((r, r)),  # V, G, piv, vec of stationary_cov_into
+        np.empty((r + 1, r + 1)),
+        np.empty(r + 1, dtype=np.int64),
+        np.empty((4, r + 1)),
         np.empty(r),  # its R
         np.empty(k + 1, dtype=np.int64),  # CSR form of T
         np.empty(k * k, dtype=np.int64),
@@ -806,7 +894,7 @@ def _loglik_ws(u, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa, ws, re
     """``loglik_params`` at the unconstrained ``u`` with the workspace's buffers; returns
     ``(loglik, n_used, ssq, sigma2, t_steady)``. ``record``: fill the workspace's tape for
     the adjoint gradient (series without NaN only)."""
-    (w, coefs, scratch, phi_full, theta_full, T, R, P, V, A, AV, A2, Rv) = ws[:13]
+    (w, coefs, scratch, phi_full, theta_full, T, R, P, V, G, piv, vec, Rv) = ws[:13]
     (starts, cols, vals, a, a_tmp, PZ, TPZ, TP) = ws[13:21]
     E, phi_padded, dD = ws[22], ws[23], ws[24]
     (P_arma, Pn_arma, a_arma, a_new, PZ_arma) = ws[25:30]
@@ -815,7 +903,8 @@ def _loglik_ws(u, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa, ws, re
     expand_polys_into(ar, ma, sar, sma, m, phi_full, theta_full)
     if not _has_nan(y):
         # The same likelihood on the differenced series, at a fraction of the cost.
-        stationary_cov_into(phi_full, theta_full, V, A, AV, A2, Rv)
+        if not stationary_cov_into(phi_full, theta_full, V, G, piv, vec, Rv):
+            return -np.inf, 0, np.inf, sigma2, -1
         phi_padded[: phi_full.shape[0]] = phi_full
         remove_regression_into(y, X, u[: X.shape[1]], w)
         difference_zero_start(w, dD[0], dD[1], m)
@@ -827,7 +916,7 @@ def _loglik_ws(u, y, X, p, q, sp, sq, m, T_base, Z, k_diff_states, kappa, ws, re
         )  # fmt: skip
         return ll, n_used, ssq, sigma2, t_steady
     build_system_into(phi_full, theta_full, T_base, k_diff_states, T, R)
-    initial_cov_into(phi_full, theta_full, k_diff_states, sigma2, kappa, P, V, A, AV, A2, Rv)
+    initial_cov_into(phi_full, theta_full, k_diff_states, sigma2, kappa, P, V, G, piv, vec, Rv)
     remove_regression_into(y, X, u[: X.shape[1]], w)
     ll, n_used, ssq = filter_loglik(
         w, T, Z, R, sigma2, P, k_diff_states, starts, cols, vals, a, a_tmp, TP, PZ, TPZ
@@ -873,7 +962,7 @@ def _mle_backward_ws(u, y, X, p, q, sp, sq, m, k_diff_states, ws, g):
     if not np.isfinite(ll):
         g[:] = 0.0
         return
-    coefs, V, A, AV, A2, Rv = ws[1], ws[8], ws[9], ws[10], ws[11], ws[12]
+    coefs, V, G, piv, vec, Rv = ws[1], ws[8], ws[9], ws[10], ws[11], ws[12]
     E, phi_padded = ws[22], ws[23]
     tape_P, tape_PZ, tape_s = ws[30], ws[31], ws[32]
     S, Pbar, Ubar, abar, ap, PZbar, acc_PZ = ws[33:40]
@@ -883,7 +972,7 @@ def _mle_backward_ws(u, y, X, p, q, sp, sq, m, k_diff_states, ws, g):
         phi_padded, Rv, sigma2, V, E, n_used, t_steady, tape_P, tape_PZ, tape_s,
         w_bar, phi_bar, R_bar, V_bar, S, Pbar, Ubar, abar, ap, PZbar, acc_PZ,
     )  # fmt: skip
-    lyapunov_adjoint(phi_padded, Rv, V, V_bar, W, A, AV, A2, phi_bar, R_bar)
+    stationary_cov_adjoint(phi_padded, Rv, V, V_bar, G, piv, vec, W, phi_bar, R_bar)
     for i in range(phi_full_bar.shape[0]):
         phi_full_bar[i] = phi_bar[i]
     for j in range(theta_full_bar.shape[0]):

@@ -20,8 +20,8 @@ Estimation (``method``):
   maximised over parameters kept stationary and invertible by the Monahan (1984) / Jones
   (1980) partial-autocorrelation transform, by a compiled BFGS (``_kalman.minimize_bfgs``)
   with the exact gradient of the computed likelihood by reverse-mode differentiation
-  (``seqlab.ts._adjoint``: one backward pass through the filter, the Lyapunov equation of
-  the initial covariance and the transforms, 1.7 evaluations' worth after the recorded
+  (``seqlab.ts._adjoint``: one backward pass through the filter, the stationary initial
+  covariance and the transforms, 1.7 evaluations' worth after the recorded
   line-search evaluation, where forward differences cost one evaluation per parameter and
   are accurate to ~1e-7). NaN are skipped by the filter (with finite differences).
 - ``"css-mle"`` (default): ``"mle"`` started from the CSS estimate (R's default).
