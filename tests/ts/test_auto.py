@@ -14,6 +14,7 @@ from statsmodels.tsa.stattools import kpss
 
 from seqlab.datasets import airline, nile
 from seqlab.ts import ARIMA
+from seqlab.ts.arima import CSSStartError
 from seqlab.ts.auto import _MOVES, AutoARIMAResult, _order_limits, auto_arima
 
 
@@ -204,6 +205,13 @@ def test_candidate_with_non_stationary_css_ar_is_rejected_as_in_r(shared_data):
     assert statuses[((1, 2, 0), False)].startswith("rejected: non-stationary AR part from CSS")
     assert math.isinf(next(c.ic for c in result.tried if c.order == (1, 2, 0)))
     assert result.order != (1, 2, 0)
+    # ARIMA.fit itself: R's stop on request, a restart of the AR part from zero by default.
+    with pytest.raises(CSSStartError, match="non-stationary AR part from CSS"):
+        ARIMA(order=(1, 2, 0)).fit(y, multistart=False, css_ar_check="raise")
+    restarted = ARIMA(order=(1, 2, 0)).fit(y, multistart=False)
+    assert abs(restarted.params["ar.L1"]) < 1
+    with pytest.raises(ValueError, match="css_ar_check"):
+        ARIMA(order=(1, 2, 0)).fit(y, css_ar_check="stop")
 
 
 def test_period_caps_p_and_q_only_where_seasonal_terms_may_enter():

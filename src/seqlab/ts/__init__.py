@@ -6,6 +6,7 @@ from seqlab.ts.arima import ARMA as ARMA
 from seqlab.ts.arima import MA as MA
 from seqlab.ts.arima import ARIMAForecast as ARIMAForecast
 from seqlab.ts.arima import ARIMAResult as ARIMAResult
+from seqlab.ts.arima import CSSStartError as CSSStartError
 from seqlab.ts.auto import AutoARIMAResult as AutoARIMAResult
 from seqlab.ts.auto import auto_arima as auto_arima
 from seqlab.ts.many import ManyResult as ManyResult

@@ -776,9 +776,35 @@ def remove_regression(y, X, beta):
 
 
 @njit(cache=True)
-def loglik_params(beta, ar, ma, sar, sma, sigma2, y, X, m, T_base, Z, k_diff_states, kappa):
-    """Exact log-likelihood at constrained parameters: ``(loglik, n_used, ssq)``."""
+def loglik_params(beta, ar, ma, sar, sma, sigma2, y, X, m, T_base, Z, d, D, kappa):
+    """Exact log-likelihood at constrained parameters: ``(loglik, n_used, ssq)``. A series
+    without NaN goes through the optimiser's filter on the differenced series
+    (``arma_filter_loglik``, a fraction of the cost), others through the full state-space
+    filter; both compute the same likelihood."""
     phi_full, theta_full = expand_polys(ar, ma, sar, sma, m)
+    k_diff_states = d + D * m
+    if not _has_nan(y):
+        k = T_base.shape[0]
+        r = k - k_diff_states
+        V = np.empty((r, r))
+        Rv = np.empty(r)
+        ok = stationary_cov_into(
+            phi_full, theta_full, V, np.empty((r + 1, r + 1)), np.empty(r + 1, dtype=np.int64),
+            np.empty((4, r + 1)), Rv,
+        )  # fmt: skip
+        if not ok:
+            return -np.inf, 0, np.inf
+        phi_padded = np.zeros(r)
+        phi_padded[: phi_full.shape[0]] = phi_full
+        w = remove_regression(y, X, beta)
+        difference_zero_start(w, d, D, m)
+        E = diffuse_loadings(T_base, Z, d, D, m)
+        ll, n_used, ssq, _ = arma_filter_loglik(
+            w, phi_padded, Rv, sigma2, V, E, kappa, np.empty((k + 1, k + 1)),
+            np.empty((k + 1, k + 1)), np.empty(k + 1), np.empty(k + 1), np.empty(k + 1),
+            np.empty((0, k + 1, k + 1)), np.empty((0, k + 1)), np.empty((0, 3)),
+        )  # fmt: skip
+        return ll, n_used, ssq
     T, R = build_system(phi_full, theta_full, T_base, k_diff_states)
     P0 = initial_cov(phi_full, theta_full, T.shape[0], k_diff_states, sigma2, kappa)
     w = remove_regression(y, X, beta)

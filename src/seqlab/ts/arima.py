@@ -129,6 +129,11 @@ _STATUS = {
 }
 
 
+class CSSStartError(ValueError):
+    """A css-mle fit's CSS starting estimate has a non-stationary AR part (R's ``arima``
+    error "non-stationary AR part from CSS"); raised with ``css_ar_check="raise"``."""
+
+
 @dataclass(frozen=True)
 class _Spec:
     p: int
@@ -387,6 +392,7 @@ class ARIMA:
         start_params: Any = None,
         maxiter: int = 500,
         multistart: bool = True,
+        css_ar_check: str = "restart",
     ) -> ARIMAResult:
         """Estimate the model on ``y`` (list, ndarray or pandas Series; NaN allowed for the
         likelihood methods) with optional regressors ``exog`` (n rows, one column per
@@ -394,11 +400,17 @@ class ARIMA:
         regression starting values. ``multistart=False`` runs the likelihood search from
         one start only (the CSS estimate for css-mle, as R's ``arima``): about three times
         faster, but it stops in a worse local optimum more often (see the module docstring).
+        ``css_ar_check``: what a css-mle fit from one start does when the converged CSS
+        estimate has a non-stationary AR part: ``"restart"`` that part from zero, or
+        ``"raise"`` :class:`CSSStartError`, as R's ``arima`` stops (``auto_arima`` uses
+        this to skip such candidates, as R's ``auto.arima`` does).
         Returns an :class:`ARIMAResult`."""
         spec = self._spec()
         method = self.method
         data = self._prepare(spec, y, exog, method)
         maxiter = check_int(maxiter, "maxiter", minimum=1)
+        if css_ar_check not in ("restart", "raise"):
+            raise ValueError(f"css_ar_check must be 'restart' or 'raise', got {css_ar_check!r}.")
         problem = _Problem(spec, data)
         if method == "css":
             raw, converged, message, iterations = problem.fit_css(start_params, maxiter)
@@ -417,7 +429,9 @@ class ARIMA:
             if hr is not None:
                 starts["hr"] = hr
             elif method == "css-mle":
-                raw, *_ = problem.fit_css(None, maxiter)
+                raw, css_converged, *_ = problem.fit_css(None, maxiter)
+                if css_ar_check == "raise" and css_converged:
+                    problem.check_css_ar(raw)
                 starts["css"] = problem.css_to_params(raw)
             if multistart or not starts:
                 starts["zero"] = problem.regression_start()
@@ -589,7 +603,8 @@ class _Problem:
             self.spec.m,
             self.T_base,
             self.Z,
-            self.spec.k_diff_states,
+            self.spec.d,
+            self.spec.D,
             self.kappa,
         )
         return float(ll), int(n_used)
@@ -690,6 +705,24 @@ class _Problem:
             return u0, True, "nothing to estimate", 0
         u, _, iterations, status = self._minimize(1, u0, y, maxiter, 1e-8, False)
         return u, status in (0, 1), _STATUS[status], int(iterations)
+
+    def check_css_ar(self, raw: np.ndarray) -> None:
+        """R's ``arima(method="CSS-ML")`` check of a converged CSS estimate: raises
+        :class:`CSSStartError` when its AR or seasonal AR polynomial has a root on or
+        inside the unit circle. Series with NaN are not checked (R's CSS cannot take them;
+        the CSS start here bridges the gaps)."""
+        if np.isnan(self.y).any():
+            return
+        _, ar, _, sar, _, _ = self.split(np.concatenate([raw, [1.0]]))
+        for coefs, what in ((ar, "AR"), (sar, "seasonal AR")):
+            if not len(coefs):
+                continue
+            roots = np.roots(np.concatenate([[1.0], -np.asarray(coefs, dtype=float)])[::-1])
+            modulus = float(np.min(np.abs(roots))) if roots.size else math.inf
+            if modulus <= 1.0:
+                raise CSSStartError(
+                    f"non-stationary {what} part from CSS (root modulus {modulus:.4f})"
+                )
 
     def css_to_params(self, raw: np.ndarray) -> np.ndarray:
         """Turn a CSS estimate into MLE starting values (stationary, invertible)."""

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from seqlab._validation import as_float_series, check_int
-from seqlab.ts.arima import ARIMA, ARIMAForecast, ARIMAResult
+from seqlab.ts.arima import ARIMA, ARIMAForecast, ARIMAResult, CSSStartError
 from seqlab.ts.seasonality import ndiffs, nsdiffs
 
 logger = logging.getLogger(__name__)
@@ -91,25 +91,31 @@ def _quiet(target: logging.Logger):
         target.setLevel(level)
 
 
-def _polynomial(params: pd.Series, prefix: str, m: int, sign: float) -> np.ndarray:
-    """1 + sign * (non-seasonal x seasonal) coefficients, lowest power first."""
-    short = [params[k] for k in params.index if k.startswith(f"{prefix}.L")]
-    seasonal = [params[k] for k in params.index if k.startswith(f"{prefix}.S.L")]
-    poly = np.concatenate([[1.0], sign * np.asarray(short, dtype=float)])
-    if seasonal:
-        spoly = np.zeros(m * len(seasonal) + 1)
-        spoly[0] = 1.0
-        spoly[m::m] = sign * np.asarray(seasonal, dtype=float)
-        poly = np.convolve(poly, spoly)
-    return poly
-
-
 def _min_root_modulus(poly: np.ndarray) -> float:
     nonzero = np.flatnonzero(np.abs(poly[1:]) > 1e-8)
     if nonzero.size == 0:
         return math.inf
     roots = np.roots(poly[: nonzero[-1] + 2][::-1])
     return float(np.min(np.abs(roots))) if roots.size else math.inf
+
+
+def _factored_root_modulus(params: pd.Series, prefix: str, m: int, sign: float) -> float:
+    """Smallest root modulus of the model's AR (``prefix`` "ar", ``sign`` -1) or MA
+    ("ma", +1) polynomial, ``(1 + sign * non-seasonal)(1 + sign * seasonal in L^m)``, from
+    its two factors: the product's roots are the non-seasonal factor's and the m-th roots
+    of the seasonal factor's (a polynomial in L^m), so two tiny root problems replace one
+    of degree p + m*P."""
+    short, seasonal = [], []
+    for name, value in params.items():
+        if name.startswith(f"{prefix}.L"):
+            short.append(value)
+        elif name.startswith(f"{prefix}.S.L"):
+            seasonal.append(value)
+    modulus = _min_root_modulus(np.concatenate([[1.0], sign * np.asarray(short, dtype=float)]))
+    if seasonal:
+        poly = np.concatenate([[1.0], sign * np.asarray(seasonal, dtype=float)])
+        modulus = min(modulus, _min_root_modulus(poly) ** (1.0 / m))
+    return modulus
 
 
 def _trend_for(constant: bool, diffs: int) -> str:
@@ -421,19 +427,27 @@ class _Search:
         model = self._model(key, method)
         order, seasonal, constant = model.order, model.seasonal_order, key[4]
         value, status = math.inf, "ok"
-        rejected = self._css_start_rejected(key) if method == "css-mle" else None
         try:
-            if rejected:
-                raise ValueError(rejected)
             with warnings.catch_warnings(), _quiet(arima_logger):
                 warnings.simplefilter("ignore", RuntimeWarning)
                 # One start per candidate, as R's auto.arima: the search compares many
                 # models, and the extra starts of ARIMA.fit (4x the time) mostly find
                 # optima with roots near the unit circle, which the root check rejects.
                 # The chosen model gets them afterwards (``polish``).
-                result = model.fit(self.y, exog=self.exog, maxiter=self.maxiter, multistart=False)
+                # R's auto.arima skips a candidate whose converged CSS start has a
+                # non-stationary AR part (R's arima stops there); ARIMA.fit would restart
+                # that part from zero instead, so the search asks it to raise.
+                result = model.fit(
+                    self.y,
+                    exog=self.exog,
+                    maxiter=self.maxiter,
+                    multistart=False,
+                    css_ar_check="raise",
+                )
+        except CSSStartError as exc:
+            status = f"rejected: {exc}"
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
-            status = f"{'rejected' if rejected else 'failed'}: {exc}"
+            status = f"failed: {exc}"
         else:
             value, status = self._criterion(result, method)
             self.fits[(*key, method)] = result
@@ -442,34 +456,6 @@ class _Search:
         if self.trace:
             logger.info(" %-48s : %.4f  [%s; %s]", self.tried[-1].label, value, method, status)
         return value
-
-    def _css_start_rejected(self, key: tuple[int, int, int, int, bool]) -> str | None:
-        """Why R's ``arima(method="CSS-ML")`` would refuse this candidate, or None.
-
-        R starts the likelihood search from the CSS estimate when the CSS optimiser
-        converged, and stops with "non-stationary AR part from CSS" (or "seasonal AR")
-        when that estimate's AR polynomial has a root on or inside the unit circle
-        (``arCheck``); auto.arima's ``myarima`` then scores the candidate Inf. ``ARIMA.fit``
-        instead restarts such an AR part from zero, so the search applies R's rule here.
-        """
-        p, _, P, _, _ = key
-        if p == 0 and P == 0:
-            return None
-        try:
-            with warnings.catch_warnings(), _quiet(arima_logger):
-                warnings.simplefilter("ignore", RuntimeWarning)
-                css = self._model(key, "css").fit(self.y, exog=self.exog, maxiter=self.maxiter)
-        except (ValueError, np.linalg.LinAlgError, FloatingPointError):
-            return None  # no CSS estimate: R's search would start from zero as well
-        if not css.converged:
-            return None
-        for prefix, what in (("ar.L", "AR"), ("ar.S.L", "seasonal AR")):
-            coefs = [css.params[k] for k in css.params.index if k.startswith(prefix)]
-            poly = np.concatenate([[1.0], -np.asarray(coefs, dtype=float)])
-            modulus = _min_root_modulus(poly)
-            if modulus <= 1.0:
-                return f"non-stationary {what} part from CSS (root modulus {modulus:.4f})"
-        return None
 
     def _model(self, key: tuple[int, int, int, int, bool], method: str) -> ARIMA:
         p, q, P, Q, constant = key
@@ -522,8 +508,8 @@ class _Search:
             "aicc": aic + 2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else math.inf,
         }[self.ic]
         params = result.params
-        ar_root = _min_root_modulus(_polynomial(params, "ar", self.m, -1.0))
-        ma_root = _min_root_modulus(_polynomial(params, "ma", self.m, 1.0))
+        ar_root = _factored_root_modulus(params, "ar", self.m, -1.0)
+        ma_root = _factored_root_modulus(params, "ma", self.m, 1.0)
         if ar_root < _MIN_ROOT_MODULUS:
             return math.inf, f"rejected: near non-stationary AR (root modulus {ar_root:.4f})"
         if ma_root < _MIN_ROOT_MODULUS:
