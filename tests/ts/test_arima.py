@@ -506,3 +506,18 @@ def test_stationary_covariance_solves_lyapunov_equation(phi, theta):
     assert _kalman.stationary_cov_into(phi, theta, *buffers)
     expected = solve_discrete_lyapunov(T, np.outer(R, R))
     np.testing.assert_allclose(buffers[0], expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())
+
+
+def test_min_root_modulus_matches_numpy_roots():
+    """The compiled root check (companion eigenvalues) against ``np.roots``, including
+    trailing zero coefficients and a constant polynomial."""
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        poly = np.r_[1.0, rng.normal(0.0, 0.5, rng.integers(1, 27))]
+        if rng.random() < 0.3:
+            poly[-1] = 0.0
+        kept = np.flatnonzero(np.abs(poly[1:]) > 1e-8)
+        expected = np.min(np.abs(np.roots(poly[: kept[-1] + 2][::-1]))) if kept.size else np.inf
+        assert _kalman.min_root_modulus(poly) == pytest.approx(expected, rel=1e-10)
+    assert _kalman.min_root_modulus(np.array([1.0, 0.0])) == np.inf
+    assert _kalman.min_root_modulus(np.array([1.0, -0.5])) == pytest.approx(2.0)

@@ -124,6 +124,30 @@ def expand_polys(ar, ma, sar, sma, m):
 
 
 @njit(cache=True)
+def min_root_modulus(poly):
+    """Smallest modulus of the roots of ``poly[0] + poly[1] z + ...`` (lowest power first,
+    ``poly[0]`` non-zero), ignoring trailing coefficients below 1e-8; inf when none is
+    left. The roots' reciprocals are the eigenvalues of the companion matrix of the
+    reversed polynomial, so this is 1 / its spectral radius (compiled: ``np.roots`` costs
+    ~100 us of Python per call, and ``auto_arima`` checks two polynomials per candidate)."""
+    n = 0
+    for i in range(1, poly.shape[0]):
+        if abs(poly[i]) > 1e-8:
+            n = i
+    if n == 0:
+        return np.inf
+    C = np.zeros((n, n), dtype=np.complex128)
+    for j in range(n):
+        C[0, j] = -poly[j + 1] / poly[0]
+    for i in range(1, n):
+        C[i, i - 1] = 1.0
+    radius = 0.0
+    for lam in np.linalg.eigvals(C):
+        radius = max(radius, abs(lam))
+    return 1.0 / radius if radius > 0.0 else np.inf
+
+
+@njit(cache=True)
 def lu_factor_into(G, piv):
     """LU factorisation with partial pivoting of the square ``G`` in place (L unit lower,
     U upper; LAPACK's layout: row ``k`` was swapped with row ``piv[k]`` at step k).

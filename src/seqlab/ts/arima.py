@@ -717,8 +717,8 @@ class _Problem:
         for coefs, what in ((ar, "AR"), (sar, "seasonal AR")):
             if not len(coefs):
                 continue
-            roots = np.roots(np.concatenate([[1.0], -np.asarray(coefs, dtype=float)])[::-1])
-            modulus = float(np.min(np.abs(roots))) if roots.size else math.inf
+            poly = np.concatenate([[1.0], -np.asarray(coefs, dtype=float)])
+            modulus = float(_kalman.min_root_modulus(poly))
             if modulus <= 1.0:
                 raise CSSStartError(
                     f"non-stationary {what} part from CSS (root modulus {modulus:.4f})"

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from seqlab._validation import as_float_series, check_int
+from seqlab.ts import _kalman
 from seqlab.ts.arima import ARIMA, ARIMAForecast, ARIMAResult, CSSStartError
 from seqlab.ts.seasonality import ndiffs, nsdiffs
 
@@ -92,11 +93,7 @@ def _quiet(target: logging.Logger):
 
 
 def _min_root_modulus(poly: np.ndarray) -> float:
-    nonzero = np.flatnonzero(np.abs(poly[1:]) > 1e-8)
-    if nonzero.size == 0:
-        return math.inf
-    roots = np.roots(poly[: nonzero[-1] + 2][::-1])
-    return float(np.min(np.abs(roots))) if roots.size else math.inf
+    return float(_kalman.min_root_modulus(np.ascontiguousarray(poly, dtype=float)))
 
 
 def _factored_root_modulus(params: pd.Series, prefix: str, m: int, sign: float) -> float:
