@@ -541,9 +541,10 @@ def arma_filter_loglik(
 
     When ``tape_s`` has rows, the pass records what ``_adjoint.arma_filter_backward`` needs
     to differentiate it: ``P`` before each step that updates it (``tape_P[t]``, where the
-    pass keeps its covariance instead of in ``P``, ``Pn``), ``PZ`` of
-    the first ``burn`` steps (``tape_PZ[t]``), and ``(v, F, a0)`` of every step
-    (``tape_s[t]``; ``a0`` the updated first state, which the companion column multiplies).
+    pass keeps its covariance instead of in ``P``, ``Pn``), ``PZ`` of the first ``burn``
+    steps (``tape_PZ[t]``), and ``(v, F, a0)`` of every step (``tape_s[t]``; ``a0`` the
+    updated first state, which the companion column multiplies). After the burn-in only
+    the upper triangle of ``P`` is kept, and read.
     """
     record = tape_s.shape[0] > 0
     r = V.shape[0]
