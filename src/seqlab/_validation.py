@@ -1,4 +1,5 @@
-"""Input checks shared by every sub-package.
+"""Input checks shared by every sub-package: series (finite, magnitude, order of the
+dates), sizes (horizon, seasonal period) and interval levels.
 
 Errors follow one rule: TypeError for a wrong type, ValueError for a bad value, and the
 message says what was expected, what was received, and what to do next.
@@ -6,18 +7,46 @@ message says what was expected, what was received, and what to do next.
 
 from __future__ import annotations
 
+import logging
 import numbers
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+#: Largest magnitude a series value may have. Variances are squares of the values, and
+#: float64 overflows past about 1.8e308, so a variance of values beyond ~1e154 is inf.
+MAX_ABS_VALUE = 1e150
+#: Smallest nonzero spread (max - min) a series may have; below it the variances
+#: underflow to zero (float64's smallest normal number is about 2.2e-308).
+MIN_SPREAD = 1e-150
+#: Largest forecast horizon (steps) any forecaster or simulation accepts.
+MAX_HORIZON = 100_000
+#: Largest seasonal period ``m``; a seasonal ARIMA carries about ``m * (P + D)`` states.
+MAX_PERIOD = 1_000
 
 
-def as_float_series(y: Any, name: str = "y", *, allow_nan: bool = False) -> np.ndarray:
+def as_float_series(
+    y: Any, name: str = "y", *, allow_nan: bool = False, check_magnitude: bool = True
+) -> np.ndarray:
     """Return ``y`` as a 1-D float64 array, or raise a clear error.
 
     Accepts lists, tuples, numpy arrays, pandas Series and single-column DataFrames.
     Rejects: non-numeric values, 2-D data with more than one column, empty input, inf,
-    and NaN unless ``allow_nan`` (then an all-NaN input is still rejected).
+    and NaN unless ``allow_nan`` (then an all-NaN input is still rejected). With
+    ``check_magnitude`` (the default) also rejects what :func:`check_magnitude` rejects.
+    The order is taken as given: pass pandas input through :func:`ordered_series` first
+    to sort it by date.
+
+    Raises
+    ------
+    TypeError
+        ``y`` is a string, None or complex.
+    ValueError
+        Any other rejected input; the message names the first offending position.
     """
     if isinstance(y, (str, bytes)) or y is None:
         raise TypeError(f"{name} must be a 1-D sequence of numbers, got {type(y).__name__}.")
@@ -57,7 +86,181 @@ def as_float_series(y: Any, name: str = "y", *, allow_nan: bool = False) -> np.n
             f"{name} contains NaN (first at position {pos}); this method cannot handle "
             "missing values. Fill or drop them first."
         )
+    if check_magnitude:
+        _check_magnitude(values[~nan], name)
     return values
+
+
+def _check_magnitude(observed: np.ndarray, name: str) -> None:
+    """``observed``: finite values. See :func:`check_magnitude`."""
+    top = float(np.max(np.abs(observed)))
+    if top > MAX_ABS_VALUE:
+        pos = int(np.argmax(np.abs(observed)))
+        raise ValueError(
+            f"{name} holds {observed[pos]:.3g} (observed position {pos}); values beyond "
+            f"+-{MAX_ABS_VALUE:.0e} are not supported because their variances overflow "
+            "float64. Divide the series by a power of ten first and scale the results back."
+        )
+    spread = float(np.max(observed) - np.min(observed))
+    if 0 < spread < MIN_SPREAD:
+        raise ValueError(
+            f"{name} varies by only {spread:.3g} (max - min); spreads below "
+            f"{MIN_SPREAD:.0e} are not supported because their variances underflow "
+            "float64. Multiply the deviations by a power of ten first and scale the results back."
+        )
+
+
+def check_magnitude(values: Any, name: str = "y") -> None:
+    """Refuse a series whose variance cannot be represented in float64.
+
+    The finite values of ``values`` must lie within ``+-MAX_ABS_VALUE`` and, unless the
+    series is constant, spread over at least ``MIN_SPREAD``. Inside these bounds every
+    estimator works on an internally rescaled series, so results do not depend on the
+    units; outside them the reported variances would be inf or 0.
+
+    Raises
+    ------
+    ValueError
+        Naming the offending value (or the spread) and what to do.
+    """
+    array = np.asarray(values, dtype=np.float64).reshape(-1)
+    finite = array[np.isfinite(array)]
+    if finite.size:
+        _check_magnitude(finite, name)
+
+
+def ordered_series(y: Any, name: str = "y") -> Any:
+    """``y`` sorted by its dates, when it is pandas data indexed by dates or periods.
+
+    A Series or DataFrame with a ``DatetimeIndex`` or ``PeriodIndex`` that is not in
+    increasing order is sorted (stable), with a ``logging`` warning saying so; anything
+    else (arrays, lists, other indexes) is returned unchanged, because its order is the
+    only time order there is. A sorted index recovers its frequency when it is regular.
+
+    Raises
+    ------
+    ValueError
+        The index repeats a date: a series has one value per date. The message lists
+        the repeated labels.
+    """
+    index = getattr(y, "index", None)
+    if not isinstance(y, (pd.Series, pd.DataFrame)) or not isinstance(
+        index, (pd.DatetimeIndex, pd.PeriodIndex)
+    ):
+        return y
+    if index.hasnans:
+        pos = int(np.flatnonzero(index.isna())[0])
+        raise ValueError(f"{name}'s index has a missing date (NaT) at position {pos}.")
+    if not index.is_unique:
+        repeated = index[index.duplicated(keep=False)].unique()
+        shown = ", ".join(str(label) for label in repeated[:5])
+        more = f" and {len(repeated) - 5} more" if len(repeated) > 5 else ""
+        raise ValueError(
+            f"{name} has repeated dates in its index: {shown}{more}. A series needs one "
+            "value per date; aggregate them first (e.g. y.groupby(level=0).mean())."
+        )
+    if index.is_monotonic_increasing:
+        return y
+    direction = "run backwards" if index.is_monotonic_decreasing else "are not in order"
+    logger.warning("%s: its dates %s; sorted them into increasing order.", name, direction)
+    out = y.sort_index(kind="stable")
+    if isinstance(out.index, pd.DatetimeIndex) and len(out.index) >= 3:
+        out.index = pd.DatetimeIndex(out.index, freq="infer")
+    return out
+
+
+def check_horizon(h: Any, name: str = "h") -> int:
+    """``h`` as an int in ``1..MAX_HORIZON``.
+
+    Raises
+    ------
+    TypeError
+        ``h`` is not an integer.
+    ValueError
+        ``h`` is below 1 or above ``MAX_HORIZON``.
+    """
+    h = check_int(h, name, minimum=1)
+    if h > MAX_HORIZON:
+        raise ValueError(
+            f"{name}={h} is too far ahead; the largest forecast horizon is {MAX_HORIZON:,}."
+        )
+    return h
+
+
+def check_period(m: Any, name: str = "m") -> int:
+    """A seasonal period as an int in ``1..MAX_PERIOD``.
+
+    Raises
+    ------
+    TypeError
+        ``m`` is not an integer.
+    ValueError
+        ``m`` is below 1 or above ``MAX_PERIOD``.
+    """
+    m = check_int(m, name, minimum=1)
+    if m > MAX_PERIOD:
+        raise ValueError(
+            f"{name}={m} is too long a seasonal period; the largest supported is {MAX_PERIOD:,} "
+            "(for longer cycles, use Fourier terms as regressors)."
+        )
+    return m
+
+
+def check_levels(level: Any) -> tuple[float, ...]:
+    """Prediction-interval levels in percent, each in ``[1, 100)``; None gives ``()``.
+
+    Integral levels come back as ints (``95``, not ``95.0``), so they can key dicts and
+    label columns as given.
+
+    Raises
+    ------
+    TypeError
+        A level is not a real number.
+    ValueError
+        A level is outside ``[1, 100)``; a fraction such as 0.95 is refused with the
+        percentage it probably meant.
+    """
+    if level is None:
+        return ()
+    if isinstance(level, (numbers.Real, np.ndarray)) and np.ndim(level) == 0:
+        levels = [level]
+    elif isinstance(level, (Sequence, np.ndarray)) and not isinstance(level, (str, bytes)):
+        levels = list(np.asarray(level, dtype=object).reshape(-1))
+    else:
+        raise TypeError(f"level must be a number or a sequence of numbers, got {level!r}.")
+    out: list[float] = []
+    for lv in levels:
+        if isinstance(lv, bool) or not isinstance(lv, numbers.Real):
+            raise TypeError(f"level must hold percentages such as 80 or 95, got {lv!r}.")
+        value = float(lv)
+        if 0 < value < 1:
+            raise ValueError(
+                f"level={value:g} means a {value:g}% interval; levels are percentages. "
+                f"Did you mean {value * 100:g}?"
+            )
+        if not 1 <= value < 100:
+            raise ValueError(
+                f"level must be percentages in [1, 100), e.g. (80, 95); got {value:g}."
+            )
+        out.append(int(value) if value.is_integer() else value)
+    return tuple(out)
+
+
+def check_finite_estimates(values: Any, names: Sequence[str], what: str) -> None:
+    """Refuse an estimation result with a non-finite value.
+
+    Raises
+    ------
+    ValueError
+        Naming the non-finite estimates; the series is probably extreme or degenerate.
+    """
+    array = np.asarray(values, dtype=np.float64).reshape(-1)
+    bad = [str(n) for n, v in zip(names, array, strict=True) if not np.isfinite(v)]
+    if bad:
+        raise ValueError(
+            f"{what} produced non-finite estimates ({', '.join(bad)}); the series is too "
+            "extreme or degenerate for this model. Try a lower order or rescale the series."
+        )
 
 
 def _first_non_numeric(values: np.ndarray) -> tuple[int, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -18,14 +19,28 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+logger = logging.getLogger(__name__)
+
+
+def _umask() -> int:
+    # os.umask can only be read by setting it; set it back at once.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Iterator[IO]:
-    """Open a temporary file beside ``path``; on success rename it over ``path``."""
+    """Open a temporary file beside ``path``; on success rename it over ``path``.
+
+    The file gets the permissions ``open`` would give a new file (0666 less the umask),
+    not ``mkstemp``'s private 0600.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
             handle.flush()
@@ -80,6 +95,49 @@ def parse_date_column(frame: pd.DataFrame, column, path) -> pd.Series:
     return index
 
 
+def order_by_dates(
+    frame: pd.DataFrame, dates: pd.Series, path: str | os.PathLike, column: Any
+) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
+    """Rows of ``frame`` in date order, and their dates as an index.
+
+    ``dates`` are the parsed dates of ``frame[column]`` (row-aligned with ``frame``). Rows
+    out of order are sorted (stable), with a ``logging`` warning saying so; a regular
+    index keeps its inferred frequency, so forecasts extend it.
+
+    Raises
+    ------
+    ValueError
+        A date appears on more than one line; the message gives the date and its
+        (1-based, header = line 1) line numbers.
+    """
+    values = pd.DatetimeIndex(dates)
+    duplicated = values.duplicated(keep=False)
+    if duplicated.any():
+        first = values[duplicated][0]
+        lines = [str(i + 2) for i in np.flatnonzero(values == first)]
+        shown = ", ".join(lines[:-1][:4]) + (", ... and " if len(lines) > 5 else " and ")
+        count = int(values.duplicated().sum())
+        raise ValueError(
+            f"{path}: column {column!r}: {first.date() if first == first.normalize() else first} "
+            f"appears on lines {shown}{lines[-1]} "
+            f"({count} repeated date{'s' if count > 1 else ''} in all); a series needs one "
+            "value per date."
+        )
+    if not values.is_monotonic_increasing:
+        direction = "run backwards" if values.is_monotonic_decreasing else "are not in order"
+        logger.warning(
+            "%s: the dates in column %r %s; sorted them into increasing order.",
+            path,
+            column,
+            direction,
+        )
+        order = np.argsort(values.to_numpy(), kind="stable")
+        frame = frame.iloc[order]
+        values = values[order]
+    infer = "infer" if len(values) >= 3 else None
+    return frame, pd.DatetimeIndex(values, name=str(column), freq=infer)
+
+
 def read_series_csv(
     path: str | os.PathLike,
     value: str | int | None = None,
@@ -88,9 +146,17 @@ def read_series_csv(
     """Read one numeric series from a CSV (or a one-column text file).
 
     ``value`` and ``date`` pick columns by name or 0-based position. Defaults: with one
-    column, that column is the series; with two or more, a first column that parses as
-    dates is the index and the last numeric column is the value. Errors name the file,
-    the column and the (1-based, header = line 1) line of the first bad cell.
+    column, that column is the series; with two or more, the first non-numeric column
+    whose cells all parse as dates is the index and the last numeric column is the value
+    (a ``logging`` warning names it when there was more than one to choose from). Rows
+    are returned in date order (sorted with a warning when the file's are not).
+
+    Raises
+    ------
+    ValueError
+        Naming the file, the column and the (1-based, header = line 1) line of the first
+        bad cell; a date on several lines (with the lines); a file that holds several
+        series in long form (``unique_id, ds, y``), pointing to ``seqlab.ts.fit_many``.
     """
     path = Path(path)
     frame = read_csv_frame(path)
@@ -100,15 +166,35 @@ def read_series_csv(
     if frame.empty:
         raise ValueError(f"{path}: no data rows.")
 
-    value_col = _pick_column(frame, value, path, "value")
-    if value_col is None:
-        value_col = frame.columns[-1]
     date_col = _pick_column(frame, date, path, "date")
-    if date_col is None and frame.shape[1] >= 2 and frame.columns[0] != value_col:
-        first = frame.columns[0]
-        parsed = pd.to_datetime(frame[first], errors="coerce", format="mixed")
-        if parsed.notna().all() and not pd.api.types.is_numeric_dtype(frame[first]):
-            date_col = first
+    value_col = _pick_column(frame, value, path, "value")
+    dates = None
+    if date_col is None and frame.shape[1] >= 2:
+        for column in frame.columns:
+            if column == value_col or pd.api.types.is_numeric_dtype(frame[column]):
+                continue
+            parsed = pd.to_datetime(frame[column], errors="coerce", format="mixed")
+            if parsed.notna().all():
+                date_col, dates = column, parsed
+                break
+    _refuse_long_form(frame, path, date_col, dates)
+    if value_col is None:
+        numeric = [
+            c for c in frame.columns if c != date_col and pd.api.types.is_numeric_dtype(frame[c])
+        ]
+        others = [c for c in frame.columns if c != date_col]
+        if not others:
+            raise ValueError(f"{path}: only a date column {date_col!r}; no values to read.")
+        # With no numeric column, the last one is read so that its first bad cell is named.
+        value_col = numeric[-1] if numeric else others[-1]
+        if len(numeric) > 1:
+            logger.warning(
+                "%s: no value column named; using %r, the last numeric column (the others: "
+                "%s). Name another with value= (--value on the command line).",
+                path,
+                value_col,
+                ", ".join(repr(c) for c in numeric[:-1]),
+            )
 
     raw = frame[value_col]
     numbers = pd.to_numeric(raw, errors="coerce")
@@ -120,12 +206,39 @@ def read_series_csv(
         )
     series = pd.Series(numbers.to_numpy(dtype=float), name=str(value_col))
     if date_col is not None:
-        index = parse_date_column(frame, date_col, path)
-        # freq="infer" keeps a regular index's frequency (forecasts extend it) and
-        # leaves an irregular one without.
-        infer = "infer" if len(series) >= 3 and index.is_unique else None
-        series.index = pd.DatetimeIndex(index, name=str(date_col), freq=infer)
+        if dates is None:
+            dates = parse_date_column(frame, date_col, path)
+        order, index = order_by_dates(series.to_frame(), dates, path, date_col)
+        series = pd.Series(order.iloc[:, 0].to_numpy(), index=index, name=str(value_col))
     return series
+
+
+def _refuse_long_form(frame: pd.DataFrame, path: Path, date_col: Any, dates: Any) -> None:
+    """Several series stacked in one file (``unique_id, ds, y``) are not one series."""
+    ids = None
+    if "unique_id" in frame.columns and frame["unique_id"].nunique() > 1:
+        ids = "unique_id"
+    elif date_col is not None:
+        if dates is None:
+            dates = pd.to_datetime(frame[date_col], errors="coerce", format="mixed")
+        if dates.duplicated().any():
+            for column in frame.columns:
+                if column == date_col or pd.api.types.is_numeric_dtype(frame[column]):
+                    continue
+                if (
+                    frame[column].nunique() > 1
+                    and not frame.assign(__dates__=dates.to_numpy())
+                    .duplicated([column, "__dates__"])
+                    .any()
+                ):
+                    ids = column
+                    break
+    if ids is not None:
+        count = frame[ids].nunique()
+        raise ValueError(
+            f"{path} holds {count} series in long form (column {ids!r} names them); fit "
+            "them with seqlab.ts.fit_many (seqlab ts many), or select one series first."
+        )
 
 
 def _looks_numeric(text: Any) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seqlab.io import parse_date_column, read_csv_frame
+from seqlab.io import order_by_dates, parse_date_column, read_csv_frame
 
 __all__ = ["load_frame", "split_frame"]
 
@@ -29,7 +29,9 @@ def load_frame(
     ``features``: extra input columns (names), ``"all"`` for every other numeric column,
     or None for the target alone. ``date``: the date column; by default a first column
     that parses as dates becomes the index. Errors: a missing target or feature column
-    (listing the columns there are), a non-numeric cell (naming column and line).
+    (listing the columns there are), a non-numeric cell (naming column and line), a
+    date on several lines (naming them). Rows out of date order are sorted, with a
+    ``logging`` warning.
     """
     path = Path(path)
     frame = read_csv_frame(path)
@@ -91,8 +93,9 @@ def load_frame(
     if out[target].isna().all():
         raise ValueError(f"{path}: target column {target!r} has no values.")
     if date_col is not None:
-        index = parse_date_column(frame, date_col, path)
-        out.index = pd.DatetimeIndex(index, name=date_col)
+        dates = parse_date_column(frame, date_col, path)
+        out, index = order_by_dates(out, dates, path, date_col)
+        out.index = index
     return out
 
 
