@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench-arima bench-rnn bench-imdb bench-m3 bench-forecast clean
+.PHONY: demo test lint r-reference bench-arima bench-rnn bench-imdb bench-m3 bench-forecast clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ test: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# Regenerate the R fixtures the tests read (needs R with forecast: apt-get install r-cran-forecast).
+M3_DIR ?= ../shared/data/m3
+r-reference:
+	Rscript tests/reference/r/forecast_reference.R $(M3_DIR)
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache

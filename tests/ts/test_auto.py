@@ -104,7 +104,7 @@ def _assert_stepwise_local_optimum(result: AutoARIMAResult) -> None:
 def test_nile_matches_r():
     y = nile()
     result = auto_arima(y)
-    # R: forecast::auto.arima(Nile) -> ARIMA(1,1,1)
+    # R: forecast::auto.arima(Nile) -> ARIMA(1,1,1) (tests/reference/fixtures, make r-reference)
     assert result.order == (1, 1, 1)
     assert result.seasonal_order == (0, 0, 0, 0)
     assert result.order[1] == _kpss_ndiffs(y.to_numpy())
@@ -116,7 +116,8 @@ def test_nile_matches_r():
 
 @pytest.mark.slow
 def test_airline_matches_r():
-    # R: auto.arima(AirPassengers) -> ARIMA(2,1,1)(0,1,0)[12];
+    # R (tests/reference/fixtures/auto_arima_orders.csv, make r-reference):
+    #    auto.arima(AirPassengers) -> ARIMA(2,1,1)(0,1,0)[12];
     #    auto.arima(log(AirPassengers)) -> ARIMA(0,1,1)(0,1,1)[12]
     result = auto_arima(airline(), 12)
     assert (result.order, result.seasonal_order) == ((2, 1, 1), (0, 1, 0, 12))

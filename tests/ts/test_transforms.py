@@ -98,7 +98,7 @@ def test_difference_nan_propagates_and_orders_are_checked():
 
 @pytest.mark.parametrize("as_type", list(AS_TYPES))
 def test_guerrero_lambda_matches_r_on_airline(as_type):
-    # R: forecast::BoxCox.lambda(AirPassengers) -> -0.2947156 (printed to 7 digits).
+    # R: forecast::BoxCox.lambda(AirPassengers) -> -0.2947156 (tests/reference/fixtures).
     # Our minimiser is Brent's at R optimize's tolerance, so the same iterates are taken;
     # the value agrees to R's printed precision.
     lam = boxcox_lambda(AS_TYPES[as_type](airline()), m=12)
