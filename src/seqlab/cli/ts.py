@@ -134,9 +134,11 @@ def _plot_check(y, report, path: Path) -> list[Path]:
 
 
 def run_fit(args: argparse.Namespace) -> int:
+    from seqlab._validation import check_horizon
     from seqlab.io import read_series_csv
     from seqlab.ts import ARIMA
 
+    check_horizon(args.h, "--h")
     y = read_series_csv(args.file, value=args.value, date=args.date)
     model = ARIMA(
         order=args.order, seasonal_order=args.seasonal, trend=args.trend, method=args.method
@@ -175,9 +177,12 @@ def _auto_options(args: argparse.Namespace) -> dict:
 
 
 def run_auto(args: argparse.Namespace) -> int:
+    from seqlab._validation import check_horizon, check_period
     from seqlab.io import atomic_write, read_series_csv
     from seqlab.ts import auto_arima
 
+    check_horizon(args.h, "--h")
+    check_period(args.m, "--m")
     y = read_series_csv(args.file, value=args.value, date=args.date)
     try:
         result = auto_arima(y, args.m, **_auto_options(args))
@@ -223,9 +228,12 @@ def _read_long_csv(path: str, what: str):
 def run_many(args: argparse.Namespace) -> int:
     import sys
 
+    from seqlab._validation import check_horizon, check_period
     from seqlab.io import atomic_write
     from seqlab.ts import fit_many
 
+    check_horizon(args.h, "--h")
+    check_period(args.m, "--m")
     frame = _read_long_csv(args.file, "the series")
     future = _read_long_csv(args.future, "future regressors") if args.future else None
     try:

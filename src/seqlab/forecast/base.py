@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from seqlab._validation import as_float_series, check_int
+from seqlab._validation import as_float_series, check_horizon, check_levels, ordered_series
 
 __all__ = ["Forecast", "Forecaster", "check_features", "check_levels"]
 
@@ -38,17 +38,6 @@ class Forecast:
             columns[f"lower_{level:g}"] = self.lower[level]
             columns[f"upper_{level:g}"] = self.upper[level]
         return pd.DataFrame(columns, index=pd.RangeIndex(1, len(self.mean) + 1, name="step"))
-
-
-def check_levels(level) -> tuple[int, ...]:
-    """Interval levels in percent, each in (0, 100)."""
-    if level is None:
-        return ()
-    levels = (level,) if isinstance(level, (int, float)) else tuple(level)
-    for lv in levels:
-        if isinstance(lv, bool) or not isinstance(lv, (int, float)) or not 0 < lv < 100:
-            raise ValueError(f"level must be percentages in (0, 100), e.g. (80, 95); got {lv!r}.")
-    return levels
 
 
 def check_features(X, n: int, name: str = "X") -> np.ndarray | None:
@@ -83,11 +72,12 @@ class Forecaster:
         return Forecast(mean=self.predict(h))
 
     def _series(self, y, allow_nan: bool = False) -> np.ndarray:
-        return as_float_series(y, "y", allow_nan=allow_nan)
+        """``y`` as floats, in date order when it is pandas indexed by dates."""
+        return as_float_series(ordered_series(y, "y"), "y", allow_nan=allow_nan)
 
     def _check_h(self, h: int) -> int:
         self._check_fitted()
-        return check_int(h, "h", minimum=1)
+        return check_horizon(h)
 
     def _check_fitted(self) -> None:
         if not any(k.endswith("_") and not k.startswith("_") for k in vars(self)):

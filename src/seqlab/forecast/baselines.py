@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import norm
 
-from seqlab._validation import check_int
+from seqlab._validation import check_period
 from seqlab.forecast.base import Forecast, Forecaster, check_levels
 
 __all__ = ["Drift", "MeanForecast", "Naive", "SeasonalNaive"]
@@ -99,7 +99,7 @@ class SeasonalNaive(_Baseline):
         self.m = m
 
     def _check_length(self, values: np.ndarray) -> None:
-        m = check_int(self.m, "m", minimum=1)
+        m = check_period(self.m)
         if values.size < m + 1:
             raise ValueError(
                 f"SeasonalNaive(m={m}) needs at least m + 1 = {m + 1} observations, "

@@ -88,7 +88,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from seqlab._validation import as_float_series, check_int
+from seqlab._validation import (
+    as_float_series,
+    check_finite_estimates,
+    check_horizon,
+    check_int,
+    check_levels,
+    check_period,
+    ordered_series,
+)
 from seqlab.ts import _kalman
 
 logger = logging.getLogger(__name__)
@@ -303,6 +311,8 @@ class ARIMA:
             )
         if not (P or D or Q):
             m = 0
+        else:
+            check_period(m, "seasonal_order[3] (m)")
         if p > 100 or q > 100 or P > 10 or Q > 10:
             raise ValueError(
                 f"orders out of range: p={p}, q={q}, P={P}, Q={Q}; use p, q <= 100 and P, Q <= 10."
@@ -328,6 +338,7 @@ class ARIMA:
         return _Spec(p, d, q, P, D, Q, m, powers)
 
     def _prepare(self, spec: _Spec, y: Any, exog: Any, method: str) -> _Data:
+        y, exog = _in_date_order(y, exog)
         values = as_float_series(y, "y", allow_nan=True)
         if method == "css" and np.isnan(values).any():
             pos = int(np.flatnonzero(np.isnan(values))[0])
@@ -404,7 +415,13 @@ class ARIMA:
         estimate has a non-stationary AR part: ``"restart"`` that part from zero, or
         ``"raise"`` :class:`CSSStartError`, as R's ``arima`` stops (``auto_arima`` uses
         this to skip such candidates, as R's ``auto.arima`` does).
-        Returns an :class:`ARIMAResult`."""
+        Returns an :class:`ARIMAResult`.
+
+        A Series indexed by dates out of order is sorted first (with a ``logging``
+        warning; ``exog`` as pandas with the same index is sorted with it). Raises
+        ValueError for repeated dates, values beyond ``seqlab._validation.MAX_ABS_VALUE``
+        in magnitude, and a fit whose estimates or log-likelihood are not finite (never
+        returned as a result)."""
         spec = self._spec()
         method = self.method
         data = self._prepare(spec, y, exog, method)
@@ -414,7 +431,9 @@ class ARIMA:
         problem = _Problem(spec, data)
         if method == "css":
             raw, converged, message, iterations = problem.fit_css(start_params, maxiter)
-            return _css_result(self, spec, data, problem, raw, converged, message, iterations)
+            return _checked(
+                _css_result(self, spec, data, problem, raw, converged, message, iterations)
+            )
         if start_params is not None:
             starts = {"user": problem.check_params(start_params, "start_params")}
         elif spec.k_arma == 0:
@@ -438,8 +457,8 @@ class ARIMA:
         params, converged, message, iterations = problem.fit_mle(
             starts, maxiter, screen=start_params is None and multistart
         )
-        return _mle_result(
-            self, spec, data, problem, params, method, converged, message, iterations
+        return _checked(
+            _mle_result(self, spec, data, problem, params, method, converged, message, iterations)
         )
 
     def filter(self, y: Any, params: Any, exog: Any = None) -> ARIMAResult:
@@ -453,6 +472,29 @@ class ARIMA:
         return _mle_result(
             self, spec, data, problem, params, "fixed", True, "parameters given, not estimated", 0
         )
+
+
+def _in_date_order(y: Any, exog: Any) -> tuple[Any, Any]:
+    """``y`` (and ``exog``'s rows with it) sorted by date; see ``ordered_series``."""
+    ordered = ordered_series(y, "y")
+    if ordered is y or exog is None:
+        return ordered, exog
+    if isinstance(exog, (pd.Series, pd.DataFrame)) and exog.index.equals(y.index):
+        return ordered, exog.loc[ordered.index]
+    raise ValueError(
+        "y's dates are not in increasing order and exog cannot be sorted with it (give "
+        "exog as pandas with y's index, or sort both first)."
+    )
+
+
+def _checked(result: ARIMAResult) -> ARIMAResult:
+    """``result``, unless its estimates or log-likelihood are not finite."""
+    check_finite_estimates(
+        [*result.params.to_numpy(), result.loglik],
+        [*result.params.index, "loglik"],
+        f"{result.label} fit",
+    )
+    return result
 
 
 def AR(p: int, **kwargs: Any) -> ARIMA:
@@ -1146,12 +1188,11 @@ class ARIMAResult:
         Kalman-filter prediction from the end-of-sample state (mean ``Z a``, variance
         ``Z P Z'``), as statsmodels' ``get_forecast``; checked against it in the tests.
         ``exog`` must give h future rows of the regressors when the model has any.
+        ``h`` is at most ``seqlab._validation.MAX_HORIZON``; ``level`` holds percentages
+        in [1, 100) (0.95 is refused with a hint that 95 was meant).
         """
-        h = check_int(h, "h", minimum=1)
-        levels = [float(lv) for lv in np.atleast_1d(level)]
-        for lv in levels:
-            if not 0 < lv < 100:
-                raise ValueError(f"level must be in (0, 100) (percent); got {lv}.")
+        h = check_horizon(h)
+        levels = check_levels(level)
         Xf = self._future_exog(exog, h)
         state = self._filtered()
         T, R, Z = state["T"], state["R"], self._problem.Z
@@ -1165,21 +1206,25 @@ class ARIMAResult:
             a = T @ a
             P = T @ P @ T.T + Q
         mean += Xf @ np.asarray(state["beta"], dtype=float)
+        if not np.isfinite(mean).all():
+            raise ValueError(
+                f"{self.label}: the forecast is not finite (it overflows within {h} steps); "
+                "use a shorter horizon."
+            )
         se = np.sqrt(np.maximum(var, 0.0))
         index = _future_index(self._problem.data.index, h)
         name = self._problem.data.name
         lower, upper = {}, {}
         for lv in levels:
             z = stats.norm.ppf(0.5 + lv / 200.0)
-            key = int(lv) if lv.is_integer() else lv
-            lower[key] = _wrap(mean - z * se, index, name)
-            upper[key] = _wrap(mean + z * se, index, name)
+            lower[lv] = _wrap(mean - z * se, index, name)
+            upper[lv] = _wrap(mean + z * se, index, name)
         return ARIMAForecast(_wrap(mean, index, name), _wrap(se, index, name), lower, upper)
 
     def simulate(self, n: int, seed: int | None = 0, exog: Any = None) -> Any:
         """One sample path of the next ``n`` values given the data (state drawn from its
         filtered distribution, then the state equation with Gaussian shocks)."""
-        n = check_int(n, "n", minimum=1)
+        n = check_horizon(n, "n")
         Xf = self._future_exog(exog, n)
         state = self._filtered()
         rng = np.random.default_rng(seed)

@@ -44,9 +44,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seqlab._validation import as_float_series, check_int
+from seqlab._validation import (
+    as_float_series,
+    check_horizon,
+    check_int,
+    check_levels,
+    check_period,
+)
 from seqlab.ts import _kalman
-from seqlab.ts.arima import ARIMA, ARIMAForecast, ARIMAResult, CSSStartError
+from seqlab.ts.arima import ARIMA, ARIMAForecast, ARIMAResult, CSSStartError, _in_date_order
 from seqlab.ts.seasonality import ndiffs, nsdiffs
 
 logger = logging.getLogger(__name__)
@@ -252,7 +258,8 @@ class DeterministicResult:
         """Continue the exact recursion for ``h`` steps; intervals have zero width."""
         from seqlab.ts.arima import _future_index
 
-        h = check_int(h, "h", minimum=1)
+        h = check_horizon(h)
+        levels = check_levels(level)
         if self.k_exog:
             _check_future_exog(exog, h, self.k_exog)
         poly = self._difference_poly()
@@ -266,7 +273,7 @@ class DeterministicResult:
         mean = np.asarray(history[-h:])
         index = _future_index(self.index, h)
         wrapped = self._wrap(mean, index)
-        bounds = {int(lv) if float(lv).is_integer() else lv: wrapped for lv in level}
+        bounds = {lv: wrapped for lv in levels}
         return ARIMAForecast(wrapped, self._wrap(np.zeros(h), index), bounds, dict(bounds))
 
     def summary(self) -> str:
@@ -553,23 +560,32 @@ def auto_arima(
     ``exog``: (n, k) regressors; forecasts then need ``exog`` for the future rows.
     ``trace=True`` logs every candidate at INFO on ``seqlab.ts.auto`` (shown on stderr
     if logging is not configured); ``result.trace_table()`` gives the same lines.
+
+    A Series indexed by dates out of order is sorted first (with a ``logging`` warning);
+    repeated dates, values beyond ``seqlab._validation.MAX_ABS_VALUE`` in magnitude and
+    ``m`` above ``seqlab._validation.MAX_PERIOD`` are ValueErrors.
     """
+    y, exog = _in_date_order(y, exog)
     values = as_float_series(y, "y", allow_nan=True)
     index = y.index if isinstance(y, pd.Series) else None
     name = str(y.name) if isinstance(y, pd.Series) and y.name is not None else "y"
-    m = check_int(m, "m", minimum=1)
+    m = check_period(m)
     if ic not in _IC:
         raise ValueError(f"ic must be one of {_IC}, got {ic!r}.")
-    for label, value in (
-        ("max_p", max_p),
-        ("max_q", max_q),
-        ("max_P", max_P),
-        ("max_Q", max_Q),
-        ("max_order", max_order),
-        ("max_d", max_d),
-        ("max_D", max_D),
-        ("max_models", max_models),
+    # Upper bounds: the orders ARIMA itself accepts (max_models is unbounded: the
+    # stepwise search stops on its own and the full one is bounded by the orders).
+    for label, value, most in (
+        ("max_p", max_p, 100),
+        ("max_q", max_q, 100),
+        ("max_P", max_P, 10),
+        ("max_Q", max_Q, 10),
+        ("max_order", max_order, 220),
+        ("max_d", max_d, 3),
+        ("max_D", max_D, 2),
+        ("max_models", max_models, None),
     ):
+        if most is not None and check_int(value, label, minimum=0) > most:
+            raise ValueError(f"{label} must be <= {most} (the largest ARIMA order); got {value}.")
         check_int(value, label, minimum=0)
     exog_frame = _check_exog(exog, values.size)
     messages: list[str] = []

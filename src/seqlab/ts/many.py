@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seqlab._validation import check_int
+from seqlab._validation import check_horizon, check_int, check_levels, check_period
 
 logger = logging.getLogger(__name__)
 
@@ -363,8 +363,8 @@ def fit_many(
     when None). ``progress``: a tqdm bar of series done. Other keywords go to
     ``auto_arima`` (``ic``, ``stepwise``, ``approximation``, ...).
     """
-    h = check_int(h, "h", minimum=1)
-    m = check_int(m, "m", minimum=1)
+    h = check_horizon(h)
+    m = check_period(m)
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}.")
     missing = [c for c in (id_col, time_col, target_col) if c not in df.columns]
@@ -379,7 +379,7 @@ def fit_many(
     if n_jobs is None:
         n_jobs = os.cpu_count() or 1
     n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
-    level = tuple(float(lv) for lv in np.atleast_1d(level))
+    level = check_levels(level)
     exog_cols = [c for c in df.columns if c not in (id_col, time_col, target_col)]
     frame = df.copy()
     if frame[time_col].dtype == object:

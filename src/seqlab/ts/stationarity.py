@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from seqlab._validation import as_float_series, check_int
+from seqlab._validation import as_float_series, check_int, ordered_series
 from seqlab.ts import _mackinnon
 
 __all__ = [
@@ -68,7 +68,7 @@ def _check_choice(value: Any, name: str, options: tuple[str, ...]) -> str:
 
 
 def _series(y: Any) -> np.ndarray:
-    x = as_float_series(y, "y")
+    x = as_float_series(ordered_series(y, "y"), "y")
     if x.max() == x.min():
         raise ValueError(
             f"y is constant (every value is {float(x[0])!r}); a unit-root or stationarity test "
@@ -347,7 +347,8 @@ def _kpss_auto_lags(resid: np.ndarray) -> int:
 
     Newey & West (1994) with the Bartlett kernel: a pilot of ``floor(n^(2/9))``
     autocovariances gives ``s = s1/s0`` and the bandwidth
-    ``floor(1.1447 (s^2)^(1/3) n^(1/3))``.
+    ``floor(1.1447 (s^2)^(1/3) n^(1/3))``. Where the pilot's long-run variance ``s0`` is
+    exactly zero the bandwidth is unbounded, and ``n - 1``, the largest lag, is returned.
     """
     n = resid.size
     pilot = int(n ** (2.0 / 9.0))
@@ -357,6 +358,8 @@ def _kpss_auto_lags(resid: np.ndarray) -> int:
         cov = float(resid[i:] @ resid[: n - i]) / (n / 2.0)
         s0 += cov
         s1 += i * cov
+    if s0 == 0.0:
+        return n - 1
     ratio = s1 / s0
     return int(1.1447 * (ratio * ratio) ** (1.0 / 3.0) * n ** (1.0 / 3.0))
 
@@ -444,6 +447,7 @@ def rolling_stats(y: Any, window: int) -> pd.DataFrame:
     is a pandas Series (else 0..n-1); the first ``window - 1`` rows are NaN, and so is
     any window holding a NaN. A stationary series has a roughly flat mean and sd.
     """
+    y = ordered_series(y, "y")
     x = as_float_series(y, "y", allow_nan=True)
     window = check_int(window, "window", minimum=2)
     if window > x.size:
@@ -534,6 +538,7 @@ def check_stationarity(
     the first and last windows; they illustrate, and do not enter the verdict.
     """
     alpha = _check_alpha(alpha)
+    y = ordered_series(y, "y")
     x = _series(y)
     name = getattr(y, "name", None)
     window = default_window(y, x.size) if window is None else window

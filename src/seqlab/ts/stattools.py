@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from seqlab._validation import as_float_series, check_int
+from seqlab._validation import as_float_series, check_int, ordered_series
 
 __all__ = ["LjungBoxResult", "acf", "acovf", "ljung_box", "pacf"]
 
@@ -49,7 +49,7 @@ def _check_alpha(alpha: Any) -> float | None:
 
 
 def _nonconstant(y: Any, name: str) -> np.ndarray:
-    x = as_float_series(y, name)
+    x = as_float_series(ordered_series(y, name), name)
     if x.size < 2:
         raise ValueError(f"{name} has {x.size} value; autocorrelations need at least 2.")
     if x.max() == x.min():
