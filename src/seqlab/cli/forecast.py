@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+from pathlib import Path
 
 
 def _int_tuple(text: str, count: int, what: str) -> tuple[int, ...]:
@@ -56,6 +58,26 @@ def _add_model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
 
 
+# Imported before a command runs, with Ctrl-C held back (see seqlab.cli.main).
+_PRELOAD = ("torch", "seqlab.forecast.runs", "seqlab.forecast.zoo")
+
+
+def _backtest_preload(args: argparse.Namespace) -> tuple[str, ...]:
+    classical = {"naive", "snaive", "drift", "mean", "arima", "auto_arima"}
+    names = {n.strip() for n in args.models.split(",") if n.strip()}
+    return () if names <= classical else _PRELOAD
+
+
+def _fit_interrupted(args: argparse.Namespace) -> str:
+    return f"nothing was saved in {shlex.quote(str(args.out))}"
+
+
+def _check_out_folder(out: str) -> None:
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"--out {out}: exists and is not a folder; give a folder for the run.")
+
+
 def _neural_options(args: argparse.Namespace) -> dict:
     return {
         "hidden_size": args.hidden,
@@ -98,7 +120,7 @@ def register(subparsers) -> None:
     bt.add_argument("--window", choices=["expanding", "sliding"], default="expanding")
     bt.add_argument("--plot", help="write a PNG of step-1 forecasts against actuals here")
     bt.add_argument("--json", help="write the metrics table as JSON here")
-    bt.set_defaults(func=run_backtest)
+    bt.set_defaults(func=run_backtest, preload=_backtest_preload)
 
     fit = commands.add_parser("fit", help="fit a recurrent forecaster and save a run folder")
     _add_data_args(fit)
@@ -107,14 +129,14 @@ def register(subparsers) -> None:
         "--model", default="lstm", help="rnn, lstm, gru, bilstm (+ -recursive/-seq2seq)"
     )
     fit.add_argument("--out", required=True, help="run folder to write")
-    fit.set_defaults(func=run_fit)
+    fit.set_defaults(func=run_fit, preload=_PRELOAD, on_interrupt=_fit_interrupted)
 
     predict = commands.add_parser("predict", help="forecast the end of FILE with a saved run")
     predict.add_argument("--run", required=True, help="run folder written by 'forecast fit'")
     predict.add_argument("file", help="CSV with the same columns as at fit time")
     predict.add_argument("--h", type=int, default=None, help="steps (default: the run's horizon)")
     predict.add_argument("--out", help="also write the forecast as CSV here")
-    predict.set_defaults(func=run_predict)
+    predict.set_defaults(func=run_predict, preload=_PRELOAD)
 
 
 def _load(args: argparse.Namespace):
@@ -182,6 +204,7 @@ def run_fit(args: argparse.Namespace) -> int:
             f"--model must be a recurrent model ({', '.join(NEURAL)}), got {args.model!r}; "
             "baselines and ARIMA have no run folder (use 'seqlab ts fit')."
         )
+    _check_out_folder(args.out)
     _, y, X = _load(args)
     model = make_forecaster(
         args.model, horizon=args.horizon, lookback=args.lookback, **_neural_options(args)

@@ -7,19 +7,36 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+import shlex
 from pathlib import Path
 
 from seqlab.sentiment import (
-    PIPELINE_FILE,
+    MIN_LIMIT,
     ImdbRecipe,
+    check_resumable,
     evaluate_run,
     predict_texts,
     preset,
     read_recipe,
     read_subset,
+    resumable,
     train,
 )
+
+# Imported before a command runs, with Ctrl-C held back (see seqlab.cli.main): a Ctrl-C
+# that lands inside torch's import would leave it half initialised.
+_PRELOAD = ("torch", "seqlab.models", "seqlab.text", "seqlab.train")
+
+
+def _train_interrupted(args: argparse.Namespace) -> str:
+    """The resume hint after a Ctrl-C; reads the folder only (imports nothing)."""
+    out = shlex.quote(str(args.out))
+    if resumable(args.out):
+        return (
+            f"the run in {out} is saved. Continue it with: "
+            f"seqlab imdb train --out {out} --resume (and the same --data)"
+        )
+    return f"no checkpoint was reached, nothing resumable was saved in {out}"
 
 
 def register(subparsers) -> None:
@@ -50,7 +67,7 @@ def register(subparsers) -> None:
     fit.add_argument("--download", action="store_true", help="fetch aclImdb_v1.tar.gz")
     fit.add_argument("--cache-dir", help="cache folder (downloads, tokenised data)")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
-    fit.set_defaults(func=run_train)
+    fit.set_defaults(func=run_train, preload=_PRELOAD, on_interrupt=_train_interrupted)
 
     ev = commands.add_parser("evaluate", help="accuracy of a run on valid or test")
     ev.add_argument("--run", required=True, help="run folder from 'seqlab imdb train'")
@@ -58,12 +75,12 @@ def register(subparsers) -> None:
     ev.add_argument("--split", choices=("valid", "test"), default="valid")
     ev.add_argument("--cache-dir", help="cache folder (tokenised data)")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
-    ev.set_defaults(func=run_evaluate)
+    ev.set_defaults(func=run_evaluate, preload=_PRELOAD)
 
     pr = commands.add_parser("predict", help="label and probability of a review")
     pr.add_argument("--run", required=True, help="run folder from 'seqlab imdb train'")
     pr.add_argument("text", nargs="+", help="review text(s)")
-    pr.set_defaults(func=run_predict)
+    pr.set_defaults(func=run_predict, preload=_PRELOAD)
 
 
 def _positive(value: int | None, name: str) -> None:
@@ -112,9 +129,16 @@ def recipe_from_args(args: argparse.Namespace) -> ImdbRecipe:
 
 def run_train(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(
+            f"--out {args.out}: exists and is not a folder; give a folder for the run."
+        )
+    if args.limit is not None and args.limit < MIN_LIMIT:
+        raise ValueError(
+            f"--limit {args.limit}: too few reviews to train on; use at least {MIN_LIMIT}."
+        )
     if args.resume:
-        if not (out / PIPELINE_FILE).is_file():
-            raise ValueError(f"--resume: {out} holds no IMDB run to continue.")
+        check_resumable(out, "--resume")
         recipe = read_recipe(out)
         saved_limit = read_subset(out)["limit"]
         if args.limit is not None and args.limit != saved_limit:
@@ -127,29 +151,16 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         recipe = recipe_from_args(args)
         limit = args.limit
-    try:
-        result = train(
-            args.data,
-            out,
-            recipe,
-            cache_dir=args.cache_dir,
-            download=args.download,
-            resume=args.resume,
-            progress=not args.quiet,
-            limit=limit,
-        )
-    except KeyboardInterrupt:
-        # The Trainer saved a resumable state (or, after a second Ctrl-C, the one from the
-        # last finished epoch is still there); say how to continue in CLI terms.
-        from seqlab.train.trainer import STATE_FILE
-
-        if (out / STATE_FILE).is_file():
-            print(
-                f"seqlab: training stopped; the run in {out} is saved. Continue it with: "
-                f"seqlab imdb train --out {out} --resume (and the same --data)",
-                file=sys.stderr,
-            )
-        raise
+    result = train(
+        args.data,
+        out,
+        recipe,
+        cache_dir=args.cache_dir,
+        download=args.download,
+        resume=args.resume,
+        progress=not args.quiet,
+        limit=limit,
+    )
     best = max(result["history"], key=lambda r: r.get("valid_accuracy", 0.0))
     print(
         f"best valid accuracy {best['valid_accuracy']:.4f} (epoch {int(best['epoch'])}); "

@@ -140,12 +140,54 @@ def make_scaler(kind: str) -> _Scaler:
     return _KINDS[kind]()
 
 
-def scaler_from_state(state: dict[str, Any]) -> _Scaler:
-    """Rebuild a fitted scaler from :meth:`state_dict` output."""
-    try:
-        scaler = _KINDS[state["kind"]](**state.get("params", {}))
-        scaler.offset_ = np.asarray(state["offset"], dtype=np.float64)
-        scaler.scale_ = np.asarray(state["scale"], dtype=np.float64)
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"not a valid scaler state ({exc!r}).") from None
+def scaler_from_state(state: dict[str, Any], where: str = "scaler state") -> _Scaler:
+    """Rebuild a fitted scaler from :meth:`state_dict` output, checked.
+
+    ``state`` must hold ``kind`` (``"standard"`` or ``"minmax"``), ``params`` (the
+    ``feature_range`` of a min-max scaler), and ``offset`` and ``scale`` as equally long
+    lists of finite numbers, every scale > 0 (a scale of 0 would turn every forecast
+    into NaN or inf). Anything else is a ValueError that starts with ``where``.
+    """
+    if not isinstance(state, dict):
+        raise ValueError(f"{where}: expected a JSON object, got {type(state).__name__}.")
+    unknown = sorted(str(k) for k in set(state) - {"kind", "params", "offset", "scale"})
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}.")
+    kind = state.get("kind")
+    if not isinstance(kind, str) or kind not in _KINDS:
+        raise ValueError(f"{where}: kind must be one of {sorted(_KINDS)}, got {kind!r}.")
+    params = state.get("params", {})
+    if not isinstance(params, dict) or set(params) - {"feature_range"}:
+        raise ValueError(f"{where}: params must be {{}} or {{'feature_range': [lo, hi]}}.")
+    if kind == "standard" and params:
+        raise ValueError(f"{where}: a standard scaler takes no params, got {params!r}.")
+    if "feature_range" in params:
+        bounds = _finite_list(params["feature_range"], f"{where}: params.feature_range")
+        if len(bounds) != 2 or not bounds[1] > bounds[0]:
+            raise ValueError(f"{where}: params.feature_range must be [low, high] with low < high.")
+        params = {"feature_range": (bounds[0], bounds[1])}
+    offset = _finite_list(state.get("offset"), f"{where}: offset")
+    scale = _finite_list(state.get("scale"), f"{where}: scale")
+    if not offset or len(offset) != len(scale):
+        raise ValueError(
+            f"{where}: offset and scale must be non-empty and equally long, got "
+            f"{len(offset)} and {len(scale)} values."
+        )
+    if not all(v > 0 for v in scale):
+        bad = next(v for v in scale if not v > 0)
+        raise ValueError(f"{where}: every scale must be > 0, got {bad!r}.")
+    scaler = _KINDS[kind](**params)
+    scaler.offset_ = np.asarray(offset, dtype=np.float64)
+    scaler.scale_ = np.asarray(scale, dtype=np.float64)
     return scaler
+
+
+def _finite_list(value: Any, where: str) -> list[float]:
+    if not isinstance(value, list):
+        raise ValueError(f"{where}: expected a list of numbers, got {type(value).__name__}.")
+    out = []
+    for i, v in enumerate(value):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
+            raise ValueError(f"{where}[{i}]: expected a finite number, got {v!r}.")
+        out.append(float(v))
+    return out

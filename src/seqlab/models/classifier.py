@@ -21,7 +21,14 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from seqlab.models.registry import ModelConfig, register_model
+from seqlab.models.registry import (
+    MAX_DIMENSION,
+    MAX_LAYERS,
+    MAX_VOCAB_SIZE,
+    ModelConfig,
+    check_size,
+    register_model,
+)
 from seqlab.nn import GRU, LSTM, RNN, RNNCell
 
 ENCODERS = ("rnncell", "rnn", "lstm", "gru")
@@ -46,14 +53,16 @@ class SentimentConfig(ModelConfig):
     freeze_embedding: bool = False  # keep pretrained vectors fixed
 
     def __post_init__(self) -> None:
-        for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers", "num_classes"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"SentimentConfig.{name} must be a positive int, got {value!r}.")
-        if isinstance(self.head_hidden, bool) or not isinstance(self.head_hidden, int):
-            raise ValueError(
-                f"SentimentConfig.head_hidden must be an int, got {self.head_hidden!r}."
-            )
+        for name, maximum in (
+            ("vocab_size", MAX_VOCAB_SIZE),
+            ("embedding_dim", MAX_DIMENSION),
+            ("hidden_size", MAX_DIMENSION),
+            ("num_layers", MAX_LAYERS),
+            ("num_classes", MAX_VOCAB_SIZE),
+        ):
+            check_size(getattr(self, name), f"SentimentConfig.{name}", maximum)
+        check_size(self.head_hidden, "SentimentConfig.head_hidden", MAX_DIMENSION, minimum=0)
+        check_size(self.pad_index, "SentimentConfig.pad_index", MAX_VOCAB_SIZE, minimum=0)
         if self.num_classes < 2:
             raise ValueError(f"SentimentConfig.num_classes must be >= 2, got {self.num_classes}.")
         if self.encoder not in ENCODERS:

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from seqlab import nn as snn
-from seqlab.models import register_model
+from seqlab.models.registry import MAX_DIMENSION, MAX_LAYERS, check_size, register_model
 
 __all__ = ["RecurrentForecastNet", "RecurrentForecasterConfig", "Seq2SeqForecastNet"]
 
@@ -64,10 +64,14 @@ class RecurrentForecasterConfig:
     def __post_init__(self) -> None:
         if self.cell not in _LAYERS:
             raise ValueError(f"cell must be one of {sorted(_LAYERS)}, got {self.cell!r}.")
-        for name in ("input_size", "hidden_size", "num_layers", "horizon"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        for name, maximum in (
+            ("input_size", MAX_DIMENSION),
+            ("hidden_size", MAX_DIMENSION),
+            ("num_layers", MAX_LAYERS),
+            ("horizon", MAX_DIMENSION),
+        ):
+            check_size(getattr(self, name), name, maximum)
+        check_size(self.target_index, "target_index", MAX_DIMENSION, minimum=0)
         if not 0 <= self.target_index < self.input_size:
             raise ValueError(
                 f"target_index must be in [0, {self.input_size}), got {self.target_index}."

@@ -13,6 +13,7 @@ folder alone rebuilds its model (``seqlab.train.load_run``).
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,12 +21,41 @@ from typing import Any
 import torch
 
 __all__ = [
+    "MAX_DIMENSION",
+    "MAX_LAYERS",
+    "MAX_PARAMETERS",
+    "MAX_VOCAB_SIZE",
     "ModelConfig",
     "build_model",
+    "check_size",
     "model_config_dict",
     "register_model",
     "registered_models",
 ]
+
+
+# Bounds on what a config (typed by a user or read from a run folder) may ask for, so
+# that a damaged or hostile config.json is an error rather than a request for terabytes.
+MAX_DIMENSION = 65_536  # hidden_size, embedding_dim, input_size, head sizes, horizon
+MAX_VOCAB_SIZE = 10_000_000  # embedding rows and output classes
+MAX_LAYERS = 64  # stacked recurrent layers
+MAX_PARAMETERS = 1 << 30  # weights of one model (4 GiB in float32)
+
+
+def check_size(value: Any, name: str, maximum: int, minimum: int = 1) -> int:
+    """``value`` as an int in ``[minimum, maximum]``; a ValueError naming ``name`` otherwise.
+
+    Bools and non-integers are refused (a config field is checked, not converted).
+    """
+    wanted = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be {wanted}, got {value!r}.")
+    if value > maximum:
+        raise ValueError(
+            f"{name} is {value:,}, more than seqlab builds (at most {maximum:,}); "
+            "check the configuration."
+        )
+    return int(value)
 
 
 @dataclass
@@ -135,7 +165,7 @@ def _config_from_dict(config_cls: type, values: Mapping[str, Any], name: str) ->
     try:
         return config_cls(**kwargs)
     except TypeError as exc:
-        raise ValueError(f"config for model {name!r} is incomplete: {exc}.") from None
+        raise ValueError(f"config for model {name!r} is invalid: {exc}.") from None
 
 
 def model_config_dict(config: Any, name: str | None = None) -> dict[str, Any]:
@@ -163,7 +193,7 @@ def build_model(config: Mapping[str, Any] | Any) -> torch.nn.Module:
     """
     if dataclasses.is_dataclass(config) and not isinstance(config, type):
         entry = _entry_for(_name_for_config(config))
-        return entry.model_cls(config)
+        return _build_bounded(entry, config)
     if not isinstance(config, Mapping):
         raise TypeError(
             "config must be a dict with a 'name' key or a registered config dataclass, "
@@ -176,4 +206,24 @@ def build_model(config: Mapping[str, Any] | Any) -> torch.nn.Module:
         )
     values = dict(config)
     entry = _entry_for(values.pop("name"))
-    return entry.model_cls(_config_from_dict(entry.config_cls, values, entry.name))
+    return _build_bounded(entry, _config_from_dict(entry.config_cls, values, entry.name))
+
+
+def _build_bounded(entry: _Entry, config: Any) -> torch.nn.Module:
+    """Build ``entry``'s model, first on the meta device to count its parameters.
+
+    The meta build allocates nothing, so a config whose sizes each pass their bounds but
+    multiply to more than :data:`MAX_PARAMETERS` weights is refused before any memory
+    is taken.
+    """
+    with torch.device("meta"):
+        shadow = entry.model_cls(config)
+    count = sum(p.numel() for p in shadow.parameters())
+    del shadow
+    if count > MAX_PARAMETERS:
+        raise ValueError(
+            f"model {entry.name!r} would have {count:,} parameters, more than seqlab builds "
+            f"(at most {MAX_PARAMETERS:,}); check its sizes (vocab_size, embedding_dim, "
+            "hidden_size, num_layers)."
+        )
+    return entry.model_cls(config)

@@ -29,6 +29,12 @@ LABELS = ("negative", "positive")
 PIPELINE_FILE = "text_pipeline.json"
 VOCAB_FILE = "vocab.json"
 PIPELINE_FORMAT = 1
+# The Trainer's resume file (seqlab.train.trainer.STATE_FILE, which a test holds equal);
+# named here so that the CLI's Ctrl-C hint needs no torch import.
+TRAINER_STATE_FILE = "trainer_state.pt"
+# Fewest training reviews a run may be limited to.
+MIN_LIMIT = 10
+_TRUNCATE = ("head", "tail", "head+tail")
 
 
 @dataclass
@@ -70,6 +76,72 @@ class ImdbRecipe:
             "monitor": "valid_accuracy",
         }
     )
+
+
+def recipe_from_dict(values, where: str) -> ImdbRecipe:
+    """An :class:`ImdbRecipe` from its JSON form, every field checked (bounds included).
+
+    ``where`` names the source in errors (e.g. ``"RUN/text_pipeline.json: recipe"``).
+    """
+    from seqlab.models.registry import MAX_DIMENSION, MAX_VOCAB_SIZE
+    from seqlab.train.schema import (
+        expect_bool,
+        expect_choice,
+        expect_float,
+        expect_int,
+        expect_keys,
+        expect_object,
+    )
+
+    values = expect_object(values, where)
+    names = [f.name for f in dataclasses.fields(ImdbRecipe)]
+    expect_keys(values, where, [], names)
+    recipe = ImdbRecipe(**values)
+    if not isinstance(recipe.punctuation, str):
+        raise ValueError(f"{where}.punctuation: expected a string, got {recipe.punctuation!r}.")
+    expect_int(recipe.max_vocab, f"{where}.max_vocab", minimum=1, maximum=MAX_VOCAB_SIZE)
+    expect_int(recipe.min_freq, f"{where}.min_freq", minimum=1)
+    expect_bool(recipe.use_unsup, f"{where}.use_unsup")
+    if recipe.vectors is not None and not isinstance(recipe.vectors, str):
+        raise ValueError(f"{where}.vectors: expected a string or null, got {recipe.vectors!r}.")
+    expect_int(recipe.vector_window, f"{where}.vector_window", minimum=1, maximum=1000)
+    for name in ("max_length", "fix_length"):
+        expect_int(
+            getattr(recipe, name),
+            f"{where}.{name}",
+            minimum=1,
+            maximum=MAX_DIMENSION,
+            allow_none=True,
+        )
+    expect_choice(recipe.truncate, f"{where}.truncate", _TRUNCATE)
+    expect_int(recipe.batch_size, f"{where}.batch_size", minimum=1, maximum=MAX_DIMENSION)
+    fraction = expect_float(recipe.valid_fraction, f"{where}.valid_fraction")
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"{where}.valid_fraction: must be in (0, 1), got {fraction}.")
+    expect_int(recipe.split_seed, f"{where}.split_seed", minimum=0)
+    expect_object(recipe.model, f"{where}.model")
+    expect_object(recipe.train, f"{where}.train")
+    return recipe
+
+
+def resumable(run_dir: str | Path) -> bool:
+    """Whether ``run_dir`` holds an IMDB run that training can continue."""
+    run_dir = Path(run_dir)
+    return (run_dir / PIPELINE_FILE).is_file() and (run_dir / TRAINER_STATE_FILE).is_file()
+
+
+def check_resumable(run_dir: str | Path, what: str = "resume=True") -> None:
+    """A ValueError saying why ``run_dir`` cannot be resumed, unless it can."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ValueError(f"{what}: {run_dir} does not exist; nothing to resume.")
+    if not (run_dir / PIPELINE_FILE).is_file():
+        raise ValueError(f"{what}: {run_dir} has no {PIPELINE_FILE}; no IMDB run to continue.")
+    if not (run_dir / TRAINER_STATE_FILE).is_file():
+        raise ValueError(
+            f"{what}: {run_dir} holds no saved training state ({TRAINER_STATE_FILE}); the run "
+            "stopped before its first checkpoint. Train again without resuming."
+        )
 
 
 def preset(name: str) -> ImdbRecipe:
@@ -122,6 +194,31 @@ def _split_train_valid(data, recipe: ImdbRecipe):
     return stratified_split(data.labels, recipe.valid_fraction, recipe.split_seed)
 
 
+def _check_parts(data, train_idx: np.ndarray, valid_idx: np.ndarray, recipe: ImdbRecipe) -> None:
+    """Both the training and the validation part must hold both classes."""
+    labels = np.asarray(data.labels)
+    need = _min_per_class(recipe.valid_fraction)
+    for part, index in (("training", train_idx), ("validation", valid_idx)):
+        present = set(np.unique(labels[index]).tolist())
+        if present >= {0, 1}:
+            continue
+        counts = ", ".join(f"{int((labels == k).sum())} {LABELS[k]}" for k in (0, 1))
+        raise ValueError(
+            f"{data.source}: the {part} part holds {len(index)} reviews of "
+            f"{'one class' if present else 'no class'} only; the data has {counts} reviews. "
+            f"Splitting needs at least {need} reviews of each class (valid_fraction "
+            f"{recipe.valid_fraction}); with a limit, use a larger one."
+        )
+
+
+def _min_per_class(fraction: float) -> int:
+    """Fewest reviews of one class that leave at least one in each part of the split."""
+    n = 2
+    while round(n * fraction) < 1 or n - round(n * fraction) < 1:
+        n += 1
+    return n
+
+
 def prepare(
     data_path: str | Path | None,
     recipe: ImdbRecipe,
@@ -152,12 +249,18 @@ def prepare(
     tokenizer = Tokenizer(punctuation=recipe.punctuation)
     splits = ("train", "unsup") if recipe.use_unsup else ("train",)
     data = load_imdb_tokenized(data_path, splits, tokenizer, cache_dir=cache_dir, download=download)
+    for name, value in (("limit", limit), ("valid_limit", valid_limit)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < MIN_LIMIT
+        ):
+            raise ValueError(f"{name} must be an integer >= {MIN_LIMIT}, got {value!r}.")
     train_idx, valid_idx = _split_train_valid(data["train"], recipe)
     rng = np.random.default_rng(recipe.split_seed)
     if limit is not None:
         train_idx = np.sort(rng.permutation(train_idx)[:limit])
     if valid_limit is not None:
         valid_idx = np.sort(rng.permutation(valid_idx)[:valid_limit])
+    _check_parts(data["train"], train_idx, valid_idx, recipe)
     tokens = data["train"].tokens
     labels = data["train"].labels
     timings["tokenise"] = time.perf_counter() - started
@@ -250,13 +353,10 @@ def _check_resume(out: Path, recipe: ImdbRecipe, subset: dict[str, int | None]) 
     The Trainer checks the model and training settings and notices fewer batches, but a
     different recipe or subset with as many batches would go on silently with other data.
     """
-    from seqlab.io import read_json
-
+    check_resumable(out)
     path = out / PIPELINE_FILE
-    if not path.is_file():
-        raise ValueError(f"resume=True but {out} has no {PIPELINE_FILE}; nothing to resume.")
-    saved = read_json(path)
-    if ImdbRecipe(**saved["recipe"]) != recipe:
+    saved = read_pipeline_file(path)
+    if saved["recipe"] != recipe:
         raise ValueError(
             f"{out} was trained with another recipe; resume with read_recipe({str(out)!r})."
         )
@@ -272,12 +372,10 @@ def _check_resume(out: Path, recipe: ImdbRecipe, subset: dict[str, int | None]) 
 
 def read_subset(run_dir: str | Path) -> dict[str, int | None]:
     """``{"limit": ..., "valid_limit": ...}`` a run folder was trained with (None: all)."""
-    from seqlab.io import read_json
-
     path = Path(run_dir) / PIPELINE_FILE
     if not path.is_file():
         raise ValueError(f"{run_dir} has no {PIPELINE_FILE}; it is not an IMDB run folder.")
-    return read_json(path).get("subset", _subset(None, None))
+    return read_pipeline_file(path).get("subset", _subset(None, None))
 
 
 def train(
@@ -337,9 +435,64 @@ def train(
     return {**prepared, "trainer": trainer, "history": history, "model": model}
 
 
+def read_pipeline_file(path: str | Path) -> dict[str, Any]:
+    """A run's ``text_pipeline.json``, every field checked; ``recipe`` as an ImdbRecipe.
+
+    Older files without ``labels`` or ``subset`` get the defaults; anything present must
+    have its type and bounds (a ValueError naming the file and field otherwise).
+    """
+    from seqlab.models.registry import MAX_DIMENSION
+    from seqlab.train.schema import (
+        expect_choice,
+        expect_int,
+        expect_keys,
+        expect_object,
+        expect_str_list,
+        read_json_file,
+    )
+
+    path = Path(path)
+    where = str(path)
+    pipeline = read_json_file(path, dict, PIPELINE_FILE)
+    version = pipeline.get("format")
+    if isinstance(version, bool) or not isinstance(version, int) or version > PIPELINE_FORMAT:
+        raise ValueError(
+            f"{path}: format {version!r} is not one this seqlab reads "
+            f"(up to {PIPELINE_FORMAT}); upgrade seqlab."
+        )
+    expect_keys(
+        pipeline,
+        where,
+        ["format", "tokenizer", "max_length", "truncate", "recipe"],
+        ["fix_length", "labels", "data", "subset"],
+    )
+    expect_object(pipeline["tokenizer"], f"{where}: tokenizer")
+    for name in ("max_length", "fix_length"):
+        expect_int(
+            pipeline.get(name),
+            f"{where}: {name}",
+            minimum=1,
+            maximum=MAX_DIMENSION,
+            allow_none=True,
+        )
+    expect_choice(pipeline["truncate"], f"{where}: truncate", _TRUNCATE)
+    pipeline["labels"] = expect_str_list(
+        pipeline.get("labels", list(LABELS)),
+        f"{where}: labels",
+        min_length=2,
+        max_length=MAX_DIMENSION,
+        unique=True,
+    )
+    subset = expect_object(pipeline.get("subset", _subset(None, None)), f"{where}: subset")
+    expect_keys(subset, f"{where}: subset", ["limit", "valid_limit"])
+    for name in ("limit", "valid_limit"):
+        expect_int(subset[name], f"{where}: subset.{name}", minimum=1, allow_none=True)
+    pipeline["recipe"] = recipe_from_dict(pipeline["recipe"], f"{where}: recipe")
+    return pipeline
+
+
 def load_pipeline(run_dir: str | Path):
     """``(model, tokenizer, vocab, pipeline dict)`` from a run folder, checked."""
-    from seqlab.io import read_json
     from seqlab.text import Tokenizer, Vocab
     from seqlab.train import load_run
 
@@ -350,14 +503,16 @@ def load_pipeline(run_dir: str | Path):
     for name in (PIPELINE_FILE, VOCAB_FILE):
         if not (run_dir / name).is_file():
             raise ValueError(f"{run_dir} has no {name}; it is not an IMDB run folder.")
-    pipeline = read_json(run_dir / PIPELINE_FILE)
-    version = pipeline.get("format") if isinstance(pipeline, dict) else None
-    if not isinstance(version, int) or version > PIPELINE_FORMAT:
+    pipeline = read_pipeline_file(run_dir / PIPELINE_FILE)
+    if len(pipeline["labels"]) != model.config.num_classes:
         raise ValueError(
-            f"{run_dir / PIPELINE_FILE}: format {version!r} is not one this seqlab reads "
-            f"(up to {PIPELINE_FORMAT}); upgrade seqlab."
+            f"{run_dir / PIPELINE_FILE}: {len(pipeline['labels'])} labels but the model has "
+            f"{model.config.num_classes} outputs; the run folder is inconsistent."
         )
-    tokenizer = Tokenizer.from_dict(pipeline["tokenizer"])
+    try:
+        tokenizer = Tokenizer.from_dict(pipeline["tokenizer"])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{run_dir / PIPELINE_FILE}: tokenizer: {exc}") from None
     vocab = Vocab.load(run_dir / VOCAB_FILE)
     if len(vocab) != model.config.vocab_size:
         raise ValueError(
@@ -387,7 +542,7 @@ def predict_texts(run_dir: str | Path, texts: list[str]) -> list[tuple[str, floa
     inputs, lengths = pad_batch(encoded, vocab.pad_index, pipeline.get("fix_length"))
     with torch.no_grad():
         probs = torch.softmax(model(inputs, lengths=lengths), dim=1)
-    labels = pipeline.get("labels", list(LABELS))
+    labels = pipeline["labels"]
     best = probs.argmax(dim=1)
     return [(labels[int(k)], float(probs[i, k])) for i, k in enumerate(best)]
 
@@ -406,7 +561,7 @@ def evaluate_run(
     if split not in ("valid", "test"):
         raise ValueError(f"split must be 'valid' or 'test', got {split!r}.")
     model, tokenizer, vocab, pipeline = load_pipeline(run_dir)
-    recipe = ImdbRecipe(**pipeline["recipe"])
+    recipe = pipeline["recipe"]
     source_split = "train" if split == "valid" else "test"
     data = load_imdb_tokenized(data_path, (source_split,), tokenizer, cache_dir=cache_dir)
     part = data[source_split]
@@ -427,12 +582,10 @@ def evaluate_run(
 
 def read_recipe(run_dir: str | Path) -> ImdbRecipe:
     """The :class:`ImdbRecipe` a run folder was trained with (from its pipeline file)."""
-    from seqlab.io import read_json
-
     path = Path(run_dir) / PIPELINE_FILE
     if not path.is_file():
         raise ValueError(f"{run_dir} has no {PIPELINE_FILE}; it is not an IMDB run folder.")
-    return ImdbRecipe(**read_json(path)["recipe"])
+    return read_pipeline_file(path)["recipe"]
 
 
 DEMO_REVIEWS = 2000  # training reviews and validation reviews of the demo run

@@ -9,7 +9,12 @@ name; ``unsup`` (50,000 unlabelled reviews under ``train/unsup``, label -1, rati
 available for pretraining.
 
 Archive members are streamed and decoded in memory; links and names that would escape the
-archive (absolute, ``..``) are rejected. Documents come back sorted by (label folder,
+archive (absolute, ``..``) are rejected. Members and files that look like reviews but are
+not regular files (devices, FIFOs; in a folder, symbolic links that lead outside the data
+root, whether to a file or a folder) are skipped and counted, with a warning. Sizes are
+capped: one review (:data:`MAX_REVIEW_BYTES`), the review text read
+(:data:`MAX_TOTAL_BYTES`) and the decompressed archive scanned (:data:`MAX_STREAM_BYTES`).
+A labelled split must hold both classes. Documents come back sorted by (label folder,
 numeric id), so a folder and its tarball give identical data sets and splits.
 """
 
@@ -48,6 +53,15 @@ _MEMBER = re.compile(r"(?:^|/)(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.txt$")
 _LABEL = {"neg": 0, "pos": 1, "unsup": -1}
 # A review with more undecodable bytes than this share is not text in UTF-8 at all.
 _MAX_BAD_SHARE = 0.05
+# Size caps, so that a hostile archive (a gzip bomb, a huge member) cannot exhaust the
+# machine: IMDB's longest review is about 14 KB and the whole data set about 500 MB
+# decompressed.
+MAX_REVIEW_BYTES = 1 << 20  # one review file or member
+MAX_TOTAL_BYTES = 2 << 30  # review text read into memory, all splits together
+MAX_STREAM_BYTES = 8 << 30  # decompressed archive bytes scanned, skipped members included
+# Marks an entry that looks like a review but is not a regular file inside the data root
+# (a device, a FIFO, a folder, a link that leads outside): skipped and counted.
+_SKIPPED = object()
 
 
 @dataclass
@@ -63,6 +77,7 @@ class TextDataset:
     replaced_documents: int = 0
     replaced_bytes: int = 0
     skipped_empty: int = 0
+    skipped_special: int = 0  # entries that were not regular files (see the module doc)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -81,6 +96,7 @@ class TokenizedDataset:
     replaced_documents: int = 0
     replaced_bytes: int = 0
     skipped_empty: int = 0
+    skipped_special: int = 0
     from_cache: bool = False
 
     def __len__(self) -> int:
@@ -153,29 +169,68 @@ def _split_of(top: str, folder: str) -> str:
     return "unsup" if folder == "unsup" else top
 
 
-def _iter_folder(root: Path, wanted: set[str]) -> Iterator[tuple[str, str, int, int, bytes | None]]:
+def _inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, links resolved, lies under ``root`` (already resolved)."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):
+        return False
+
+
+def _read_capped(path: str, where: str) -> bytes:
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_REVIEW_BYTES + 1)
+    if len(data) > MAX_REVIEW_BYTES:
+        raise ValueError(
+            f"{where}: larger than {MAX_REVIEW_BYTES:,} bytes, the most a review may have; "
+            "this is not IMDB data."
+        )
+    return data
+
+
+def _iter_folder(root: Path, wanted: set[str]) -> Iterator[tuple[str, str, int, int, object]]:
     """(top folder, label folder, id, rating, bytes) per review file under ``root``.
 
     Files of splits not in ``wanted`` are listed (so errors can say what is there) but
-    not read: their bytes come back as None.
+    not read: their bytes come back as None. A symbolic link (to a file or a folder) is
+    followed only when its target lies under ``root``; other links, devices and FIFOs
+    come back with :data:`_SKIPPED` in place of the bytes.
     """
+    real_root = root.resolve()
     bases = [root, root / "aclImdb"]
     for base in bases:
+        if base != root and base.is_symlink() and not _inside(base, real_root):
+            logger.warning("%s: not following %s, a link out of the data folder", root, base)
+            continue
         for top in ("train", "test"):
             for folder in ("pos", "neg", "unsup"):
                 directory = base / top / folder
                 if not directory.is_dir():
                     continue
+                if not _inside(directory, real_root):
+                    logger.warning(
+                        "%s: not following %s, a link out of the data folder", root, directory
+                    )
+                    yield top, folder, -1, 0, _SKIPPED
+                    continue
                 with os.scandir(directory) as entries:
                     for entry in entries:
                         match = _MEMBER.search(f"{top}/{folder}/{entry.name}")
-                        if match is None or not entry.is_file(follow_symlinks=False):
+                        if match is None:
+                            continue
+                        number, rating = int(match.group(3)), int(match.group(4))
+                        regular = entry.is_file(follow_symlinks=False) or (
+                            entry.is_symlink()
+                            and entry.is_file()
+                            and _inside(Path(entry.path), real_root)
+                        )
+                        if not regular:
+                            yield top, folder, number, rating, _SKIPPED
                             continue
                         data = None
                         if _split_of(top, folder) in wanted:
-                            with open(entry.path, "rb") as handle:
-                                data = handle.read()
-                        yield top, folder, int(match.group(3)), int(match.group(4)), data
+                            data = _read_capped(entry.path, f"{root}: {top}/{folder}/{entry.name}")
+                        yield top, folder, number, rating, data
 
 
 def _check_gzip_complete(path: Path) -> None:
@@ -187,12 +242,18 @@ def _check_gzip_complete(path: Path) -> None:
     with open(path, "rb") as raw:
         if raw.read(2) != b"\x1f\x8b":
             return
+    scanned = 0
     with gzip.open(path, "rb") as stream:
-        while stream.read(1 << 20):
-            pass
+        while block := stream.read(1 << 20):
+            scanned += len(block)
+            if scanned > MAX_STREAM_BYTES:
+                raise ValueError(
+                    f"{path}: decompresses to more than {MAX_STREAM_BYTES:,} bytes; "
+                    "refusing to read it (IMDB is about 500 MB)."
+                )
 
 
-def _iter_tar(path: Path, wanted: set[str]) -> Iterator[tuple[str, str, int, int, bytes | None]]:
+def _iter_tar(path: Path, wanted: set[str]) -> Iterator[tuple[str, str, int, int, object]]:
     try:
         # "r|*": a forward-only stream, so nothing is extracted and no index is built.
         with tarfile.open(path, mode="r|*") as archive:
@@ -205,14 +266,26 @@ def _iter_tar(path: Path, wanted: set[str]) -> Iterator[tuple[str, str, int, int
                     continue
                 if member.issym() or member.islnk():
                     raise ValueError(f"{path}: member {name!r} is a link; refusing to follow it.")
-                if not member.isfile():
-                    continue
+                if member.offset_data + member.size > MAX_STREAM_BYTES:
+                    raise ValueError(
+                        f"{path}: more than {MAX_STREAM_BYTES:,} bytes decompressed; refusing "
+                        "to read further (IMDB is about 500 MB)."
+                    )
                 top, folder = match.group(1), match.group(2)
+                number, rating = int(match.group(3)), int(match.group(4))
+                if not member.isfile():
+                    yield top, folder, number, rating, _SKIPPED
+                    continue
+                if member.size > MAX_REVIEW_BYTES:
+                    raise ValueError(
+                        f"{path}: member {name!r} is {member.size:,} bytes, more than the "
+                        f"{MAX_REVIEW_BYTES:,} a review may have; this is not IMDB data."
+                    )
                 data = None
                 if _split_of(top, folder) in wanted:
                     handle = archive.extractfile(member)
-                    data = handle.read() if handle is not None else b""
-                yield top, folder, int(match.group(3)), int(match.group(4)), data
+                    data = handle.read(MAX_REVIEW_BYTES + 1) if handle is not None else b""
+                yield top, folder, number, rating, data
         _check_gzip_complete(path)
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise ValueError(
@@ -255,12 +328,26 @@ def _read_raw(source: Path, splits: tuple[str, ...], encoding_errors: str) -> di
         raise ValueError(f"{source}: not a file or folder.")
     rows: dict[str, list] = {s: [] for s in splits}
     present: set[str] = set()
-    stats = {s: [0, 0, 0] for s in splits}  # replaced documents, replaced bytes, empty
+    # Per split: replaced documents, replaced bytes, empty, skipped special entries.
+    stats = {s: [0, 0, 0, 0] for s in splits}
+    special: dict[str, int] = {}
+    total = 0
     for top, folder, number, rating, data in items:
         split = _split_of(top, folder)
+        if data is _SKIPPED:
+            special[f"{top}/{folder}"] = special.get(f"{top}/{folder}", 0) + 1
+            if split in stats:
+                stats[split][3] += 1
+            continue
         present.add(split)
         if data is None:
             continue
+        total += len(data)
+        if total > MAX_TOTAL_BYTES:
+            raise ValueError(
+                f"{source}: more than {MAX_TOTAL_BYTES:,} bytes of review text; refusing to "
+                "read further (IMDB is about 130 MB)."
+            )
         where = f"{source}: {top}/{folder}/{number}_{rating}.txt"
         text, bad = _decode(data, where, encoding_errors)
         if bad:
@@ -270,6 +357,14 @@ def _read_raw(source: Path, splits: tuple[str, ...], encoding_errors: str) -> di
             stats[split][2] += 1
             continue
         rows[split].append((folder, number, rating, text))
+    if special:
+        logger.warning(
+            "%s: skipped %d entries that look like reviews but are not regular files inside "
+            "the data (devices, FIFOs, folders, links out of it): %s",
+            source,
+            sum(special.values()),
+            ", ".join(f"{k} {v}" for k, v in sorted(special.items())),
+        )
     out = {}
     for split in splits:
         if split not in present:
@@ -280,7 +375,9 @@ def _read_raw(source: Path, splits: tuple[str, ...], encoding_errors: str) -> di
                 f"files, optionally under aclImdb/); this source holds: {held}."
             )
         ordered = sorted(rows[split], key=lambda r: (r[0], r[1]))
-        replaced_docs, replaced_bytes, empty = stats[split]
+        replaced_docs, replaced_bytes, empty, skipped = stats[split]
+        if split != "unsup":
+            _check_both_classes(source, split, ordered, special)
         if replaced_docs:
             logger.warning(
                 "%s %s: %d reviews had %d undecodable bytes, replaced by U+FFFD",
@@ -301,8 +398,25 @@ def _read_raw(source: Path, splits: tuple[str, ...], encoding_errors: str) -> di
             replaced_documents=replaced_docs,
             replaced_bytes=replaced_bytes,
             skipped_empty=empty,
+            skipped_special=skipped,
         )
     return out
+
+
+def _check_both_classes(source: Path, split: str, rows: list, special: dict[str, int]) -> None:
+    """A labelled split with reviews of one class only is an error, not a data set."""
+    counts = {name: 0 for name in LABEL_NAMES}
+    for row in rows:
+        counts[row[0]] += 1
+    for name in LABEL_NAMES:
+        if counts[name] == 0:
+            skipped = special.get(f"{split}/{name}", 0)
+            note = f" ({skipped} entries there are not regular files and were skipped)"
+            raise ValueError(
+                f"{source}: no readable {split}/{name} reviews{note if skipped else ''}; "
+                f"a sentiment data set needs both classes ({split}/pos holds {counts['pos']}, "
+                f"{split}/neg {counts['neg']})."
+            )
 
 
 def load_imdb(
@@ -355,6 +469,7 @@ def _write_cache(path: Path, data: TokenizedDataset, key_data: dict) -> None:
         "replaced_documents": data.replaced_documents,
         "replaced_bytes": data.replaced_bytes,
         "skipped_empty": data.skipped_empty,
+        "skipped_special": data.skipped_special,
     }
     with atomic_write(path, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(json.dumps(header) + "\n")
@@ -391,6 +506,7 @@ def _read_cache(path: Path, split: str, source: Path) -> TokenizedDataset | None
         replaced_documents=header["replaced_documents"],
         replaced_bytes=header["replaced_bytes"],
         skipped_empty=header["skipped_empty"],
+        skipped_special=header.get("skipped_special", 0),
         from_cache=True,
     )
 
@@ -460,6 +576,7 @@ def load_imdb_tokenized(
                 replaced_documents=part.replaced_documents,
                 replaced_bytes=part.replaced_bytes,
                 skipped_empty=part.skipped_empty + empty,
+                skipped_special=part.skipped_special,
             )
             if use_cache:
                 try:

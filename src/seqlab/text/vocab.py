@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from seqlab.io import read_json, write_json
+from seqlab.models.registry import MAX_VOCAB_SIZE
 
 PAD = "<pad>"
 UNK = "<unk>"
@@ -111,7 +112,24 @@ class Vocab:
                 f"{source}: vocabulary format {version!r} is newer than this seqlab reads "
                 f"({VOCAB_FORMAT}); upgrade seqlab."
             )
-        return cls(data["tokens"], data.get("counts"))
+        tokens, counts = data["tokens"], data.get("counts")
+        if len(tokens) > MAX_VOCAB_SIZE:
+            raise ValueError(
+                f"{source}: {len(tokens):,} tokens, more than seqlab builds (at most "
+                f"{MAX_VOCAB_SIZE:,})."
+            )
+        if counts is not None and (
+            not isinstance(counts, list)
+            or len(counts) != len(tokens)
+            or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts)
+        ):
+            raise ValueError(
+                f"{source}: 'counts' must be a list of {len(tokens)} non-negative integers."
+            )
+        try:
+            return cls(tokens, counts)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{source}: {exc}") from None
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the vocabulary as JSON (atomically)."""

@@ -25,6 +25,7 @@ from seqlab.io import atomic_write
 
 __all__ = [
     "capture_rng",
+    "load_model_weights",
     "load_state",
     "load_weights",
     "read_weights_metadata",
@@ -58,7 +59,65 @@ def load_weights(path: str | os.PathLike, device: str | torch.device = "cpu") ->
     try:
         return safetensors.torch.load_file(str(path), device=str(device))
     except Exception as exc:
-        raise ValueError(f"{path}: not a readable safetensors file ({exc}).") from None
+        raise ValueError(f"{path}: not a readable safetensors file ({_first_line(exc)}).") from None
+
+
+_FLOAT_DTYPES = {"F16", "BF16", "F32", "F64"}
+_INT_DTYPES = {"I8", "I16", "I32", "I64", "U8", "BOOL"}
+
+
+def load_model_weights(
+    model: torch.nn.Module, path: str | os.PathLike, device: str | torch.device = "cpu"
+) -> None:
+    """Load the safetensors file ``path`` into ``model``, checked before any tensor is read.
+
+    The file's header must list exactly the model's parameter and buffer names, each with
+    the model's shape and a dtype of the same kind (floating or integer); otherwise a
+    ValueError names the file and the first differences. Only then are the tensors read.
+    A missing, truncated or non-safetensors file is a ValueError naming it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such weights file; the run folder is incomplete.")
+    try:
+        with safetensors.safe_open(str(path), framework="pt") as handle:
+            header = {
+                name: (
+                    tuple(handle.get_slice(name).get_shape()),
+                    handle.get_slice(name).get_dtype(),
+                )
+                for name in handle.keys()
+            }
+    except Exception as exc:
+        raise ValueError(f"{path}: not a readable safetensors file ({_first_line(exc)}).") from None
+    own = model.state_dict()
+    missing = sorted(set(own) - set(header))
+    unexpected = sorted(set(header) - set(own))
+    wrong = sorted(k for k in set(own) & set(header) if tuple(own[k].shape) != header[k][0])
+    kinds = sorted(
+        k
+        for k in set(own) & set(header)
+        if header[k][1] not in (_FLOAT_DTYPES if own[k].is_floating_point() else _INT_DTYPES)
+    )
+    if missing or unexpected or wrong or kinds:
+        parts = []
+        if missing:
+            parts.append(f"missing {missing[:5]}")
+        if unexpected:
+            parts.append(f"unexpected {unexpected[:5]}")
+        if wrong:
+            parts.append(
+                "shape mismatch "
+                + ", ".join(f"{k} {header[k][0]} vs {tuple(own[k].shape)}" for k in wrong[:5])
+            )
+        if kinds:
+            parts.append("wrong dtype " + ", ".join(f"{k} {header[k][1]}" for k in kinds[:5]))
+        raise ValueError(f"{path} does not fit {type(model).__name__}: {'; '.join(parts)}.")
+    model.load_state_dict(load_weights(path, device=device))
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().partition("\n")[0] or type(exc).__name__).strip()
 
 
 def read_weights_metadata(path: str | os.PathLike) -> dict[str, str]:
@@ -67,7 +126,7 @@ def read_weights_metadata(path: str | os.PathLike) -> dict[str, str]:
         with safetensors.safe_open(str(path), framework="pt") as handle:
             return dict(handle.metadata() or {})
     except Exception as exc:
-        raise ValueError(f"{path}: not a readable safetensors file ({exc}).") from None
+        raise ValueError(f"{path}: not a readable safetensors file ({_first_line(exc)}).") from None
 
 
 def save_state(path: str | os.PathLike, state: Mapping[str, Any]) -> None:
@@ -86,7 +145,7 @@ def load_state(path: str | os.PathLike) -> dict[str, Any]:
     except FileNotFoundError:
         raise ValueError(f"{path}: no such trainer state file.") from None
     except Exception as exc:
-        raise ValueError(f"{path}: not a readable trainer state ({exc}).") from None
+        raise ValueError(f"{path}: not a readable trainer state ({_first_line(exc)}).") from None
 
 
 def capture_rng() -> dict[str, Any]:

@@ -48,6 +48,7 @@ from seqlab.models import build_model, model_config_dict
 from seqlab.train import distributed as dist_utils
 from seqlab.train.checkpoint import (
     capture_rng,
+    load_model_weights,
     load_state,
     load_weights,
     read_weights_metadata,
@@ -659,44 +660,56 @@ class Trainer:
             self._bad_epochs, self._step, self._best_state, self.stopped_early = 0, 0, None, False
             if cfg.seed is not None:
                 seed_everything(cfg.seed)
-        if self._writes:
-            self._write_config(fresh=not resume)
-
+        created = self._writes and not self.run_dir.exists()  # type: ignore[union-attr]
         try:
-            with _StopRequest() as stop:
-                for epoch in range(start_epoch, cfg.epochs):
-                    if self.stopped_early:
-                        break
-                    sums, rng_start, interrupted = self._run_epoch(
-                        train_src, epoch, optimizer, scheduler, stop, partial, rng_start, rng_now
-                    )
-                    partial, rng_now = _EpochProgress(), None
-                    if interrupted and (steps is None or sums.batches_done < steps):
-                        self._interrupt(epoch, sums, rng_start, optimizer, scheduler)
-                    rng_start = None
-                    record = self._end_epoch(
-                        epoch, sums, valid_src, optimizer, scheduler, monitor, mode
-                    )
-                    left = (cfg.epochs - epoch - 1) * record["seconds"]
-                    logger.info(
-                        "epoch %d/%d: %s (about %.0f s of training left)",
-                        epoch + 1,
-                        cfg.epochs,
-                        ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k != "epoch"),
-                        left,
-                    )
-                    if not math.isfinite(record["train_loss"]):
-                        raise FloatingPointError(
-                            f"training diverged: train_loss is {record['train_loss']} at epoch "
-                            f"{epoch + 1}; lower lr, set grad_clip or check the inputs for NaN."
+            if self._writes:
+                self._write_config(fresh=not resume)
+            try:
+                with _StopRequest() as stop:
+                    for epoch in range(start_epoch, cfg.epochs):
+                        if self.stopped_early:
+                            break
+                        sums, rng_start, interrupted = self._run_epoch(
+                            train_src,
+                            epoch,
+                            optimizer,
+                            scheduler,
+                            stop,
+                            partial,
+                            rng_start,
+                            rng_now,
                         )
-                    if self._dist.any(stop.requested, self.device):
-                        logger.warning("stopped by Ctrl-C after epoch %d", epoch + 1)
-                        self._dist.barrier()
-                        raise KeyboardInterrupt
-        finally:
-            if self._writes and self.history:
-                self._write_history(plot=True)
+                        partial, rng_now = _EpochProgress(), None
+                        if interrupted and (steps is None or sums.batches_done < steps):
+                            self._interrupt(epoch, sums, rng_start, optimizer, scheduler)
+                        rng_start = None
+                        record = self._end_epoch(
+                            epoch, sums, valid_src, optimizer, scheduler, monitor, mode
+                        )
+                        left = (cfg.epochs - epoch - 1) * record["seconds"]
+                        logger.info(
+                            "epoch %d/%d: %s (about %.0f s of training left)",
+                            epoch + 1,
+                            cfg.epochs,
+                            ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k != "epoch"),
+                            left,
+                        )
+                        if not math.isfinite(record["train_loss"]):
+                            raise FloatingPointError(
+                                f"training diverged: train_loss is {record['train_loss']} at epoch "
+                                f"{epoch + 1}; lower lr, set grad_clip or check the inputs for NaN."
+                            )
+                        if self._dist.any(stop.requested, self.device):
+                            logger.warning("stopped by Ctrl-C after epoch %d", epoch + 1)
+                            self._dist.barrier()
+                            raise KeyboardInterrupt
+            finally:
+                if self._writes and self.history:
+                    self._write_history(plot=True)
+        except BaseException:
+            if self._writes and not resume:
+                self._discard_unresumable(created)
+            raise
         if cfg.restore_best:
             self._restore_best()
         return self.history
@@ -873,8 +886,7 @@ class Trainer:
                 f"{self.run_dir}: {LAST_WEIGHTS} and {STATE_FILE} are from different steps "
                 "(was saving interrupted?); cannot resume exactly."
             )
-        weights = load_weights(self.run_dir / LAST_WEIGHTS, device=self.device or "cpu")
-        _load_model_weights(self.model, weights, self.run_dir / LAST_WEIGHTS)
+        load_model_weights(self.model, self.run_dir / LAST_WEIGHTS, device=self.device or "cpu")
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None and state["scheduler"] is not None:
             scheduler.load_state_dict(state["scheduler"])
@@ -893,6 +905,32 @@ class Trainer:
             restore_rng(state["rng_now"])
             return state["epoch"], partial, None, None
         return state["epoch"], partial, state["rng_epoch_start"], state["rng_now"]
+
+    def _discard_unresumable(self, created: bool) -> None:
+        """After a failed fresh run: remove what it wrote unless a resume point exists.
+
+        A folder holding ``config.json`` but no ``trainer_state.pt`` looks like a run yet
+        cannot be resumed; the files this run wrote go, and the folder too when this run
+        created it and nothing else is left in it.
+        """
+        assert self.run_dir is not None
+        if (self.run_dir / STATE_FILE).exists():
+            return
+        names = {*_RESERVED, *self.extra_files}
+        removed = []
+        for name in sorted(names):
+            with contextlib.suppress(FileNotFoundError):
+                (self.run_dir / name).unlink()
+                removed.append(name)
+        if created:
+            with contextlib.suppress(OSError):
+                self.run_dir.rmdir()
+        if removed:
+            logger.warning(
+                "%s: stopped before the first checkpoint; removed its partial files %s",
+                self.run_dir,
+                removed,
+            )
 
     def _write_config(self, fresh: bool) -> None:
         assert self.run_dir is not None
@@ -965,30 +1003,6 @@ def _detach(output: Any) -> Any:
     return output
 
 
-def _load_model_weights(
-    model: torch.nn.Module, weights: Mapping[str, torch.Tensor], path: Path
-) -> None:
-    own = model.state_dict()
-    missing = sorted(set(own) - set(weights))
-    unexpected = sorted(set(weights) - set(own))
-    wrong = sorted(k for k in set(own) & set(weights) if own[k].shape != weights[k].shape)
-    if missing or unexpected or wrong:
-        parts = []
-        if missing:
-            parts.append(f"missing {missing[:5]}")
-        if unexpected:
-            parts.append(f"unexpected {unexpected[:5]}")
-        if wrong:
-            parts.append(
-                "shape mismatch "
-                + ", ".join(
-                    f"{k} {tuple(weights[k].shape)} vs {tuple(own[k].shape)}" for k in wrong[:5]
-                )
-            )
-        raise ValueError(f"{path} does not fit {type(model).__name__}: {'; '.join(parts)}.")
-    model.load_state_dict(weights)
-
-
 def _read_config(run_dir: Path) -> dict[str, Any]:
     path = run_dir / CONFIG_FILE
     if not path.exists():
@@ -1037,7 +1051,7 @@ def load_run(
         )
     model = build_model(copy.deepcopy(model_config))
     path = run_dir / (BEST_WEIGHTS if weights == "best" else LAST_WEIGHTS)
-    _load_model_weights(model, load_weights(path, device=device), path)
+    load_model_weights(model, path, device=device)
     model.to(device)
     model.eval()
     return model, config

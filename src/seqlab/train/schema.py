@@ -1,0 +1,201 @@
+"""Checks for every value read from a run folder's JSON files.
+
+A run folder is input like any other: a file may be truncated, edited by hand or
+written by someone hostile. Each reader here takes the parsed value and the place it
+came from (``"RUN/forecaster.json: params.lookback"``) and either returns the value in
+the expected type or raises a ValueError (TypeError never: the file, not the caller,
+is wrong) that names that place, what was expected and what was found. Numbers that
+size an allocation have upper bounds, so a file cannot ask for terabytes.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from seqlab.io import read_json
+
+__all__ = [
+    "expect_bool",
+    "expect_choice",
+    "expect_float",
+    "expect_float_list",
+    "expect_int",
+    "expect_keys",
+    "expect_object",
+    "expect_str_list",
+    "read_json_file",
+]
+
+
+def read_json_file(path: str | os.PathLike, kind: type = dict, what: str = "file") -> Any:
+    """Parse the JSON file ``path`` and check that its top level is a ``kind``.
+
+    A missing file, invalid JSON or another top-level type is a ValueError naming
+    ``path`` (``what`` says what the file is, for the message).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such {what}; the run folder is incomplete.")
+    value = read_json(path)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ValueError(
+            f"{path}: expected a JSON {_json_name(kind)}, got {_describe(value)}; "
+            "the file is damaged or not a seqlab run file."
+        )
+    return value
+
+
+def expect_object(value: Any, where: str) -> dict[str, Any]:
+    """``value`` as a JSON object (dict with string keys)."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: expected a JSON object, got {_describe(value)}.")
+    return value
+
+
+def expect_keys(
+    value: Mapping[str, Any], where: str, required: Iterable[str], optional: Iterable[str] = ()
+) -> None:
+    """Every key of ``required`` is present and no key outside ``required | optional``."""
+    required = list(required)
+    missing = [k for k in required if k not in value]
+    if missing:
+        raise ValueError(f"{where}: missing key(s) {missing}.")
+    allowed = set(required) | set(optional)
+    unknown = sorted(str(k) for k in value if k not in allowed)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; expected {sorted(allowed)}.")
+
+
+def expect_int(
+    value: Any,
+    where: str,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    allow_none: bool = False,
+) -> int | None:
+    """``value`` as an int in ``[minimum, maximum]`` (bools are not ints)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{where}: expected an integer, got {_describe(value)}.")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{where}: must be >= {minimum}, got {value}.")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{where}: must be <= {maximum:,} (seqlab's bound), got {value:,}.")
+    return value
+
+
+def expect_float(
+    value: Any,
+    where: str,
+    *,
+    positive: bool = False,
+    allow_nan: bool = False,
+) -> float:
+    """``value`` as a finite float (``positive``: > 0; ``allow_nan``: NaN passes)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{where}: expected a number, got {_describe(value)}.")
+    value = float(value)
+    if math.isnan(value) and allow_nan:
+        return value
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: expected a finite number, got {value}.")
+    if positive and not value > 0:
+        raise ValueError(f"{where}: must be > 0, got {value}.")
+    return value
+
+
+def expect_bool(value: Any, where: str) -> bool:
+    """``value`` as a bool (JSON true/false only)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{where}: expected true or false, got {_describe(value)}.")
+    return value
+
+
+def expect_choice(value: Any, where: str, choices: Iterable[Any]) -> Any:
+    """``value`` if it is one of ``choices``."""
+    choices = tuple(choices)
+    if isinstance(value, (dict, list)) or value not in choices:
+        raise ValueError(f"{where}: expected one of {list(choices)}, got {_describe(value)}.")
+    return value
+
+
+def expect_float_list(
+    value: Any,
+    where: str,
+    *,
+    length: int | None = None,
+    min_length: int = 0,
+    max_length: int | None = None,
+    positive: bool = False,
+    allow_nan: bool = False,
+) -> list[float]:
+    """``value`` as a list of finite floats (see :func:`expect_float`) of a checked length."""
+    if not isinstance(value, list):
+        raise ValueError(f"{where}: expected a list of numbers, got {_describe(value)}.")
+    _check_length(len(value), where, length, min_length, max_length)
+    return [
+        expect_float(v, f"{where}[{i}]", positive=positive, allow_nan=allow_nan)
+        for i, v in enumerate(value)
+    ]
+
+
+def expect_str_list(
+    value: Any,
+    where: str,
+    *,
+    length: int | None = None,
+    min_length: int = 0,
+    max_length: int | None = None,
+    unique: bool = False,
+) -> list[str]:
+    """``value`` as a list of non-empty strings (``unique``: no repeats)."""
+    if not isinstance(value, list):
+        raise ValueError(f"{where}: expected a list of strings, got {_describe(value)}.")
+    _check_length(len(value), where, length, min_length, max_length)
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not item:
+            raise ValueError(f"{where}[{i}]: expected a non-empty string, got {_describe(item)}.")
+    if unique and len(set(value)) != len(value):
+        repeated = next(v for v in value if value.count(v) > 1)
+        raise ValueError(f"{where}: {repeated!r} appears more than once.")
+    return list(value)
+
+
+def _check_length(
+    n: int, where: str, length: int | None, min_length: int, max_length: int | None
+) -> None:
+    if length is not None and n != length:
+        raise ValueError(f"{where}: expected {length} entries, got {n}.")
+    if n < min_length:
+        raise ValueError(f"{where}: expected at least {min_length} entries, got {n}.")
+    if max_length is not None and n > max_length:
+        raise ValueError(f"{where}: expected at most {max_length:,} entries, got {n:,}.")
+
+
+def _json_name(kind: type) -> str:
+    return {dict: "object", list: "list", str: "string"}.get(kind, kind.__name__)
+
+
+def _describe(value: Any) -> str:
+    kinds = {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        type(None): "null",
+    }
+    kind = kinds.get(type(value))
+    if kind is None:
+        kind = "a number" if isinstance(value, numbers.Number) else type(value).__name__
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{kind} ({text})"
