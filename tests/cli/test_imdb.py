@@ -1,6 +1,7 @@
 """``seqlab imdb`` end to end on a tiny aclImdb tarball the test writes."""
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -68,7 +69,15 @@ def test_train_writes_a_complete_run_folder(run_dir, capsys):
     ):
         assert (run_dir / name).is_file(), name
     history = json.loads((run_dir / "history.json").read_text())
-    assert len(history) == 1 and 0.0 <= history[0]["valid_accuracy"] <= 1.0
+    assert len(history) == 1
+    (epoch,) = history
+    assert epoch["epoch"] == 1
+    # 24 validation reviews (20% of 120, stratified): the accuracy is a count over 24.
+    correct = epoch["valid_accuracy"] * 24
+    assert correct == pytest.approx(round(correct), abs=1e-9) and 0 <= round(correct) <= 24
+    # Two classes: a loss far from log(2) would mean the head or the loss is wrong.
+    assert abs(epoch["valid_loss"] - math.log(2)) < 0.2
+    assert math.isfinite(epoch["train_loss"]) and epoch["tokens_per_s"] > 0
 
 
 def test_evaluate_json_and_text(run_dir, tarball, capsys):

@@ -42,12 +42,17 @@ def test_shapes_and_gradients(name, cell, bidirectional, layers):
         model, RecurrentForecastNet if name == "recurrent_forecaster" else Seq2SeqForecastNet
     )
     inputs = torch.randn(6, 7, 3, requires_grad=True)
-    out = model(inputs)
+    lengths = torch.tensor([7, 6, 5, 3, 2, 1])
+    out = model(inputs, lengths=lengths)
     assert out.shape == (6, 4)
     out.sum().backward()
     assert all(p.grad is not None for p in model.parameters())
-    # Only the past feeds each forecast: the gradient reaches the first input step.
-    assert inputs.grad[:, 0].abs().sum() > 0
+    # Each forecast sees its whole window and nothing after the window's end: every step
+    # up to the true end gets a gradient, the padded steps after it get exactly none.
+    step_grad = inputs.grad.abs().sum(dim=2)  # (batch, time)
+    for row, length in enumerate(lengths.tolist()):
+        assert torch.all(step_grad[row, :length] > 0), (row, step_grad[row])
+        assert torch.all(step_grad[row, length:] == 0), (row, step_grad[row])
 
 
 def test_lengths_pick_each_windows_true_end():
