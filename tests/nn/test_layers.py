@@ -18,7 +18,7 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import seqlab.nn as snn
-from seqlab.nn import _fused
+from seqlab.nn import _inference, _layout, _training
 
 INPUT_SIZE, HIDDEN_SIZE, STEPS, BATCH = 5, 7, 6, 4
 # Unsorted, with a length-1 sequence and one full-length sequence.
@@ -238,10 +238,10 @@ def test_inference_path_matches_torch_nn(config: Config):
 def small_chunks(monkeypatch):
     """Input projections made 37 rows at a time, so that short test sequences span many
     chunks and chunk ends fall inside steps' row ranges of every kind."""
-    monkeypatch.setattr(_fused, "_CHUNK_ROWS", 37)
-    _fused._chunks.cache_clear()
+    monkeypatch.setattr(_layout, "_CHUNK_ROWS", 37)
+    _layout.chunks.cache_clear()
     yield
-    _fused._chunks.cache_clear()
+    _layout.chunks.cache_clear()
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)
@@ -278,24 +278,26 @@ def test_inference_path_over_many_chunks(mode: str, lengths, dtype, small_chunks
         assert max_diff(final, expected) <= tolerance
 
 
-@pytest.mark.skipif(_fused.numba is None, reason="numba not installed")
 def test_kernel_tanh_and_sigmoid_accuracy():
     """The float32 kernels' rational tanh (and sigmoid through it) against float64 tanh
     on a dense grid over [-20, 20] (past the clamp at 7.9): max abs error <= 3e-7, a few
     float32 ulp of 1 (measured 2.7e-7; ATen's float32 tanh: 3e-8)."""
+    pytest.importorskip("numba")
+    from seqlab.nn import _kernels
+
     grid = torch.linspace(-20, 20, 400_001, dtype=torch.float64)
     rows = grid.numel()
     expected = torch.tanh(grid)
     pre = grid.float().numpy().copy()
     state, out = np.empty(rows, np.float32), np.empty(rows, np.float32)
-    _fused._rnn_cell_rows(pre, 0, state, out, np.zeros(1, np.int64), 0, 1, rows, False)
+    _kernels.compiled("rnn_cell")(pre, 0, state, out, np.zeros(1, np.int64), 0, 1, rows, False)
     assert (torch.from_numpy(out).double() - expected).abs().max().item() <= 3e-7
     assert np.array_equal(out, state)
     # One LSTM step from c = 0 with f = 0: c = sigmoid(i) tanh(g), h = sigmoid(o) tanh(c).
     gates = np.zeros((4, rows), np.float32)
     gates[0], gates[1], gates[2], gates[3] = pre, 50.0, -50.0, 50.0
     cells = np.zeros(rows, np.float32)
-    _fused._lstm_cell_rows(
+    _kernels.compiled("lstm_cell")(
         gates.reshape(-1), 0, cells, state, out, np.zeros(1, np.int64), 0, 1, rows
     )
     # Two approximations multiplied (each factor <= 1): errors add, <= 2 x 3e-7.
@@ -311,8 +313,8 @@ def test_kernel_tanh_and_sigmoid_accuracy():
 def test_float32_without_numba_matches_torch_nn(monkeypatch, config: Config):
     """Without numba, float32 runs on ATen ops (the float64 path): training and
     inference still equal torch.nn within the float32 tolerances."""
-    monkeypatch.setattr(_fused, "numba", None)
-    assert not _fused.uses_kernels(torch.zeros(1))
+    monkeypatch.setattr(_layout, "numba_available", lambda: False)
+    assert not _layout.uses_kernels(torch.zeros(1))
     torch.manual_seed(0)
     reference, ours = make_pair(config)
     x, states = make_inputs(config)
@@ -358,7 +360,17 @@ def test_row_map_needs_the_compiled_path():
     out = torch.empty(6, HIDDEN_SIZE, dtype=torch.float64)
     rows = torch.arange(6)
     with pytest.raises(ValueError, match="compiled inference path"):
-        _fused.gru_inference(x, weight, None, weight_hh, None, h0, (2, 2, 2), out, rows=rows)
+        _inference.gru_inference(
+            x,
+            h0,
+            weight_ih=weight,
+            weight_hh=weight_hh,
+            bias_ih=None,
+            bias_hh=None,
+            batch_sizes=(2, 2, 2),
+            out=out,
+            rows=rows,
+        )
 
 
 @pytest.mark.parametrize("lengths", ["none", "lengths"])
@@ -517,7 +529,7 @@ def test_memory_reuse_never_touches_a_live_graph(mode: str):
     again = torch.autograd.grad(kept, list(layer.parameters()))
     for a, b in zip(first, again, strict=True):
         assert torch.equal(a, b)
-    _fused.release_scratch()
+    _training.release_scratch()
 
 
 def test_dropout_with_one_layer_warns():

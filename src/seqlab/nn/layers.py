@@ -4,8 +4,9 @@ Constructor arguments, forward signature, output shapes, parameter names
 (``weight_ih_l0``, ``bias_hh_l1_reverse``, ...), gate order (LSTM i, f, g, o; GRU r, z, n)
 and initialisation (uniform on ``±1/sqrt(hidden_size)``) are those of ``torch.nn.RNN``,
 ``torch.nn.LSTM`` and ``torch.nn.GRU``, so a state_dict moves between them both ways.
-The math is ours: the cell equations are in :mod:`seqlab.nn.cells`, the fast path in
-:mod:`seqlab.nn._fused`.
+The math is ours: the cell equations are in :mod:`seqlab.nn.cells`, the fast paths in
+:mod:`seqlab.nn._training` (autograd), :mod:`seqlab.nn._inference` (no autograd) and
+:mod:`seqlab.nn._kernels` (the numba float32 kernels they use).
 
 Shapes (N batch, L sequence length, D = 2 if bidirectional else 1, H_in input size,
 H_out hidden size):
@@ -23,20 +24,19 @@ outputs at padded steps are zero, ``h_n`` is each sequence's state at its last t
 step, and the reverse direction starts there. Internally the batch is packed (sorted by
 length, only true steps computed); float32 inference instead runs on the padded rows
 through a row map (no packing or scattering copies). Per real token a variable-length
-batch still costs somewhat more than a full one (measured 0.83-0.94x the full batch's
-tokens/s, lengths uniform in [L/4, L], batch 64, hidden 128; torch.nn's packed
-sequences: 0.12-0.15x in training, 0.67-0.89x in inference): a step's ``h W_hh^T``
-costs ~8 us plus ~1 us per row, so the many steps with few sequences left cost more
-per row, and the per-step Python overhead is shared by fewer rows.
+batch still costs somewhat more than a full one: a step's ``h W_hh^T`` has a fixed cost
+besides its cost per row, so the many steps with few sequences left cost more per row,
+and the per-step Python overhead is shared by fewer rows (``benchmarks/rnn_throughput.py
+--sections variable`` measures it against torch.nn's packed sequences).
 
 Two implementations compute the same thing: ``implementation="fused"`` (default;
-chunked matmuls for the input projections, then :mod:`seqlab.nn._fused`'s loop with a
-hand-written backward, or, when no gradient is wanted (``torch.no_grad()``, or neither
-input, states nor parameters require grad), its inference loop that stores nothing for
-backward) and ``implementation="reference"`` (the cell step functions in a Python loop,
-differentiated by autograd). Tests hold them equal to each other and to torch.nn,
-outputs and gradients. The fused backward is first-order only (double backward raises);
-the reference path supports higher-order gradients.
+chunked matmuls for the input projections, then :mod:`seqlab.nn._training`'s loop
+with a hand-written backward, or, when no gradient is wanted (``torch.no_grad()``, or
+neither input, states nor parameters require grad), :mod:`seqlab.nn._inference`'s loop
+that stores nothing for backward) and ``implementation="reference"`` (the cell step
+functions in a Python loop, differentiated by autograd). Tests hold them equal to each
+other and to torch.nn, outputs and gradients. The fused backward is first-order only
+(double backward raises); the reference path supports higher-order gradients.
 """
 
 from __future__ import annotations
@@ -53,14 +53,16 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from seqlab.nn import _fused
+from seqlab.nn._inference import gru_inference, lstm_inference, rnn_inference
+from seqlab.nn._layout import schedule, uses_kernels, wants_grad
+from seqlab.nn._training import gru_recurrence, lstm_recurrence, rnn_recurrence
 from seqlab.nn.cells import gru_step, lstm_step, rnn_step
 
 __all__ = ["GRU", "LSTM", "RNN"]
 
 _IMPLEMENTATIONS = ("fused", "reference")
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-# Gate blocks o, i, f, g taken from torch's i, f, g, o (see _fused.lstm_recurrence).
+# Gate blocks o, i, f, g taken from torch's i, f, g, o (see _training.lstm_recurrence).
 _LSTM_ORDER = (3, 0, 1, 2)
 
 
@@ -392,8 +394,8 @@ class _RNNBase(nn.Module):
         """Whether a variable-length batch runs unpacked (``rows=`` of the inference path)."""
         return (
             self.implementation == "fused"
-            and _fused.uses_kernels(data)
-            and not _fused.wants_grad(data, h0, c0, *self.parameters())
+            and uses_kernels(data)
+            and not wants_grad(data, h0, c0, *self.parameters())
         )
 
     def _run(
@@ -430,9 +432,10 @@ class _RNNBase(nn.Module):
         return layer_input, h_n, c_n
 
     def _layer_fused(self, layer, x, h0, c0, batch_sizes, rows=None):
-        """One layer, both directions at once, by :mod:`seqlab.nn._fused`."""
+        """One layer, both directions at once, by :mod:`seqlab.nn._training` (or
+        :mod:`seqlab.nn._inference` when no gradient is wanted)."""
         weights = [self._layer_weights(layer, d) for d in range(self.num_directions)]
-        if rows is not None or not _fused.wants_grad(x, h0, c0, *(w for ws in weights for w in ws)):
+        if rows is not None or not wants_grad(x, h0, c0, *(w for ws in weights for w in ws)):
             return self._layer_inference(weights, x, h0, c0, batch_sizes, rows)
         weight_ih, weight_hh, bias_ih, bias_hh = (
             None if w[0] is None else torch.stack(w) for w in zip(*weights, strict=True)
@@ -448,28 +451,40 @@ class _RNNBase(nn.Module):
         h0 = h0.contiguous()
         c_n = None
         if self.mode == "LSTM":
-            # Gate blocks i, f, g, o -> o, i, f, g (see _fused.lstm_recurrence).
+            # Gate blocks i, f, g, o -> o, i, f, g (see _training.lstm_recurrence).
             order = _lstm_order(self.hidden_size, x.device)
             if bias_ih is not None:
                 bias_ih, bias_hh = bias_ih.index_select(1, order), bias_hh.index_select(1, order)
-            out, h_n, c_n = _fused.lstm_recurrence(
+            out, h_n, c_n = lstm_recurrence(
                 x,
-                weight_ih.index_select(1, order),
-                bias_ih,
-                bias_hh,
-                weight_hh.index_select(1, order),
                 h0,
                 c0.contiguous(),
-                batch_sizes,
+                weight_ih=weight_ih.index_select(1, order),
+                weight_hh=weight_hh.index_select(1, order),
+                bias_ih=bias_ih,
+                bias_hh=bias_hh,
+                batch_sizes=batch_sizes,
             )
         elif self.mode == "GRU":
-            out, h_n = _fused.gru_recurrence(
-                x, weight_ih, bias_ih, weight_hh, bias_hh, h0, batch_sizes
+            out, h_n = gru_recurrence(
+                x,
+                h0,
+                weight_ih=weight_ih,
+                weight_hh=weight_hh,
+                bias_ih=bias_ih,
+                bias_hh=bias_hh,
+                batch_sizes=batch_sizes,
             )
         else:
-            relu = self.mode == "RNN_RELU"
-            out, h_n = _fused.rnn_recurrence(
-                x, weight_ih, bias_ih, bias_hh, weight_hh, h0, batch_sizes, relu
+            out, h_n = rnn_recurrence(
+                x,
+                h0,
+                weight_ih=weight_ih,
+                weight_hh=weight_hh,
+                bias_ih=bias_ih,
+                bias_hh=bias_hh,
+                batch_sizes=batch_sizes,
+                relu=self.mode == "RNN_RELU",
             )
         if self.bidirectional:
             # Row r of the output is (forward row r, reverse row reverse[r]): one gather
@@ -493,46 +508,46 @@ class _RNNBase(nn.Module):
                 order = _lstm_order(hidden, x.device)
                 if bias_ih is not None:
                     bias_ih, bias_hh = bias_ih[order], bias_hh[order]
-                h_n, c_n = _fused.lstm_inference(
+                h_n, c_n = lstm_inference(
                     x,
-                    weight_ih[order],
-                    bias_ih,
-                    bias_hh,
-                    weight_hh[order],
                     h0[direction],
                     c0[direction],
-                    batch_sizes,
-                    out,
-                    reverse,
-                    rows,
+                    weight_ih=weight_ih[order],
+                    weight_hh=weight_hh[order],
+                    bias_ih=bias_ih,
+                    bias_hh=bias_hh,
+                    batch_sizes=batch_sizes,
+                    out=out,
+                    reverse=reverse,
+                    rows=rows,
                 )
                 c_finals.append(c_n)
             elif self.mode == "GRU":
-                h_n = _fused.gru_inference(
+                h_n = gru_inference(
                     x,
-                    weight_ih,
-                    bias_ih,
-                    weight_hh,
-                    bias_hh,
                     h0[direction],
-                    batch_sizes,
-                    out,
-                    reverse,
-                    rows,
+                    weight_ih=weight_ih,
+                    weight_hh=weight_hh,
+                    bias_ih=bias_ih,
+                    bias_hh=bias_hh,
+                    batch_sizes=batch_sizes,
+                    out=out,
+                    reverse=reverse,
+                    rows=rows,
                 )
             else:
-                h_n = _fused.rnn_inference(
+                h_n = rnn_inference(
                     x,
-                    weight_ih,
-                    bias_ih,
-                    bias_hh,
-                    weight_hh,
                     h0[direction],
-                    batch_sizes,
-                    self.mode == "RNN_RELU",
-                    out,
-                    reverse,
-                    rows,
+                    weight_ih=weight_ih,
+                    weight_hh=weight_hh,
+                    bias_ih=bias_ih,
+                    bias_hh=bias_hh,
+                    batch_sizes=batch_sizes,
+                    out=out,
+                    relu=self.mode == "RNN_RELU",
+                    reverse=reverse,
+                    rows=rows,
                 )
             h_finals.append(h_n)
         c_n = torch.stack(c_finals) if c_finals else None
@@ -587,8 +602,8 @@ def _bidirectional_index(
 ) -> tuple[Tensor, Tensor]:
     """Gather indices of a bidirectional training layer: rows of x for the stacked
     (forward, reversed) inputs, and rows of the stacked outputs interleaved per output
-    row; reversed means :attr:`seqlab.nn._fused.Schedule.reverse_index`."""
-    reverse = _fused.schedule(batch_sizes).reverse_index
+    row; reversed means :attr:`seqlab.nn._layout.Schedule.reverse_index`."""
+    reverse = schedule(batch_sizes).reverse_index
     rows = reverse.shape[0]
     inputs = torch.cat((torch.arange(rows), reverse))
     outputs = torch.stack((torch.arange(rows), rows + reverse), dim=1).reshape(-1)
