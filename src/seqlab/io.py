@@ -223,7 +223,7 @@ def _refuse_long_form(frame: pd.DataFrame, path: Path, date_col: Any, dates: Any
             dates = pd.to_datetime(frame[date_col], errors="coerce", format="mixed")
         if dates.duplicated().any():
             for column in frame.columns:
-                if column == date_col or pd.api.types.is_numeric_dtype(frame[column]):
+                if column == date_col or _mostly_numeric(frame[column]):
                     continue
                 if (
                     frame[column].nunique() > 1
@@ -239,6 +239,13 @@ def _refuse_long_form(frame: pd.DataFrame, path: Path, date_col: Any, dates: Any
             f"{path} holds {count} series in long form (column {ids!r} names them); fit "
             "them with seqlab.ts.fit_many (seqlab ts many), or select one series first."
         )
+
+
+def _mostly_numeric(column: pd.Series) -> bool:
+    """A value column with a few bad cells is still numbers, not series names."""
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    return bool(pd.to_numeric(column, errors="coerce").notna().mean() >= 0.5)
 
 
 def _looks_numeric(text: Any) -> bool:

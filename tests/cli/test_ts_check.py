@@ -45,7 +45,8 @@ def test_check_plot_writes_two_pngs(airline_csv, tmp_path, capsys):
 
 def _write(tmp_path, name, values):
     path = tmp_path / name
-    lines = ["date,value"] + [f"2000-{i % 12 + 1:02d}-01,{v}" for i, v in enumerate(values)]
+    dates = [f"{2000 + i // 12}-{i % 12 + 1:02d}-01" for i in range(len(values))]
+    lines = ["date,value"] + [f"{d},{v}" for d, v in zip(dates, values, strict=True)]
     path.write_text("\n".join(lines) + "\n")
     return path
 

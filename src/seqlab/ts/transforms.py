@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, signal, special
 
-from seqlab._validation import as_float_series, check_int
+from seqlab._validation import as_float_series, check_int, check_period, ordered_series
 
 __all__ = [
     "BoxCoxResult",
@@ -61,7 +61,7 @@ def _wrap(values: np.ndarray, like: Any, index: Any = None) -> np.ndarray | pd.S
 def _orders(d: Any, D: Any, m: Any) -> tuple[int, int, int]:
     d = check_int(d, "d", minimum=0)
     D = check_int(D, "D", minimum=0)
-    m = check_int(m, "m", minimum=1)
+    m = check_period(m)
     if D > 0 and m < 2:
         raise ValueError(f"seasonal differencing (D={D}) needs a season length m >= 2, got m={m}.")
     return d, D, m
@@ -91,6 +91,7 @@ def difference(y: Any, d: int = 1, D: int = 0, m: int = 1) -> np.ndarray | pd.Se
     To invert, keep the first ``d + D*m`` values of ``y`` and call :func:`undifference`.
     """
     d, D, m = _orders(d, D, m)
+    y = ordered_series(y, "y")
     x = as_float_series(y, "y", allow_nan=True)
     lost = d + D * m
     if x.size <= lost:
@@ -253,6 +254,7 @@ def boxcox_lambda(
     ``m``: season length; by default taken from a pandas index (12 monthly, 4
     quarterly), else 1. Data must be strictly positive; NaNs are ignored.
     """
+    y = ordered_series(y, "y")
     x = _positive(y)
     if not isinstance(method, str) or method.lower() not in ("guerrero", "loglik"):
         raise ValueError(f"method must be 'guerrero' or 'loglik', got {method!r}.")
@@ -318,6 +320,7 @@ def boxcox(
     ``scipy.special.boxcox`` (accurate for lambda near 0). Data must be strictly positive;
     NaN stays NaN.
     """
+    y = ordered_series(y, "y")
     x = _positive(y)
     lam = boxcox_lambda(y, method, m, lower, upper) if lmbda is None else _check_lambda(lmbda)
     logger.debug("Box-Cox lambda %.6g", lam)
