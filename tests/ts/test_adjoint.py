@@ -1,7 +1,7 @@
 """The adjoint (reverse-mode) gradient of the exact likelihood against central differences.
 
-``seqlab.ts._adjoint`` differentiates the objective the optimiser minimises by walking the
-filter backwards; these tests compare it with central differences of the objective
+``ts/_core/adjoint.cpp`` differentiates the objective the optimiser minimises by walking
+the filter backwards; these tests compare it with central differences of the objective
 itself on the airline series (log, x100) at random stationary, invertible parameters, for
 orders that exercise each piece: regression (constant, drift), AR and MA parts,
 seasonal factors, and integration states carried through the burn-in (d + D*m of 1, 2, 5
@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from seqlab.datasets import airline
-from seqlab.ts import ARIMA, _adjoint, _kalman
+from seqlab.ts import ARIMA, _kalman
+from seqlab.ts._kalman import Objective
 from seqlab.ts.arima import _Problem
 
 CASES = [
@@ -37,73 +38,44 @@ def _problem(order, seasonal_order, trend):
     return spec, _Problem(spec, model._prepare(spec, y, None, "mle"))
 
 
-def _args(spec, problem):
-    return (
-        problem.y,
-        problem.X,
-        spec.p,
-        spec.q,
-        spec.P,
-        spec.Q,
-        spec.m,
-        spec.d,
-        spec.D,
-        problem.T_base,
-        problem.Z,
-        problem.kappa,
-    )
+def _fresh(problem):
+    """A second compiled problem on the same data, so that each path has its own buffers."""
+    return _kalman.Problem(problem.core_spec, problem.y, problem.X, problem.T_base, problem.Z)
 
 
 @pytest.mark.parametrize(("order", "seasonal_order", "trend"), CASES)
 def test_adjoint_gradient_matches_central_differences(order, seasonal_order, trend):
     spec, problem = _problem(order, seasonal_order, trend)
-    args = _args(spec, problem)
-    n = problem.y.shape[0]
-    ws = _kalman.make_workspace(
-        n, problem.T_base, problem.Z, spec.d, spec.D, spec.p, spec.q, spec.P, spec.Q, spec.m, True
-    )
-    plain = _kalman.make_workspace(
-        n, problem.T_base, problem.Z, spec.d, spec.D, spec.p, spec.q, spec.P, spec.Q, spec.m, False
-    )
+    core, plain = problem.core, _fresh(problem)
     rng = np.random.default_rng(sum(order) + seasonal_order[3])
     k = problem.k_x + spec.k_arma + 1
     for _ in range(3):
         u = rng.normal(0.0, 0.8, k)
-        g = np.empty(k)
-        f = _kalman._mle_value_grad_ws(
-            u, *args[:7], problem.T_base, problem.Z, spec.d + spec.D * spec.m, problem.kappa, ws, g
-        )
-        assert f == pytest.approx(_kalman.objective_ws(0, u, *args, plain), rel=1e-12)
+        f, g = core.value_and_gradient(Objective.MLE, u)
+        assert f == pytest.approx(plain.value(Objective.MLE, u), rel=1e-12)
         numeric = np.empty(k)
         for i in range(k):
             h = 1e-5 * max(abs(u[i]), 1.0)
             x = u.copy()
             x[i] += h
-            up = _kalman.objective_ws(0, x, *args, plain)
+            up = plain.value(Objective.MLE, x)
             x[i] -= 2 * h
-            down = _kalman.objective_ws(0, x, *args, plain)
+            down = plain.value(Objective.MLE, x)
             numeric[i] = (up - down) / (2 * h)
         scale = np.max(np.abs(numeric))
         assert np.max(np.abs(g - numeric)) <= 1e-5 * scale, (g, numeric)
 
 
 def test_optimiser_uses_adjoint_where_it_is_cheaper():
-    """objective_grad takes the adjoint path for more than 3 parameters (it then equals
-    _mle_value_grad_ws exactly) and forward differences for 3 or fewer."""
+    """The gradient takes the adjoint path for more than 3 parameters (it then equals
+    value_and_gradient's exactly) and forward differences for 3 or fewer."""
     for order, uses_adjoint in (((2, 1, 2), True), ((1, 1, 1), False)):
         spec, problem = _problem(order, (0, 0, 0, 0), "n")
-        args = _args(spec, problem)
-        ws = _kalman.make_workspace(
-            problem.y.shape[0], problem.T_base, problem.Z, spec.d, spec.D, spec.p, spec.q,
-            spec.P, spec.Q, spec.m, True,
-        )  # fmt: skip
+        core = problem.core
         u = np.full(spec.k_arma + 1, 0.3)
-        f = _kalman.objective_ws(0, u, *args, ws)
-        g = _kalman.objective_grad(0, u, f, *args, False, ws)
-        exact = np.empty_like(u)
-        _kalman._mle_value_grad_ws(
-            u, *args[:7], problem.T_base, problem.Z, spec.d, problem.kappa, ws, exact
-        )
+        f = core.value(Objective.MLE, u)
+        g = core.gradient(Objective.MLE, u, f, False)
+        _, exact = _fresh(problem).value_and_gradient(Objective.MLE, u)
         assert np.array_equal(g, exact) == uses_adjoint
         np.testing.assert_allclose(g, exact, rtol=0, atol=1e-5 * np.max(np.abs(exact)))
 
@@ -114,8 +86,7 @@ def test_pacf_transform_adjoint_matches_differences():
     rng = np.random.default_rng(7)
     x = rng.normal(0.0, 1.0, 4)
     weights = rng.normal(0.0, 1.0, 4)
-    x_bar = np.empty(4)
-    _adjoint.pacf_to_coefs_adjoint(x, weights.copy(), x_bar, np.empty((4, 4)))
+    x_bar = _kalman.pacf_to_coefs_adjoint(x, weights)
     for i in range(4):
         h = 1e-6
         up, down = x.copy(), x.copy()
@@ -127,29 +98,36 @@ def test_pacf_transform_adjoint_matches_differences():
 
 @pytest.mark.parametrize(("order", "seasonal_order", "trend"), CASES)
 def test_css_gradient_matches_central_differences(order, seasonal_order, trend):
-    """The conditional-sum-of-squares objective (raw coefficients, ``kind`` 1): its
+    """The conditional-sum-of-squares objective (raw coefficients, ``Objective.CSS``): its
     backward pass against central differences. The objective is a polynomial in the
     coefficients, smooth to rounding, so central differences are accurate to ~1e-9."""
     spec, problem = _problem(order, seasonal_order, trend)
-    args = _args(spec, problem)
-    ws = _kalman.make_workspace(
-        problem.y.shape[0], problem.T_base, problem.Z, spec.d, spec.D, spec.p, spec.q,
-        spec.P, spec.Q, spec.m, False,
-    )  # fmt: skip
+    core = problem.core
     rng = np.random.default_rng(3)
     k = problem.k_x + spec.k_arma
     for _ in range(3):
         u = rng.normal(0.0, 0.3, k)
-        g = np.empty(k)
-        f = _kalman._css_value_grad_ws(u, *args[:9], ws, g)
-        assert f == _kalman.objective_ws(1, u, *args, ws)
+        f, g = core.value_and_gradient(Objective.CSS, u)
+        assert f == core.value(Objective.CSS, u)
         numeric = np.empty(k)
         for i in range(k):
             h = 1e-6 * max(abs(u[i]), 1.0)
             x = u.copy()
             x[i] += h
-            up = _kalman.objective_ws(1, x, *args, ws)
+            up = core.value(Objective.CSS, x)
             x[i] -= 2 * h
-            down = _kalman.objective_ws(1, x, *args, ws)
+            down = core.value(Objective.CSS, x)
             numeric[i] = (up - down) / (2 * h)
         assert np.max(np.abs(g - numeric)) <= 1e-6 * np.max(np.abs(numeric)), (g, numeric)
+
+
+def test_adjoint_gradient_refuses_series_with_missing_values():
+    """The tape needs a series without NaN; asking for it otherwise is an error, not a
+    silent wrong gradient."""
+    y = np.log(airline().to_numpy()) * 100
+    y[[5, 40]] = np.nan
+    model = ARIMA(order=(1, 1, 1))
+    spec = model._spec()
+    problem = _Problem(spec, model._prepare(spec, y, None, "mle"))
+    with pytest.raises(ValueError, match="without NaN"):
+        problem.core.value_and_gradient(Objective.MLE, np.zeros(3))

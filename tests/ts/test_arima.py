@@ -23,6 +23,7 @@ from statsmodels.tsa.arima.model import ARIMA as SMARIMA
 
 from seqlab.datasets import airline, nile
 from seqlab.ts import AR, ARIMA, ARMA, MA, _kalman
+from seqlab.ts._kalman import Objective
 from seqlab.ts.arima import _Problem
 
 LOGLIK_SAME_PARAMS = 1e-6
@@ -317,22 +318,7 @@ def test_differenced_filter_equals_state_space_filter(order, seasonal_order, tre
     k = problem.k_x + spec.k_arma + 1
     for _ in range(4):
         u = rng.normal(0.0, 0.8, k)
-        value = _kalman.objective(
-            0,
-            u,
-            problem.y,
-            problem.X,
-            spec.p,
-            spec.q,
-            spec.P,
-            spec.Q,
-            spec.m,
-            spec.d,
-            spec.D,
-            problem.T_base,
-            problem.Z,
-            problem.kappa,
-        )
+        value = problem.core.value(Objective.MLE, u)
         beta, ar, ma, sar, sma, sigma2 = _kalman.unpack(
             u, problem.k_x, spec.p, spec.q, spec.P, spec.Q
         )
@@ -496,16 +482,10 @@ def test_stationary_covariance_solves_lyapunov_equation(phi, theta):
     T[: len(phi), 0] = phi
     T[np.arange(r - 1), np.arange(1, r)] = 1.0
     R = np.r_[1.0, theta, np.zeros(r - 1 - len(theta))]
-    buffers = [
-        np.empty((r, r)),
-        np.empty((r + 1, r + 1)),
-        np.empty(r + 1, dtype=np.int64),
-        np.empty((4, r + 1)),
-        np.empty(r),
-    ]
-    assert _kalman.stationary_cov_into(phi, theta, *buffers)
+    V, ok = _kalman.stationary_cov(phi, theta)
+    assert ok
     expected = solve_discrete_lyapunov(T, np.outer(R, R))
-    np.testing.assert_allclose(buffers[0], expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())
+    np.testing.assert_allclose(V, expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())
 
 
 def test_min_root_modulus_matches_numpy_roots():
@@ -521,3 +501,17 @@ def test_min_root_modulus_matches_numpy_roots():
         assert _kalman.min_root_modulus(poly) == pytest.approx(expected, rel=1e-10)
     assert _kalman.min_root_modulus(np.array([1.0, 0.0])) == np.inf
     assert _kalman.min_root_modulus(np.array([1.0, -0.5])) == pytest.approx(2.0)
+
+
+def test_fitted_result_survives_deepcopy():
+    """The compiled problem inside a result is rebuilt from its data when copied
+    (forecasters deep-copy fitted models), and the copy computes exactly what the original
+    does."""
+    import copy
+
+    res = ARIMA(order=(1, 1, 1), seasonal_order=(0, 1, 1, 12)).fit(np.log(airline()))
+    clone = copy.deepcopy(res)
+    assert clone._problem.core is not res._problem.core
+    params = res.params.to_numpy()
+    assert clone._problem.loglik(params) == res._problem.loglik(params)
+    np.testing.assert_array_equal(clone.forecast(6).mean, res.forecast(6).mean)

@@ -16,11 +16,12 @@ Estimation (``method``):
 - ``"css"``: conditional sum of squares, the ARMA recursion on the differenced series
   started from zero residuals and conditioned on the first ``p + P*m`` values (R's
   ``arima(method="CSS")``). Cannot handle NaN.
-- ``"mle"``: exact Gaussian likelihood by the Kalman filter (``seqlab.ts._kalman``),
-  maximised over parameters kept stationary and invertible by the Monahan (1984) / Jones
-  (1980) partial-autocorrelation transform, by a compiled BFGS (``_kalman.minimize_bfgs``)
-  with the exact gradient of the computed likelihood by reverse-mode differentiation
-  (``seqlab.ts._adjoint``: one backward pass through the filter, the stationary initial
+- ``"mle"``: exact Gaussian likelihood by the Kalman filter (the compiled core,
+  ``seqlab.ts._kalman``; C++ sources in ``ts/_core/``), maximised over parameters kept
+  stationary and invertible by the Monahan (1984) / Jones (1980) partial-autocorrelation
+  transform, by a compiled BFGS (``_kalman.Problem.minimize``) with the exact gradient of
+  the computed likelihood by reverse-mode differentiation
+  (``ts/_core/adjoint.hpp``: one backward pass through the filter, the stationary initial
   covariance and the transforms, 1.7 evaluations' worth after the recorded
   line-search evaluation, where forward differences cost one evaluation per parameter and
   are accurate to ~1e-7). NaN are skipped by the filter (with finite differences).
@@ -98,6 +99,7 @@ from seqlab._validation import (
     ordered_series,
 )
 from seqlab.ts import _kalman
+from seqlab.ts._kalman import Objective, Status
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +121,7 @@ START_PATTERNS: tuple[tuple[Any, Any], ...] = (
 )
 #: More patterns, used only when the model has at least as many AR and MA terms as the
 #: pattern gives (they aim at pairs of complex MA roots near the unit circle): the next two
-#: of the 60 candidates above, once the gradient was exact (``seqlab.ts._adjoint``) and
+#: of the 60 candidates above, once the gradient was exact (``ts/_core/adjoint.hpp``) and
 #: starts cheaper; together they take ARIMA(2,1,2) from 98.7% to 99.3% of the series.
 FULL_ORDER_PATTERNS: tuple[tuple[Any, Any], ...] = (
     ("hr", (0.7, -0.99)),
@@ -129,12 +131,13 @@ _METHODS = ("css-mle", "mle", "css")
 _TRENDS = {"n": (), "c": (0,), "t": (1,), "ct": (0, 1)}
 _TREND_NAMES = {0: "const", 1: "drift"}
 _STATUS = {
-    0: "gradient below tolerance",
-    1: "no further improvement possible",
-    2: "iteration limit reached",
-    3: "line search failed away from an optimum",
-    4: "joined an optimum found from another start",
+    Status.GRADIENT_SMALL: "gradient below tolerance",
+    Status.NO_PROGRESS: "no further improvement possible",
+    Status.ITERATION_LIMIT: "iteration limit reached",
+    Status.LINE_SEARCH_FAILED: "line search failed away from an optimum",
+    Status.JOINED_KNOWN: "joined an optimum found from another start",
 }
+_CONVERGED = (Status.GRADIENT_SMALL, Status.NO_PROGRESS)
 
 
 class CSSStartError(ValueError):
@@ -578,6 +581,12 @@ class _Problem:
         # kappa; forward differences would amplify that, so use central ones there.
         self.central = spec.k_diff_states > 0 and self.kappa > 1e4
         self.k_x = X.shape[1]
+        self.core_spec = _kalman.Spec(
+            p=spec.p, q=spec.q, P=spec.P, Q=spec.Q, m=spec.m, d=spec.d, D=spec.D,
+            k_exog=self.k_x, kappa=self.kappa,
+        )  # fmt: skip
+        #: The compiled objectives and optimiser on the scaled series (buffers reused).
+        self.core = _kalman.Problem(self.core_spec, self.y, self.X, self.T_base, self.Z)
         self.names = [*data.x_names, *spec.arma_names(), "sigma2"]
         self.optima: list[np.ndarray] = []
         self._regression_start: np.ndarray | None = None
@@ -633,22 +642,7 @@ class _Problem:
         observations it sums over."""
         c = np.ascontiguousarray
         beta, ar, ma, sar, sma, sigma2 = self.split(scaled)
-        ll, n_used, _ = _kalman.loglik_params(
-            c(beta),
-            c(ar),
-            c(ma),
-            c(sar),
-            c(sma),
-            float(sigma2),
-            self.y,
-            self.X,
-            self.spec.m,
-            self.T_base,
-            self.Z,
-            self.spec.d,
-            self.spec.D,
-            self.kappa,
-        )
+        ll, n_used, _ = self.core.loglik(c(beta), c(ar), c(ma), c(sar), c(sma), float(sigma2))
         return float(ll), int(n_used)
 
     def loglik_scaled(self, scaled: np.ndarray) -> float:
@@ -745,8 +739,8 @@ class _Problem:
             y = np.interp(t, t[ok], y[ok])
         if u0.shape[0] == 0:
             return u0, True, "nothing to estimate", 0
-        u, _, iterations, status = self._minimize(1, u0, y, maxiter, 1e-8, False)
-        return u, status in (0, 1), _STATUS[status], int(iterations)
+        u, _, iterations, status = self._minimize(Objective.CSS, u0, y, maxiter, 1e-8, False)
+        return u, status in _CONVERGED, _STATUS[status], int(iterations)
 
     def check_css_ar(self, raw: np.ndarray) -> None:
         """R's ``arima(method="CSS-ML")`` check of a converged CSS estimate: raises
@@ -816,30 +810,20 @@ class _Problem:
     # ------------------------------------------------------------------- MLE
     def _minimize(
         self,
-        kind: int,
+        objective: Objective,
         u0: np.ndarray,
         y: np.ndarray,
         maxiter: int,
         gtol: float,
         central: bool,
         known: list[tuple[np.ndarray, float]] | None = None,
-    ) -> tuple[np.ndarray, float, int, int]:
-        s = self.spec
-        u, f, iterations, status = _kalman.minimize_bfgs(
-            kind,
+    ) -> tuple[np.ndarray, float, int, Status]:
+        core = self.core
+        if y is not self.y:
+            core = _kalman.Problem(self.core_spec, y, self.X, self.T_base, self.Z)
+        u, f, iterations, status = core.minimize(
+            objective,
             u0,
-            y,
-            self.X,
-            s.p,
-            s.q,
-            s.P,
-            s.Q,
-            s.m,
-            s.d,
-            s.D,
-            self.T_base,
-            self.Z,
-            self.kappa,
             maxiter,
             gtol,
             FTOL,
@@ -847,7 +831,7 @@ class _Problem:
             np.array([u for u, _ in known or []]).reshape(-1, u0.shape[0]),
             np.array([f for _, f in known or []], dtype=float),
         )
-        return u, float(f), int(iterations), int(status)
+        return u, float(f), int(iterations), status
 
     def _unconstrain(self, params: np.ndarray) -> np.ndarray:
         """Reported parameters -> the optimiser's vector (``_kalman.unpack`` inverts it)."""
@@ -896,8 +880,8 @@ class _Problem:
 
         With ``screen`` (no user start), the first of "hr", "css", "zero" and the
         ``START_PATTERNS`` are the starting points: near-duplicates are dropped, sigma2 is
-        profiled out at each (``_kalman.screen_starts``) and each runs to convergence (see
-        the module docstring for why several starts are needed).
+        profiled out at each (``_kalman.Problem.screen_starts``) and each runs to convergence
+        (see the module docstring for why several starts are needed).
         """
         s = self.spec
         gtol = 1e-6 if self.central else 1e-5
@@ -923,21 +907,7 @@ class _Problem:
                     rows.append(u)
             U = np.array(rows)
             # sigma2 profiled out at each start (the patterns carry none of their own).
-            _, log_s2 = _kalman.screen_starts(
-                U,
-                self.y,
-                self.X,
-                s.p,
-                s.q,
-                s.P,
-                s.Q,
-                s.m,
-                s.d,
-                s.D,
-                self.T_base,
-                self.Z,
-                self.kappa,
-            )
+            _, log_s2 = self.core.screen_starts(U)
             U[np.isfinite(log_s2), -1] = log_s2[np.isfinite(log_s2)]
         # A run that reaches the neighbourhood of an optimum found from an earlier start is
         # stopped there (``_kalman.JOIN_RADIUS``): it would only converge to the same point.
@@ -945,9 +915,9 @@ class _Problem:
         optima: list[tuple[np.ndarray, float]] = []
         for u0 in U:
             u, f, iterations, status = self._minimize(
-                0, u0, self.y, maxiter, gtol, self.central, optima
+                Objective.MLE, u0, self.y, maxiter, gtol, self.central, optima
             )
-            if status != 4:
+            if status != Status.JOINED_KNOWN:
                 optima.append((u, f))
             if best is None or f < best[1]:
                 best = (u, f, iterations, status)
@@ -955,7 +925,7 @@ class _Problem:
         # best one when its roots are too close to the unit circle).
         self.optima = [self._reported(u) for u, _ in sorted(optima, key=lambda o: o[1])]
         u, f, iterations, status = best
-        converged = status in (0, 1) and f < 1e9
+        converged = status in _CONVERGED and f < 1e9
         return self._reported(u), converged, _STATUS[status], int(iterations)
 
     def _reported(self, u: np.ndarray) -> np.ndarray:
@@ -1362,26 +1332,10 @@ def _css_result(
     scaled = np.concatenate([raw, [sigma2 / problem.scale**2]])
     params = problem.from_scaled(scaled)
     x = np.ascontiguousarray
-    s = spec
 
     def css_loglik(scaled_params: np.ndarray) -> float:
         u = x(scaled_params[:-1])
-        mean_ssq = _kalman.objective(
-            1,
-            u,
-            problem.y,
-            problem.X,
-            s.p,
-            s.q,
-            s.P,
-            s.Q,
-            s.m,
-            s.d,
-            s.D,
-            problem.T_base,
-            problem.Z,
-            problem.kappa,
-        )
+        mean_ssq = problem.core.value(Objective.CSS, u)
         s2 = scaled_params[-1]
         return -0.5 * nu * math.log(2 * math.pi * s2) - 0.5 * nu * mean_ssq / s2
 

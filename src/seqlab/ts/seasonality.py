@@ -11,7 +11,8 @@ These are the order-of-integration steps of Hyndman & Khandakar (2008), as R's
   Smith & Birchenhall 1988) fails to reject a seasonal unit root.
 
 ``stl`` is our own implementation of STL (Cleveland, Cleveland, McRae & Terpenning
-1990, the Fortran ``stl.f`` of netlib, non-robust, all jumps 1). It is checked against
+1990, the Fortran ``stl.f`` of netlib, non-robust, all jumps 1; compiled, in
+``ts/_core/stl.cpp``). It is checked against
 ``statsmodels.tsa.seasonal.STL`` with the same windows and degrees in the tests.
 """
 
@@ -21,10 +22,10 @@ import logging
 import math
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from seqlab._validation import as_float_series, check_int
+from seqlab.ts import _kalman
 
 logger = logging.getLogger(__name__)
 
@@ -33,128 +34,6 @@ SEASONAL_STRENGTH_THRESHOLD = 0.64
 
 
 # --------------------------------------------------------------------------- STL
-@numba.njit(cache=True)
-def _loess_at(y, n, span, degree, xs, nleft, nright, weights):
-    """One local (degree 0 or 1) tricube fit at 1-based position ``xs`` (stl.f ``stlest``).
-
-    Uses points ``nleft..nright`` (1-based). Returns (value, ok).
-    """
-    data_range = n - 1.0
-    h = max(xs - nleft, nright - xs)
-    if span > n:
-        h += (span - n) // 2
-    h9 = 0.999 * h
-    h1 = 0.001 * h
-    total = 0.0
-    for j in range(nleft, nright + 1):
-        weights[j - 1] = 0.0
-        r = abs(j - xs)
-        if r <= h9:
-            if r <= h1:
-                weights[j - 1] = 1.0
-            else:
-                weights[j - 1] = (1.0 - (r / h) ** 3) ** 3
-            total += weights[j - 1]
-    if total <= 0.0:
-        return 0.0, False
-    for j in range(nleft, nright + 1):
-        weights[j - 1] /= total
-    if h > 0.0 and degree > 0:
-        centre = 0.0
-        for j in range(nleft, nright + 1):
-            centre += weights[j - 1] * j
-        b = xs - centre
-        c = 0.0
-        for j in range(nleft, nright + 1):
-            c += weights[j - 1] * (j - centre) ** 2
-        if math.sqrt(c) > 0.001 * data_range:
-            b /= c
-            for j in range(nleft, nright + 1):
-                weights[j - 1] *= b * (j - centre) + 1.0
-    value = 0.0
-    for j in range(nleft, nright + 1):
-        value += weights[j - 1] * y[j - 1]
-    return value, True
-
-
-@numba.njit(cache=True)
-def _loess(y, span, degree, out):
-    """Loess smooth of ``y`` at every point (stl.f ``stless`` with jump 1)."""
-    n = y.shape[0]
-    weights = np.empty(n)
-    if n < 2:
-        out[0] = y[0]
-        return
-    if span >= n:
-        for i in range(1, n + 1):
-            value, ok = _loess_at(y, n, span, degree, float(i), 1, n, weights)
-            out[i - 1] = value if ok else y[i - 1]
-        return
-    half = (span + 1) // 2
-    nleft = 1
-    nright = span
-    for i in range(1, n + 1):
-        if i > half and nright != n:
-            nleft += 1
-            nright += 1
-        value, ok = _loess_at(y, n, span, degree, float(i), nleft, nright, weights)
-        out[i - 1] = value if ok else y[i - 1]
-
-
-@numba.njit(cache=True)
-def _moving_average(x, length):
-    n_out = x.shape[0] - length + 1
-    out = np.empty(n_out)
-    total = 0.0
-    for i in range(length):
-        total += x[i]
-    out[0] = total / length
-    for i in range(1, n_out):
-        total += x[i + length - 1] - x[i - 1]
-        out[i] = total / length
-    return out
-
-
-@numba.njit(cache=True)
-def _stl_core(y, period, seasonal, trend, low_pass, seasonal_deg, trend_deg, low_pass_deg, inner):
-    n = y.shape[0]
-    trend_out = np.zeros(n)
-    season = np.zeros(n)
-    detrended = np.empty(n)
-    cycle = np.empty(n + 2 * period)
-    deseasoned = np.empty(n)
-    low = np.empty(n)
-    for _ in range(inner):
-        for i in range(n):
-            detrended[i] = y[i] - trend_out[i]
-        # Cycle-subseries smoothing, each extended one period either side (stl.f stlss).
-        for j in range(period):
-            k = (n - j - 1) // period + 1
-            sub = np.empty(k)
-            for i in range(k):
-                sub[i] = detrended[i * period + j]
-            smooth = np.empty(k + 2)
-            inner_smooth = np.empty(k)
-            _loess(sub, seasonal, seasonal_deg, inner_smooth)
-            smooth[1 : k + 1] = inner_smooth
-            weights = np.empty(k)
-            value, ok = _loess_at(sub, k, seasonal, seasonal_deg, 0.0, 1, min(seasonal, k), weights)
-            smooth[0] = value if ok else smooth[1]
-            nleft = max(1, k - seasonal + 1)
-            value, ok = _loess_at(sub, k, seasonal, seasonal_deg, k + 1.0, nleft, k, weights)
-            smooth[k + 1] = value if ok else smooth[k]
-            for m in range(k + 2):
-                cycle[m * period + j] = smooth[m]
-        # Low-pass filter of the cycle-subseries (stl.f stlfts, then a loess).
-        filtered = _moving_average(_moving_average(_moving_average(cycle, period), period), 3)
-        _loess(filtered, low_pass, low_pass_deg, low)
-        for i in range(n):
-            season[i] = cycle[period + i] - low[i]
-            deseasoned[i] = y[i] - season[i]
-        _loess(deseasoned, trend, trend_deg, trend_out)
-    return season, trend_out
-
-
 @dataclass(frozen=True)
 class STLResult:
     """STL components: ``observed = seasonal + trend + remainder``."""
@@ -203,7 +82,7 @@ def stl(
         trend = _next_odd(math.ceil(1.5 * period / (1.0 - 1.5 / seasonal)))
     if low_pass is None:
         low_pass = _next_odd(period + 1)
-    season, trend_values = _stl_core(
+    season, trend_values = _kalman.stl(
         values, period, seasonal, trend, low_pass, seasonal_deg, trend_deg, low_pass_deg, inner_iter
     )
     return STLResult(values, season, trend_values, values - season - trend_values)
