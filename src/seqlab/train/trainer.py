@@ -1049,7 +1049,10 @@ def load_run(
         raise ValueError(
             f"{run_dir} holds a {model_config['name']!r} model, not {expected_model!r}."
         )
-    model = build_model(copy.deepcopy(model_config))
+    try:
+        model = build_model(copy.deepcopy(model_config))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{run_dir / CONFIG_FILE}: model: {exc}") from None
     path = run_dir / (BEST_WEIGHTS if weights == "best" else LAST_WEIGHTS)
     load_model_weights(model, path, device=device)
     model.to(device)
