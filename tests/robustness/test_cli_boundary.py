@@ -117,7 +117,7 @@ def test_a_bug_with_verbose_prints_the_traceback(monkeypatch, capsys):
 def test_keyboard_interrupt_is_130(monkeypatch, capsys):
     monkeypatch.setattr(seqlab.cli.demo, "run", _raising(KeyboardInterrupt()))
     code, out, err = run_cli(["demo"], capsys)
-    assert code == 1 and out == ""30
+    assert code == 130 and out == ""
     assert err == "seqlab: interrupted\n"
 
 
