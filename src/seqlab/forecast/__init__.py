@@ -1,4 +1,5 @@
-"""seqlab.forecast: windows, scalers, baselines, ARIMA and recurrent forecasters, backtests.
+"""seqlab.forecast: windows, scalers, baselines, ARIMA and recurrent forecasters, backtests,
+and the long-frame front door for many series (``Forecasts``, ``evaluate``).
 
 Every forecaster follows one interface (``fit(y, X=None)``, ``predict(h)``,
 ``forecast(h, level)``; see :mod:`seqlab.forecast.base`). The torch-based names
@@ -13,7 +14,8 @@ from seqlab.forecast.base import Forecast, Forecaster
 from seqlab.forecast.baselines import Drift, MeanForecast, Naive, SeasonalNaive
 from seqlab.forecast.classical import ArimaForecaster, AutoArimaForecaster
 from seqlab.forecast.data import load_frame, split_frame
-from seqlab.forecast.metrics import mae, mape, mase, rmse, smape
+from seqlab.forecast.frame import Forecasts, evaluate
+from seqlab.forecast.metrics import coverage, interval_width, mae, mape, mase, rmse, smape
 from seqlab.forecast.scalers import MinMaxScaler, StandardScaler
 from seqlab.forecast.windows import make_windows, time_split
 
@@ -40,6 +42,7 @@ __all__ = [
     "Drift",
     "Forecast",
     "Forecaster",
+    "Forecasts",
     "GlobalRecurrentForecaster",
     "HybridForecaster",
     "MeanForecast",
@@ -49,6 +52,9 @@ __all__ = [
     "SeasonalNaive",
     "StandardScaler",
     "backtest",
+    "coverage",
+    "evaluate",
+    "interval_width",
     "load_forecaster",
     "load_frame",
     "mae",

@@ -1,4 +1,4 @@
-"""Point-forecast accuracy: MAE, RMSE, MAPE, sMAPE and MASE. Pure numpy.
+"""Forecast accuracy: MAE, RMSE, MAPE, sMAPE, MASE; interval coverage and width. Pure numpy.
 
 This is the project's one metrics module for forecasts (the M3 benchmark imports it too),
 so it depends on nothing but numpy. Definitions follow Hyndman & Koehler (2006),
@@ -11,6 +11,8 @@ so it depends on nothing but numpy. Definitions follow Hyndman & Koehler (2006),
 - ``smape = 200 * mean |y - f| / (|y| + |f|)`` (the M3 form, in percent, 0..200)
 - ``mase = mae / mean_{t>m} |x_t - x_{t-m}|`` over the in-sample series ``x``
   (the in-sample seasonal naive MAE at lag ``m``; ``m = 1`` gives the naive scale).
+- ``coverage = 100 * mean(lo <= y <= hi)`` (percent of actuals inside the interval)
+- ``interval_width = mean(hi - lo)``
 
 Each function takes the actuals and forecasts of one series (any matching shape) and
 returns a float; the tests check each one against the formula written out directly.
@@ -22,7 +24,9 @@ import numpy as np
 
 from seqlab._validation import check_int
 
-__all__ = ["METRICS", "mae", "mape", "mase", "mase_scale", "rmse", "smape"]
+__all__ = [
+    "METRICS", "coverage", "interval_width", "mae", "mape", "mase", "mase_scale", "rmse", "smape",
+]  # fmt: skip
 
 
 def _pair(actual, forecast) -> tuple[np.ndarray, np.ndarray]:
@@ -103,3 +107,22 @@ def mase(actual, forecast, insample, m: int = 1) -> float:
 
 # Name -> function for tables; MASE takes (actual, forecast, insample, m), the rest (y, f).
 METRICS = {"mae": mae, "rmse": rmse, "mape": mape, "smape": smape, "mase": mase}
+
+
+def coverage(actual, lower, upper) -> float:
+    """Empirical coverage in percent: ``100 * mean(lower <= y <= upper)``.
+
+    Compare it with the interval's nominal level (80 for an 80 % interval).
+    """
+    y, lo = _pair(actual, lower)
+    _, hi = _pair(actual, upper)
+    if (lo > hi).any():
+        i = int(np.flatnonzero(lo > hi)[0])
+        raise ValueError(f"lower exceeds upper at position {i}: {lo[i]:g} > {hi[i]:g}.")
+    return float(100.0 * np.mean((lo <= y) & (y <= hi)))
+
+
+def interval_width(lower, upper) -> float:
+    """Mean interval width, ``mean(upper - lower)``, in the units of the series."""
+    lo, hi = _pair(lower, upper)
+    return float(np.mean(hi - lo))

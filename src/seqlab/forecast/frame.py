@@ -1,0 +1,906 @@
+"""``Forecasts``: many series in one long frame, many models, one call (statsforecast's shape).
+
+Input is the long layout statsforecast, neuralforecast and darts users know: one row per
+(series, time) with columns ``unique_id``, ``ds`` and ``y`` (names changeable). ``ds``
+holds dates (a pandas frequency, given as ``freq=`` or inferred), pandas Periods, or
+integers. Every other column is a regressor; its future values come in ``X_df``
+(``unique_id, ds`` and the same columns for the ``h`` steps after each series' end).
+
+Output is a long frame with one row per (series, future date)::
+
+    unique_id  ds  <alias>  <alias>-lo-80  <alias>-hi-80  <alias>-lo-95  <alias>-hi-95 ...
+
+one block per model, where ``<alias>`` is the model's key in a ``models`` dict, else its
+``alias`` attribute, else its ``label``; :meth:`Forecasts.cross_validation` adds
+``cutoff`` (the last date a window's models saw) and ``y`` (the actual value).
+
+Two kinds of model:
+
+- *local* models (every :class:`~seqlab.forecast.base.Forecaster`: baselines, ARIMA,
+  auto ARIMA, recurrent, hybrid): a fresh copy is fitted to each series on its own. The
+  series run in batches on the backends of :func:`seqlab.ts.fit_many` ("serial",
+  "process", "dask", "ray"); every backend runs the same function on the same inputs,
+  so the results are identical.
+- *global* models (a class attribute ``is_global = True``, e.g.
+  :class:`~seqlab.forecast.neural.GlobalRecurrentForecaster`): one model is fitted to
+  all series at once, in this process, and forecasts each of them.
+
+A model takes regressors when its ``forecast`` method has an ``X`` parameter (it is then
+fitted with ``fit(y, X)`` and forecast with ``forecast(h, level, X=future)``); a frame
+with regressor columns and a model that cannot use them is refused, never silently
+reduced to the target alone. A requested ``level`` that a model does not return is an
+error too.
+
+Cross-validation windows follow statsforecast's definition: with ``n`` observations,
+window ``i = 0 .. n_windows - 1`` forecasts the rows
+``[n - h - (n_windows - 1 - i) * step_size, ... + h)``, so the last window ends at the
+last observation; the models see only the rows before each window (the ``cutoff`` is
+the date of the last of them) and are refitted for every window.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import logging
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from seqlab._validation import as_float_series, check_horizon, check_int, check_levels
+from seqlab.forecast import metrics as _metrics
+
+__all__ = ["Forecasts", "evaluate"]
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = ("serial", "process", "dask", "ray")
+
+
+# ----------------------------------------------------------------------- models
+def _is_global(model: Any) -> bool:
+    return bool(getattr(model, "is_global", False))
+
+
+def _takes_regressors(model: Any) -> bool:
+    forecast = getattr(model, "forecast", None)
+    if forecast is None:
+        return False
+    try:
+        return "X" in inspect.signature(forecast).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _named_models(models: Any) -> dict[str, Any]:
+    if isinstance(models, Mapping):
+        named = {str(k): v for k, v in models.items()}
+    elif isinstance(models, Sequence) and not isinstance(models, (str, bytes)):
+        named = {}
+        for model in models:
+            alias = getattr(model, "alias", None) or getattr(model, "label", None)
+            alias = str(alias or type(model).__name__)
+            if alias in named:
+                raise ValueError(
+                    f"two models are called {alias!r}; pass a dict {{alias: model}} to name them."
+                )
+            named[alias] = model
+    else:
+        raise TypeError(
+            f"models must be a list of forecasters or a dict alias -> forecaster, "
+            f"got {type(models).__name__}."
+        )
+    if not named:
+        raise ValueError("models is empty; pass at least one forecaster.")
+    for alias, model in named.items():
+        if isinstance(model, type):
+            raise TypeError(
+                f"model {alias!r} is a class; pass an instance, e.g. {model.__name__}()."
+            )
+        if not (
+            callable(getattr(model, "fit", None)) and callable(getattr(model, "forecast", None))
+        ):
+            raise TypeError(f"model {alias!r} has no fit/forecast methods: {model!r}.")
+        if "-lo-" in alias or "-hi-" in alias or alias in ("unique_id", "ds", "y", "cutoff"):
+            raise ValueError(f"alias {alias!r} would clash with the output's column names.")
+    return named
+
+
+# ------------------------------------------------------------------ the series
+@dataclass(frozen=True)
+class _Series:
+    """One validated series: values, regressors and stamps (plain arrays: cheap to ship)."""
+
+    uid: Any
+    y: np.ndarray
+    X: np.ndarray | None
+    ds: Any  # pandas Index of the stamps, in order
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    """How stamps step forward: an offset (dates), a Period frequency, or an integer."""
+
+    kind: str  # "date", "period" or "int"
+    step: Any
+
+    def after(self, last: Any, h: int) -> pd.Index:
+        """The ``h`` stamps after ``last``."""
+        if self.kind == "date":
+            return pd.date_range(last, periods=h + 1, freq=self.step)[1:]
+        if self.kind == "period":
+            return pd.period_range(last, periods=h + 1, freq=self.step)[1:]
+        return pd.Index(last + self.step * np.arange(1, h + 1))
+
+    def expected(self, first: Any, n: int) -> pd.Index:
+        if self.kind == "date":
+            return pd.date_range(first, periods=n, freq=self.step)
+        if self.kind == "period":
+            return pd.period_range(first, periods=n, freq=self.step)
+        return pd.Index(first + self.step * np.arange(n))
+
+
+def _as_offset(freq: Any) -> Any:
+    try:
+        return pd.tseries.frequencies.to_offset(freq)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"freq={freq!r} is not a pandas frequency (e.g. 'MS', 'D', 'B', 'W-SUN', 'QS'): {exc}"
+        ) from None
+
+
+def _calendar(frame: pd.DataFrame, id_col: str, time_col: str, freq: Any) -> _Calendar:
+    ds = frame[time_col]
+    if isinstance(ds.dtype, pd.PeriodDtype):
+        if freq is not None and _as_offset(freq) != ds.dtype.freq:
+            raise ValueError(
+                f"freq={freq!r} disagrees with the Periods of {time_col!r} "
+                f"(frequency {ds.dtype.freq.freqstr}); leave freq out for Periods."
+            )
+        return _Calendar("period", ds.dtype.freq)
+    if pd.api.types.is_datetime64_any_dtype(ds):
+        if freq is not None:
+            return _Calendar("date", _as_offset(freq))
+        inferred: dict[str, Any] = {}
+        for _, group in frame.groupby(id_col, sort=False):
+            stamps = pd.DatetimeIndex(group[time_col])
+            if len(stamps) < 3 or not stamps.is_unique:
+                continue
+            guess = pd.infer_freq(stamps.sort_values())
+            if guess is not None:
+                inferred.setdefault(guess, _as_offset(guess))
+        if not inferred:
+            raise ValueError(
+                f"cannot infer the frequency of {time_col!r} (series too short or irregular, "
+                "e.g. trading days with holidays); pass freq= (e.g. 'MS', 'D', 'B', or a "
+                "pandas CustomBusinessDay with the holidays)."
+            )
+        if len(inferred) > 1:
+            raise ValueError(
+                f"the series of {time_col!r} have different frequencies "
+                f"({', '.join(sorted(inferred))}); the frequency is ambiguous: pass freq=."
+            )
+        return _Calendar("date", next(iter(inferred.values())))
+    if pd.api.types.is_integer_dtype(ds):
+        if freq is not None:
+            raise ValueError(f"freq={freq!r} is only for dates; {time_col!r} holds integers.")
+        steps = set()
+        for _, group in frame.groupby(id_col, sort=False):
+            diffs = np.diff(np.sort(group[time_col].to_numpy()))
+            positive = diffs[diffs > 0]
+            if positive.size:
+                steps.add(int(positive.min()))
+        if len(steps) > 1:
+            raise ValueError(
+                f"the series of {time_col!r} step by different amounts {sorted(steps)}; "
+                "use one step for all series."
+            )
+        return _Calendar("int", steps.pop() if steps else 1)
+    raise TypeError(
+        f"{time_col!r} must hold dates, pandas Periods or integers, got dtype {ds.dtype}."
+    )
+
+
+def _prepare(
+    df: Any, id_col: str, time_col: str, target_col: str, freq: Any
+) -> tuple[list[_Series], _Calendar, list[str]]:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}.")
+    missing = [c for c in (id_col, time_col, target_col) if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"df lacks the column(s) {missing}; it needs {id_col!r}, {time_col!r}, "
+            f"{target_col!r} (pass id_col=/time_col=/target_col= for other names). "
+            f"Its columns are {list(df.columns)}."
+        )
+    if df.empty:
+        raise ValueError("df has no rows.")
+    frame = df
+    if frame[time_col].dtype == object:
+        parsed = pd.to_datetime(frame[time_col], errors="coerce", format="mixed")
+        if parsed.isna().any():
+            i = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+            raise ValueError(
+                f"{time_col!r} holds {frame[time_col].iloc[i]!r} (row {i}): not a date."
+            )
+        frame = frame.assign(**{time_col: parsed})
+    if frame[id_col].isna().any():
+        raise ValueError(f"{id_col!r} has missing values; every row needs a series id.")
+    calendar = _calendar(frame, id_col, time_col, freq)
+    exog_cols = [c for c in frame.columns if c not in (id_col, time_col, target_col)]
+    out = []
+    for uid, group in frame.groupby(id_col, sort=False):
+        group = group.sort_values(time_col, kind="stable")
+        ds = pd.Index(group[time_col])
+        if ds.hasnans:
+            raise ValueError(f"series {uid!r}: {time_col!r} has a missing value.")
+        if not ds.is_unique:
+            repeated = ds[ds.duplicated()][0]
+            raise ValueError(
+                f"series {uid!r}: {time_col} {repeated} appears more than once; "
+                "each (unique_id, ds) must appear once."
+            )
+        expected = calendar.expected(ds[0], len(ds))
+        mismatch = np.flatnonzero(np.asarray(expected != ds))
+        if mismatch.size:
+            i = int(mismatch[0])
+            raise ValueError(
+                f"series {uid!r}: {time_col} {ds[i]} does not follow {ds[i - 1]} at the "
+                f"frequency {_step_name(calendar)} (expected {expected[i]}); fill the missing "
+                "rows or pass the right freq=."
+            )
+        y = as_float_series(group[target_col], f"series {uid!r} {target_col}")
+        X = None
+        if exog_cols:
+            X = group[exog_cols].to_numpy(dtype=np.float64)
+            bad = np.argwhere(~np.isfinite(X))
+            if bad.size:
+                row, col = bad[0]
+                raise ValueError(
+                    f"series {uid!r}: regressor {exog_cols[col]!r} is NaN/inf at "
+                    f"{time_col} {ds[row]}; regressors must be complete."
+                )
+        out.append(_Series(uid, y, X, ds))
+    return out, calendar, exog_cols
+
+
+def _step_name(calendar: _Calendar) -> str:
+    step = calendar.step
+    return getattr(step, "freqstr", None) or str(step)
+
+
+def _future_regressors(
+    X_df: Any,
+    series: list[_Series],
+    calendar: _Calendar,
+    h: int,
+    exog_cols: list[str],
+    id_col: str,
+    time_col: str,
+) -> list[np.ndarray | None]:
+    if not exog_cols:
+        if X_df is not None:
+            raise ValueError(
+                "X_df was given but df has no regressor columns (columns besides "
+                f"{id_col!r}, {time_col!r} and the target)."
+            )
+        return [None] * len(series)
+    if X_df is None:
+        raise ValueError(
+            f"df has regressors {exog_cols}; pass X_df with {id_col!r}, {time_col!r} and "
+            f"their values for the {h} steps after each series' end."
+        )
+    if not isinstance(X_df, pd.DataFrame):
+        raise TypeError(f"X_df must be a pandas DataFrame, got {type(X_df).__name__}.")
+    missing = [c for c in (id_col, time_col, *exog_cols) if c not in X_df.columns]
+    if missing:
+        raise ValueError(f"X_df lacks the column(s) {missing}.")
+    future = X_df
+    if future[time_col].dtype == object:
+        future = future.assign(**{time_col: pd.to_datetime(future[time_col], format="mixed")})
+    by_id = {uid: part.set_index(time_col) for uid, part in future.groupby(id_col, sort=False)}
+    out = []
+    for s in series:
+        stamps = calendar.after(s.ds[-1], h)
+        rows = by_id.get(s.uid)
+        present = stamps.isin(rows.index) if rows is not None else np.zeros(h, bool)
+        if not present.all():
+            first = stamps[int(np.flatnonzero(~present)[0])]
+            raise ValueError(
+                f"X_df lacks series {s.uid!r} at {time_col} {first} "
+                f"({int((~present).sum())} of its {h} forecast steps)."
+            )
+        values = rows.loc[stamps, exog_cols].to_numpy(dtype=np.float64)
+        if not np.isfinite(values).all():
+            raise ValueError(f"X_df holds NaN/inf for series {s.uid!r}; it must be complete.")
+        out.append(values)
+    return out
+
+
+# ------------------------------------------------------------------- workers
+@dataclass(frozen=True)
+class _Job:
+    """One series and its windows: ``ends[w]`` training rows, then ``h`` rows to forecast."""
+
+    position: int
+    uid: Any
+    y: np.ndarray
+    X: np.ndarray | None
+    ends: tuple[int, ...]
+    X_future: np.ndarray | None  # regressors after the last end (forecast mode)
+
+
+def _fit(model: Any, y: np.ndarray, X: np.ndarray | None) -> Any:
+    return model.fit(y) if X is None else model.fit(y, X)
+
+
+def _columns(alias: str, fc: Any, levels: tuple, h: int, what: str) -> dict[str, np.ndarray]:
+    mean = np.asarray(fc.mean, dtype=np.float64).reshape(-1)
+    if mean.size != h:
+        raise ValueError(f"model {alias!r} returned {mean.size} values for h={h} ({what}).")
+    out = {alias: mean}
+    for lv in levels:
+        if lv not in fc.lower or lv not in fc.upper:
+            raise ValueError(
+                f"model {alias!r} gave no {lv:g}% interval ({what}); it cannot honour "
+                f"level={lv:g}. Ask for levels it supports, or leave level out."
+            )
+        out[f"{alias}-lo-{lv:g}"] = np.asarray(fc.lower[lv], dtype=np.float64).reshape(-1)
+        out[f"{alias}-hi-{lv:g}"] = np.asarray(fc.upper[lv], dtype=np.float64).reshape(-1)
+    return out
+
+
+def _forecast_with(model: Any, h: int, levels: tuple, X_future: np.ndarray | None) -> Any:
+    if X_future is None:
+        return model.forecast(h, level=levels)
+    return model.forecast(h, level=levels, X=X_future)
+
+
+class _LocalCall:
+    """A picklable ``batch -> results`` function: fit each local model to each window.
+
+    Each result is ``(position, columns, fitted, error)``: ``columns`` maps an output
+    column to a ``(windows * h,)`` array, ``fitted`` the fitted models (``keep`` mode),
+    ``error`` a message (the worker never raises for one series).
+    """
+
+    def __init__(self, models: dict[str, Any], h: int, levels: tuple, keep: bool) -> None:
+        self.models, self.h, self.levels, self.keep = models, h, levels, keep
+
+    def __call__(self, batch: list[_Job]) -> list[tuple]:
+        return [self._one(job) for job in batch]
+
+    def _one(self, job: _Job) -> tuple:
+        columns: dict[str, list[np.ndarray]] = {}
+        fitted = {}
+        for alias, prototype in self.models.items():
+            for end in job.ends:
+                what = f"series {job.uid!r}, {end} training rows"
+                try:
+                    model = _fit(
+                        copy.deepcopy(prototype),
+                        job.y[:end],
+                        None if job.X is None else job.X[:end],
+                    )
+                    if self.keep:
+                        fitted[alias] = model
+                        continue
+                    X_future = job.X_future
+                    if job.X is not None and X_future is None:
+                        X_future = job.X[end : end + self.h]
+                    fc = _forecast_with(model, self.h, self.levels, X_future)
+                    for name, values in _columns(alias, fc, self.levels, self.h, what).items():
+                        columns.setdefault(name, []).append(values)
+                except Exception as exc:  # reported with the series' name by the caller
+                    return job.position, None, None, f"model {alias!r} on {what}: {exc}"
+        joined = {name: np.concatenate(parts) for name, parts in columns.items()}
+        return job.position, joined, fitted or None, None
+
+
+def _run_batches(
+    jobs: list[_Job], call: Callable, backend: str, n_jobs: int, batch_size: int | None
+) -> list[tuple]:
+    """Run ``call`` over ``jobs`` in batches on a ``fit_many`` backend, in job order."""
+    from seqlab.ts import many
+
+    if not jobs:
+        return []
+    if batch_size is None:
+        workers = 1 if backend == "serial" else n_jobs
+        batch_size = max(1, math.ceil(len(jobs) / (4 * workers)))
+    batches = [jobs[i : i + batch_size] for i in range(0, len(jobs), batch_size)]
+    outputs: list[list[tuple] | None] = [None] * len(batches)
+    failures: list[str] = []
+
+    def on_done(i: int, result: list[tuple] | None, exc: BaseException | None) -> None:
+        if exc is not None:
+            failures.append(f"{type(exc).__name__}: {exc}")
+        outputs[i] = result
+
+    if backend == "serial":
+        many._run_serial(batches, call, on_done)
+    elif backend == "process":
+        many._run_process(batches, call, on_done, n_jobs)
+    elif backend == "dask":
+        many._run_dask(batches, call, on_done, n_jobs)
+    else:
+        many._run_ray(batches, call, on_done, n_jobs)
+    if failures:
+        raise RuntimeError(
+            f"a {backend} worker failed on a batch of series: {failures[0]}. With fit() on a "
+            "parallel backend the fitted models travel back by pickle; use forecast(df, h) or "
+            "cross_validation (they return arrays only) or backend='serial'."
+        )
+    results = [row for batch in outputs for row in batch or ()]
+    for _, _, _, error in results:
+        if error is not None:
+            raise ValueError(error)
+    return sorted(results, key=lambda row: row[0])
+
+
+# --------------------------------------------------------------------- Forecasts
+class Forecasts:
+    """Fit many models to many series of one long frame; forecast, cross-validate.
+
+    Parameters
+    ----------
+    models : list or dict
+        Unfitted forecasters (copied, never changed). A dict gives each its alias (the
+        output column); a list takes each model's ``alias`` attribute, else its
+        ``label``. Aliases must be unique.
+    freq : str or pandas offset, optional
+        The frequency of date stamps ("MS", "D", "B", "W-SUN", a ``CustomBusinessDay``).
+        Inferred from the series when None; an error says so when it cannot be inferred
+        or the series disagree. Not used for Periods (they carry theirs) or integers.
+    backend : {"serial", "process", "dask", "ray"}
+        Where local models run, as in :func:`seqlab.ts.fit_many`.
+    n_jobs : int, optional
+        Workers for the parallel backends (default: all cores).
+    batch_size : int, optional
+        Series per task (default: about four tasks per worker).
+    id_col, time_col, target_col : str
+        Column names of the series id, the stamps and the target.
+
+    Raises
+    ------
+    TypeError, ValueError
+        From the methods, for bad frames and arguments; a model that fails on a series
+        raises ValueError naming the model and the series.
+    """
+
+    def __init__(
+        self,
+        models: Any,
+        freq: Any = None,
+        backend: str = "serial",
+        *,
+        n_jobs: int | None = None,
+        batch_size: int | None = None,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str = "y",
+    ) -> None:
+        self.models = models
+        self.freq = freq
+        self.backend = backend
+        self.n_jobs = n_jobs
+        self.batch_size = batch_size
+        self.id_col = id_col
+        self.time_col = time_col
+        self.target_col = target_col
+
+    # -- checks -------------------------------------------------------------------
+    def _setup(self) -> tuple[dict[str, Any], int]:
+        named = _named_models(self.models)
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}.")
+        n_jobs = (os.cpu_count() or 1) if self.n_jobs is None else self.n_jobs
+        n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
+        if self.batch_size is not None:
+            check_int(self.batch_size, "batch_size", minimum=1)
+        return named, n_jobs
+
+    def _series(self, df: Any) -> tuple[list[_Series], _Calendar, list[str]]:
+        return _prepare(df, self.id_col, self.time_col, self.target_col, self.freq)
+
+    def _check_regressors(self, named: dict[str, Any], exog_cols: list[str]) -> None:
+        if not exog_cols:
+            return
+        unable = [
+            alias
+            for alias, model in named.items()
+            if _is_global(model) or not _takes_regressors(model)
+        ]
+        if unable:
+            raise ValueError(
+                f"df has regressor columns {exog_cols}, but model(s) {unable} cannot use "
+                "regressors (their forecast() takes no X); drop those columns, or forecast "
+                "those models on a frame of unique_id, ds, y only."
+            )
+
+    # -- fit / predict ------------------------------------------------------------
+    def fit(self, df: pd.DataFrame) -> Forecasts:
+        """Fit every model to every series of ``df`` and keep the fitted models.
+
+        On a parallel backend the fitted local models come back to this process by
+        pickle; :meth:`forecast` avoids that when only the forecasts are needed.
+        """
+        named, n_jobs = self._setup()
+        series, calendar, exog_cols = self._series(df)
+        self._check_regressors(named, exog_cols)
+        local = {a: m for a, m in named.items() if not _is_global(m)}
+        jobs = [_Job(i, s.uid, s.y, s.X, (s.y.size,), None) for i, s in enumerate(series)]
+        results = (
+            _run_batches(
+                jobs, _LocalCall(local, 1, (), keep=True), self.backend, n_jobs, self.batch_size
+            )
+            if local
+            else []
+        )
+        self.fitted_local_ = [fitted for _, _, fitted, _ in results]
+        self.fitted_global_ = {
+            alias: _fit_global(alias, model, [s.y for s in series])
+            for alias, model in named.items()
+            if _is_global(model)
+        }
+        self.aliases_ = list(named)
+        self.series_ = series
+        self.calendar_ = calendar
+        self.exog_cols_ = exog_cols
+        return self
+
+    def predict(
+        self, h: int, level: Sequence[float] | None = None, X_df: Any = None
+    ) -> pd.DataFrame:
+        """Forecast ``h`` steps after each series' end with the models :meth:`fit` kept."""
+        if not hasattr(self, "series_"):
+            raise ValueError("This Forecasts is not fitted yet. Call 'fit' first.")
+        h = check_horizon(h)
+        levels = check_levels(level)
+        series = self.series_
+        futures = _future_regressors(
+            X_df, series, self.calendar_, h, self.exog_cols_, self.id_col, self.time_col
+        )
+        blocks: dict[str, list[np.ndarray]] = {}
+        for i, s in enumerate(series):
+            for alias, model in (self.fitted_local_[i] or {}).items():
+                what = f"series {s.uid!r}"
+                try:
+                    fc = _forecast_with(model, h, levels, futures[i])
+                    cols = _columns(alias, fc, levels, h, what)
+                except ValueError as exc:
+                    raise ValueError(f"model {alias!r} on {what}: {exc}") from None
+                for name, values in cols.items():
+                    blocks.setdefault(name, []).append(values)
+        for alias, model in self.fitted_global_.items():
+            for name, values in _forecast_global(alias, model, h, levels, series).items():
+                blocks[name] = values
+        return self._frame(series, [(s.y.size,) for s in series], h, blocks, levels, cv=False)
+
+    def forecast(
+        self,
+        df: pd.DataFrame,
+        h: int,
+        level: Sequence[float] | None = None,
+        X_df: Any = None,
+    ) -> pd.DataFrame:
+        """Fit every model to every series of ``df`` and forecast ``h`` steps ahead.
+
+        Returns the long frame ``unique_id, ds, <alias>, <alias>-lo-<level>,
+        <alias>-hi-<level>, ...`` with the ``h`` stamps after each series' end. The
+        fitted models are not kept (see :meth:`fit`).
+        """
+        named, n_jobs = self._setup()
+        h = check_horizon(h)
+        levels = check_levels(level)
+        series, calendar, exog_cols = self._series(df)
+        self._check_regressors(named, exog_cols)
+        futures = _future_regressors(
+            X_df, series, calendar, h, exog_cols, self.id_col, self.time_col
+        )
+        jobs = [_Job(i, s.uid, s.y, s.X, (s.y.size,), futures[i]) for i, s in enumerate(series)]
+        ends = [(s.y.size,) for s in series]
+        blocks = self._run(named, jobs, series, ends, h, levels, n_jobs)
+        self.calendar_ = calendar
+        return self._frame(series, ends, h, blocks, levels, cv=False, calendar=calendar)
+
+    def cross_validation(
+        self,
+        df: pd.DataFrame,
+        h: int,
+        n_windows: int = 1,
+        step_size: int | None = None,
+        level: Sequence[float] | None = None,
+    ) -> pd.DataFrame:
+        """Rolling-origin forecasts of every model on every series (refit per window).
+
+        Window ``i`` of a series of ``n`` rows forecasts rows
+        ``[n - h - (n_windows - 1 - i) * step_size, ... + h)`` from the rows before them
+        (statsforecast's definition: the last window ends at the last observation).
+        ``step_size`` defaults to ``h``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``unique_id, ds, cutoff, y`` and the model columns, one row per (series,
+            window, step); ``cutoff`` is the stamp of the last row the models saw.
+
+        Raises
+        ------
+        ValueError
+            A series is too short for the windows (its name and length are given).
+        """
+        named, n_jobs = self._setup()
+        h = check_horizon(h)
+        n_windows = check_int(n_windows, "n_windows", minimum=1)
+        step_size = h if step_size is None else check_int(step_size, "step_size", minimum=1)
+        levels = check_levels(level)
+        series, calendar, exog_cols = self._series(df)
+        self._check_regressors(named, exog_cols)
+        span = h + (n_windows - 1) * step_size
+        ends = []
+        for s in series:
+            if s.y.size - span < 1:
+                raise ValueError(
+                    f"series {s.uid!r} has {s.y.size} rows; {n_windows} window(s) of h={h} "
+                    f"every {step_size} need more than h + (n_windows - 1) * step_size = {span}."
+                )
+            ends.append(tuple(s.y.size - span + w * step_size for w in range(n_windows)))
+        jobs = [_Job(i, s.uid, s.y, s.X, ends[i], None) for i, s in enumerate(series)]
+        blocks = self._run(named, jobs, series, ends, h, levels, n_jobs)
+        return self._frame(series, ends, h, blocks, levels, cv=True, calendar=calendar)
+
+    # -- internals ----------------------------------------------------------------
+    def _run(self, named, jobs, series, ends, h, levels, n_jobs) -> dict[str, Any]:
+        local = {a: m for a, m in named.items() if not _is_global(m)}
+        blocks: dict[str, Any] = {}
+        if local:
+            call = _LocalCall(local, h, levels, keep=False)
+            results = _run_batches(jobs, call, self.backend, n_jobs, self.batch_size)
+            for _, columns, _, _ in results:
+                for name, values in columns.items():
+                    blocks.setdefault(name, []).append(values)
+        for alias, model in named.items():
+            if not _is_global(model):
+                continue
+            per_window = []
+            for w in range(len(ends[0])):
+                fitted = _fit_global(
+                    alias, model, [s.y[: e[w]] for s, e in zip(series, ends, strict=True)]
+                )
+                per_window.append(_forecast_global(alias, fitted, h, levels, series))
+            for name in per_window[0]:
+                # series-major, then window, then step, like the local blocks
+                blocks[name] = [
+                    np.concatenate([window[name][i] for window in per_window])
+                    for i in range(len(series))
+                ]
+        return blocks
+
+    def _frame(
+        self,
+        series: list[_Series],
+        ends: list[tuple[int, ...]],
+        h: int,
+        blocks: dict[str, list[np.ndarray]],
+        levels: tuple,
+        *,
+        cv: bool,
+        calendar: _Calendar | None = None,
+    ) -> pd.DataFrame:
+        calendar = calendar or self.calendar_
+        positions, stamps, cutoffs, actual = [], [], [], []
+        for i, (s, series_ends) in enumerate(zip(series, ends, strict=True)):
+            for end in series_ends:
+                positions.append(np.full(h, i))
+                if cv:
+                    stamps.append(s.ds[end : end + h])
+                    cutoffs.append(s.ds[[end - 1] * h])
+                    actual.append(s.y[end : end + h])
+                else:
+                    stamps.append(calendar.after(s.ds[-1], h))
+        uids = pd.Index([s.uid for s in series])
+        columns: dict[str, Any] = {
+            self.id_col: uids.take(np.concatenate(positions)),
+            self.time_col: _concat_index(stamps),
+        }
+        if cv:
+            columns["cutoff"] = _concat_index(cutoffs)
+            columns[self.target_col] = np.concatenate(actual)
+        order = []
+        for alias in _named_models(self.models):
+            order.append(alias)
+            for lv in levels:
+                order += [f"{alias}-lo-{lv:g}", f"{alias}-hi-{lv:g}"]
+        for name in order:
+            columns[name] = np.concatenate(blocks[name])
+        return pd.DataFrame(columns)
+
+
+def _concat_index(parts: list[Any]) -> Any:
+    return pd.Index(parts[0]).append([pd.Index(p) for p in parts[1:]]) if parts else pd.Index([])
+
+
+def _fit_global(alias: str, model: Any, values: list[np.ndarray]) -> Any:
+    try:
+        return copy.deepcopy(model).fit(values)
+    except ValueError as exc:
+        raise ValueError(f"global model {alias!r}: {exc}") from None
+
+
+def _forecast_global(
+    alias: str, model: Any, h: int, levels: tuple, series: list[_Series]
+) -> dict[str, Any]:
+    """Column name -> one ``(h,)`` array per series, in the order of ``series``."""
+    try:
+        forecasts = model.forecast(h, level=levels)
+        if isinstance(forecasts, Mapping):
+            forecasts = list(forecasts.values())
+        out: dict[str, list[np.ndarray]] = {}
+        for s, fc in zip(series, forecasts, strict=True):
+            for name, values in _columns(alias, fc, levels, h, f"series {s.uid!r}").items():
+                out.setdefault(name, []).append(values)
+    except ValueError as exc:
+        raise ValueError(f"global model {alias!r}: {exc}") from None
+    return out
+
+
+# ---------------------------------------------------------------------- evaluate
+_POINT = ("mae", "rmse", "smape", "mase")
+_INTERVAL = ("coverage", "width")
+
+
+def evaluate(
+    cv: pd.DataFrame,
+    metrics: Sequence[str] = ("mae", "rmse", "smape", "mase", "coverage", "width"),
+    *,
+    train_df: pd.DataFrame | None = None,
+    season_length: int = 1,
+    models: Sequence[str] | None = None,
+    level: Sequence[float] | None = None,
+    agg: str | None = None,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
+) -> pd.DataFrame:
+    """Score a :meth:`Forecasts.cross_validation` frame per series and per model.
+
+    Each metric pools every (window, step) row of a series, except MASE, which is the
+    mean over the series' windows of the window's MASE, scaled by the in-sample
+    seasonal naive MAE (lag ``season_length``) of the rows of ``train_df`` up to that
+    window's cutoff (the information the model had). Interval metrics are per level:
+    ``coverage-<level>`` is the percentage of actuals inside ``[lo, hi]`` (to be
+    compared with the level itself) and ``width-<level>`` the mean of ``hi - lo``.
+
+    Parameters
+    ----------
+    cv : pandas.DataFrame
+        Output of ``cross_validation`` (``unique_id, ds, cutoff, y`` and model columns);
+        the output of ``forecast`` merged with the actuals as ``y`` works too (no MASE).
+    metrics : sequence of str
+        Any of "mae", "rmse", "smape", "mase", "coverage", "width".
+    train_df : pandas.DataFrame, optional
+        The frame that was cross-validated (``unique_id, ds, y``); needed for "mase".
+    season_length : int
+        The MASE scale's lag ``m``.
+    models : sequence of str, optional
+        Aliases to score (default: every model column of ``cv``).
+    level : sequence of float, optional
+        Levels for the interval metrics (default: every level present in ``cv``).
+    agg : {None, "mean"}
+        None: one row per (series, metric); "mean": the mean over series, one row per
+        metric.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``unique_id, metric`` (just ``metric`` with ``agg="mean"``) and one
+        column per model.
+
+    Raises
+    ------
+    ValueError
+        An unknown metric, a missing column, "mase" without ``train_df``, or a model
+        without the requested level's interval columns.
+    """
+    if not isinstance(cv, pd.DataFrame):
+        raise TypeError(f"cv must be a pandas DataFrame, got {type(cv).__name__}.")
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    unknown = [m for m in metrics if m not in _POINT + _INTERVAL]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; choose from {list(_POINT + _INTERVAL)}.")
+    if agg not in (None, "mean"):
+        raise ValueError(f"agg must be None or 'mean', got {agg!r}.")
+    season_length = check_int(season_length, "season_length", minimum=1)
+    missing = [c for c in (id_col, target_col) if c not in cv.columns]
+    if missing:
+        raise ValueError(f"cv lacks the column(s) {missing}; pass a cross_validation frame.")
+    reserved = {id_col, time_col, target_col, "cutoff"}
+    if models is None:
+        models = [
+            c for c in cv.columns if c not in reserved and "-lo-" not in c and "-hi-" not in c
+        ]
+    else:
+        absent = [m for m in models if m not in cv.columns]
+        if absent:
+            raise ValueError(
+                f"cv has no column(s) {absent}; its models are ... {list(cv.columns)}."
+            )
+    if level is None:
+        found = {c.rsplit("-lo-", 1)[1] for c in cv.columns if "-lo-" in c}
+        levels = sorted(found, key=float)
+    else:
+        levels = [f"{lv:g}" for lv in check_levels(level)]
+    scales = None
+    if "mase" in metrics:
+        if train_df is None:
+            raise ValueError("metric 'mase' needs train_df= (the frame that was cross-validated).")
+        if "cutoff" not in cv.columns:
+            raise ValueError("metric 'mase' needs the 'cutoff' column of a cross_validation frame.")
+        scales = _mase_scales(cv, train_df, season_length, id_col, time_col, target_col)
+    rows = []
+    for uid, part in cv.groupby(id_col, sort=False):
+        y = part[target_col].to_numpy(dtype=np.float64)
+        for metric in metrics:
+            names = [metric] if metric in _POINT else [f"{metric}-{lv}" for lv in levels]
+            for name in names:
+                row: dict[str, Any] = {id_col: uid, "metric": name}
+                for alias in models:
+                    row[alias] = _score(metric, name, alias, part, y, scales, uid)
+                rows.append(row)
+    table = pd.DataFrame(rows, columns=[id_col, "metric", *models])
+    if agg == "mean":
+        table = table.drop(columns=id_col).groupby("metric", sort=False).mean().reset_index()
+    return table
+
+
+def _score(metric, name, alias, part, y, scales, uid) -> float:
+    f = part[alias].to_numpy(dtype=np.float64)
+    if metric == "mae":
+        return _metrics.mae(y, f)
+    if metric == "rmse":
+        return _metrics.rmse(y, f)
+    if metric == "smape":
+        return _metrics.smape(y, f)
+    if metric == "mase":
+        per_window = []
+        for cutoff, rows in part.groupby("cutoff", sort=False).indices.items():
+            error = _metrics.mae(y[rows], f[rows])
+            scale = scales[(uid, cutoff)]
+            per_window.append(
+                (0.0 if error == 0 else float("inf")) if scale == 0 else error / scale
+            )
+        return float(np.mean(per_window))
+    level = name.split("-", 1)[1]
+    lo_col, hi_col = f"{alias}-lo-{level}", f"{alias}-hi-{level}"
+    if lo_col not in part.columns or hi_col not in part.columns:
+        raise ValueError(f"model {alias!r} has no {level}% interval columns ({lo_col}, {hi_col}).")
+    lower, upper = part[lo_col].to_numpy(np.float64), part[hi_col].to_numpy(np.float64)
+    if metric == "coverage":
+        return _metrics.coverage(y, lower, upper)
+    return _metrics.interval_width(lower, upper)
+
+
+def _mase_scales(cv, train_df, m, id_col, time_col, target_col) -> dict:
+    if not isinstance(train_df, pd.DataFrame):
+        raise TypeError(f"train_df must be a pandas DataFrame, got {type(train_df).__name__}.")
+    missing = [c for c in (id_col, time_col, target_col) if c not in train_df.columns]
+    if missing:
+        raise ValueError(f"train_df lacks the column(s) {missing}.")
+    history = {
+        uid: part.sort_values(time_col) for uid, part in train_df.groupby(id_col, sort=False)
+    }
+    scales = {}
+    for (uid, cutoff), _ in cv.groupby([id_col, "cutoff"], sort=False):
+        if uid not in history:
+            raise ValueError(f"train_df has no series {uid!r}; MASE needs its history.")
+        part = history[uid]
+        seen = part.loc[part[time_col] <= cutoff, target_col].to_numpy(dtype=np.float64)
+        scales[(uid, cutoff)] = _metrics.mase_scale(seen, m)
+    return scales
