@@ -203,11 +203,11 @@ def _check_parts(data, train_idx: np.ndarray, valid_idx: np.ndarray, recipe: Imd
         if present >= {0, 1}:
             continue
         counts = ", ".join(f"{int((labels == k).sum())} {LABELS[k]}" for k in (0, 1))
+        holds = f"{len(index)} reviews of one class only" if present else "no reviews"
         raise ValueError(
-            f"{data.source}: the {part} part holds {len(index)} reviews of "
-            f"{'one class' if present else 'no class'} only; the data has {counts} reviews. "
-            f"Splitting needs at least {need} reviews of each class (valid_fraction "
-            f"{recipe.valid_fraction}); with a limit, use a larger one."
+            f"{data.source}: too few reviews to split: the {part} part would hold {holds} "
+            f"(the data has {counts} reviews; at least {need} of each class are needed with "
+            f"valid_fraction {recipe.valid_fraction}, and a limit must leave both classes)."
         )
 
 

@@ -261,16 +261,16 @@ def _iter_tar(path: Path, wanted: set[str]) -> Iterator[tuple[str, str, int, int
                 name = member.name
                 if name.startswith(("/", "\\")) or ".." in Path(name).parts:
                     raise ValueError(f"{path}: member {name!r} points outside the archive.")
-                match = _MEMBER.search(name)
-                if match is None:
-                    continue
-                if member.issym() or member.islnk():
-                    raise ValueError(f"{path}: member {name!r} is a link; refusing to follow it.")
                 if member.offset_data + member.size > MAX_STREAM_BYTES:
                     raise ValueError(
                         f"{path}: more than {MAX_STREAM_BYTES:,} bytes decompressed; refusing "
                         "to read further (IMDB is about 500 MB)."
                     )
+                match = _MEMBER.search(name)
+                if match is None:
+                    continue
+                if member.issym() or member.islnk():
+                    raise ValueError(f"{path}: member {name!r} is a link; refusing to follow it.")
                 top, folder = match.group(1), match.group(2)
                 number, rating = int(match.group(3)), int(match.group(4))
                 if not member.isfile():
