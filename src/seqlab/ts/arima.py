@@ -935,26 +935,31 @@ class _Problem:
         return self.from_scaled(np.concatenate([beta, ar, ma, sar, sma, [sigma2]]))
 
     def run_filter(self, params: np.ndarray) -> dict[str, Any]:
-        """Filter in reported units: loglik, one-step predictions, end state."""
+        """Loglik, one-step predictions and end state in reported units, from a filter run
+        on the scaled series (the same model, since the prior variance is scaled too; in
+        the units, the products of variances overflow or underflow float64 for series
+        near the magnitude bounds)."""
         s = self.spec
+        scale = self.scale
         beta, ar, ma, sar, sma, sigma2 = self.split(params)
         phi, theta = _kalman.expand_polys(
             *[np.ascontiguousarray(a, dtype=float) for a in (ar, ma, sar, sma)], s.m
         )
         T, R = _kalman.build_system(phi, theta, self.T_base, s.k_diff_states)
-        P0 = _kalman.initial_cov(phi, theta, T.shape[0], s.k_diff_states, float(sigma2), KAPPA)
+        unit_sigma2 = float(sigma2) / scale**2
+        P0 = _kalman.initial_cov(phi, theta, T.shape[0], s.k_diff_states, unit_sigma2, self.kappa)
         reg = self.data.X @ np.asarray(beta, dtype=float)
-        w = self.data.values - reg
+        w = (self.data.values - reg) / scale
         ll, n_used, pred, pred_var, a, P = _kalman.kalman_run(
-            w, T, self.Z, R, float(sigma2), P0, s.k_diff_states
+            w, T, self.Z, R, unit_sigma2, P0, s.k_diff_states
         )
         return {
-            "loglik": float(ll),
+            "loglik": float(ll) - int(n_used) * math.log(scale),
             "n_used": int(n_used),
-            "fitted": pred + reg,
-            "pred_var": pred_var,
-            "a": a,
-            "P": P,
+            "fitted": pred * scale + reg,
+            "pred_var": pred_var * scale**2,
+            "a": a * scale,
+            "P": P * scale**2,
             "T": T,
             "R": R,
             "beta": beta,
@@ -963,8 +968,12 @@ class _Problem:
             "theta": theta,
         }
 
-    def hessian_cov(self, params: np.ndarray, loglik_fn: Any = None) -> np.ndarray:
-        """Inverse of minus the central-difference Hessian, in reported units."""
+    def hessian_cov(
+        self, params: np.ndarray, loglik_fn: Any = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Inverse of minus the central-difference Hessian in the scaled parameters, and
+        each parameter's unit (reported = scaled * unit), kept apart because the product
+        overflows for series beyond ~1e77 (sigma2's variance scales as ``scale**4``)."""
         scaled = self.to_scaled(params)
         f = loglik_fn or self.loglik_scaled
         k = scaled.shape[0]
@@ -998,7 +1007,7 @@ class _Problem:
                 cov = np.linalg.inv(-H) if np.isfinite(H).all() else np.full((k, k), np.nan)
             except np.linalg.LinAlgError:
                 cov = np.full((k, k), np.nan)
-        return cov * np.outer(unit, unit)
+        return cov, unit
 
 
 def _wrap(values: np.ndarray, index: pd.Index | None, name: str) -> Any:
@@ -1049,7 +1058,7 @@ class ARIMAResult:
     _spec: _Spec = field(repr=False)
     _problem: _Problem = field(repr=False)
     _state_fn: Callable[[], dict[str, Any] | None] = field(repr=False)
-    _cov_fn: Callable[[], np.ndarray] = field(repr=False)
+    _cov_fn: Callable[[], tuple[np.ndarray, np.ndarray]] = field(repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -1073,21 +1082,32 @@ class ARIMAResult:
             self._cache["resid"] = _wrap(values, data.index, data.name)
         return self._cache["resid"]
 
+    def _scaled_cov(self) -> tuple[np.ndarray, np.ndarray]:
+        if "scaled_cov" not in self._cache:
+            self._cache["scaled_cov"] = self._cov_fn()
+        return self._cache["scaled_cov"]
+
     @property
     def cov_params(self) -> pd.DataFrame:
         """Covariance of the estimates: the inverse of minus the numerical Hessian of the
-        log-likelihood (computed on first use, then kept)."""
+        log-likelihood (computed on first use, then kept). Entries that overflow float64
+        (sigma2's variance, for series beyond ~1e77 in magnitude) are inf; ``bse`` stays
+        finite there."""
         if "cov" not in self._cache:
             names = list(self.params.index)
-            self._cache["cov"] = pd.DataFrame(self._cov_fn(), index=names, columns=names)
+            cov, unit = self._scaled_cov()
+            with np.errstate(over="ignore"):
+                reported = cov * np.outer(unit, unit)
+            self._cache["cov"] = pd.DataFrame(reported, index=names, columns=names)
         return self._cache["cov"]
 
     @property
     def bse(self) -> pd.Series:
         """Standard errors (NaN where the Hessian is not negative definite)."""
-        diag = np.diag(self.cov_params.to_numpy())
+        cov, unit = self._scaled_cov()
+        diag = np.diag(cov)
         return pd.Series(
-            np.sqrt(np.where(diag > 0, diag, np.nan)), index=self.params.index, name="bse"
+            np.sqrt(np.where(diag > 0, diag, np.nan)) * unit, index=self.params.index, name="bse"
         )
 
     @property
