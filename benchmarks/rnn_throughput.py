@@ -36,8 +36,10 @@ ratios between two runs of the same code varied by 30%, CPU-time ratios by a few
 With more threads the clock is wall time (worker threads' CPU time, including OpenMP
 spin-waiting, would not measure speed).
 
-The float32 gate kernels are numba-compiled on first use and cached on disk
-(``__pycache__``); the first call column shows that cost when the cache is cold.
+The float32 numba kernels (every inference path and the GRU training forward; LSTM and
+RNN training use none) are compiled on first use and cached on disk (``__pycache__`` or
+``NUMBA_CACHE_DIR``); the first call column shows that cost when the cache is cold.
+``benchmarks/cold_start.py`` measures first use in a fresh install.
 """
 
 from __future__ import annotations
