@@ -53,7 +53,11 @@ def assert_user_error(code: int, err: str, *fragments: str) -> None:
 
 
 def snapshot(root: Path, exclude: Path | None = None) -> dict[str, tuple[int, int, int]]:
-    """``{relative path: (size, mtime_ns, mode)}`` of everything under ``root``."""
+    """``{relative path: (size, mtime_ns, mode)}`` of everything under ``root``.
+
+    Folders are recorded by mode only: creating and removing a temporary file inside
+    one changes its size and time without changing what it holds.
+    """
     found = {}
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
@@ -65,7 +69,11 @@ def snapshot(root: Path, exclude: Path | None = None) -> dict[str, tuple[int, in
             if exclude is not None and path == exclude:
                 continue
             stat = path.lstat()
-            found[str(path.relative_to(root))] = (stat.st_size, stat.st_mtime_ns, stat.st_mode)
+            if path.is_dir() and not path.is_symlink():
+                # A folder's size and time change when a temporary file comes and goes.
+                found[str(path.relative_to(root))] = (0, 0, stat.st_mode)
+            else:
+                found[str(path.relative_to(root))] = (stat.st_size, stat.st_mtime_ns, stat.st_mode)
     return found
 
 

@@ -155,10 +155,10 @@ def is_user_error(exc: BaseException) -> bool:
     return isinstance(exc, _USER_ERRORS) or type(exc).__name__ in _USER_ERROR_NAMES
 
 
-def error_line(exc: BaseException) -> tuple[str, str]:
+def error_line(exc: BaseException, args: argparse.Namespace | None = None) -> tuple[str, str]:
     """``(first line, remaining detail)`` of a user error's message."""
     if isinstance(exc, OSError) and not _message_names_path(exc):
-        text = os_error_text(exc)
+        text = os_error_text(exc, args)
     elif isinstance(exc, MemoryError) or type(exc).__name__ in _USER_ERROR_NAMES:
         detail = str(exc).strip()
         text = (
@@ -177,9 +177,22 @@ def _message_names_path(exc: OSError) -> bool:
     return exc.errno is None and bool(str(exc))
 
 
-def os_error_text(exc: OSError) -> str:
-    """``PATH: reason`` for an OSError, the path found on the exception or its traceback."""
+# Arguments that name what a command writes, for an OSError that carries no file name.
+_OUTPUT_ARGUMENTS = ("out", "plot", "json", "models")
+
+
+def os_error_text(exc: OSError, args: argparse.Namespace | None = None) -> str:
+    """``PATH: reason`` for an OSError.
+
+    The path comes from the exception, else from the innermost seqlab frame writing a
+    file, else from the command's output arguments (``--out``, ``--plot``, ...).
+    """
     path = exc.filename if exc.filename is not None else _path_in_traceback(exc.__traceback__)
+    if path is None and args is not None:
+        outputs = [
+            str(getattr(args, name)) for name in _OUTPUT_ARGUMENTS if getattr(args, name, None)
+        ]
+        path = " or ".join(outputs) or None
     reason = _OS_REASONS.get(exc.errno, exc.strerror or str(exc) or type(exc).__name__)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT) and path is not None:
         return f"cannot write {path}: {reason}; free some space or choose another place."
@@ -211,7 +224,7 @@ def _path_in_traceback(tb: TracebackType | None) -> str | None:
 def _report_error(exc: Exception, args: argparse.Namespace) -> int:
     verbose = bool(getattr(args, "verbose", False))
     if is_user_error(exc):
-        first, rest = error_line(exc)
+        first, rest = error_line(exc, args)
         if rest and not verbose:
             first += " (run with -v for the full message)"
         print(f"seqlab: error: {first}", file=sys.stderr)

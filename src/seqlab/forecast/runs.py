@@ -21,14 +21,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from safetensors.torch import save as save_tensors
 
 from seqlab.forecast.neural import GlobalRecurrentForecaster, RecurrentForecaster
 from seqlab.forecast.scalers import scaler_from_state
-from seqlab.io import atomic_write, write_json
+from seqlab.io import write_json
 from seqlab.models import build_model
 from seqlab.models.registry import MAX_DIMENSION, MAX_LAYERS
-from seqlab.train.checkpoint import load_model_weights
+from seqlab.train.checkpoint import load_model_weights, save_weights
 from seqlab.train.schema import (
     expect_bool,
     expect_choice,
@@ -77,13 +76,12 @@ def save_forecaster(
         config["columns"] = forecaster.columns_
         config["history"] = forecaster.data_.tolist()
         scalers = forecaster.scaler_.state_dict()
-    state = {k: v.detach().cpu().contiguous() for k, v in forecaster.model_.state_dict().items()}
+    state = forecaster.model_.state_dict()
     # forecaster.json marks a complete run folder: an older one goes first and the new one
     # is written last, so a folder is never a mix of two runs.
     (run_dir / "forecaster.json").unlink(missing_ok=True)
     try:
-        with atomic_write(run_dir / "model.safetensors", "wb") as handle:
-            handle.write(save_tensors(state))
+        save_weights(run_dir / "model.safetensors", state)
         write_json(run_dir / "scaler.json", scalers)
         write_json(run_dir / "history.json", forecaster.history_)
         write_json(run_dir / "forecaster.json", config)
