@@ -11,7 +11,9 @@ Re-estimation: at origin number ``k`` a model is refit when ``k % refit_every ==
 between, a model that defines ``update(y, X)`` only absorbs the new observations
 with its parameters kept, and a model without ``update`` (the baselines, whose fit is
 bookkeeping) is refit. Each model is deep-copied first, so the caller's objects are
-left untouched.
+left untouched. A model that cannot give an interval at a level (a recurrent model
+whose hold-out holds too few errors; :class:`~seqlab.forecast.conformal.LevelUnavailableError`)
+keeps its point forecasts, with NaN interval columns and a logged warning.
 
 Scores: MAE, RMSE, MAPE and sMAPE pool every (origin, step) point; MASE is the mean
 over origins of each origin's MASE, scaled by that origin's training rows (the
@@ -34,6 +36,7 @@ import pandas as pd
 from seqlab._validation import as_float_series, check_int
 from seqlab.forecast import metrics
 from seqlab.forecast.base import Forecaster, check_features, check_levels
+from seqlab.forecast.conformal import LevelUnavailableError
 
 __all__ = ["BacktestResult", "backtest", "origins"]
 
@@ -196,7 +199,13 @@ def backtest(
                 fit_seconds += time.perf_counter() - began
             else:
                 _call(model.update, y_train, x_train)
-            fc = model.forecast(horizon, level=levels)
+            try:
+                fc = model.forecast(horizon, level=levels)
+            except LevelUnavailableError as exc:
+                # The table keeps the point forecasts; the interval columns stay NaN.
+                if k == 0:
+                    logger.warning("backtest %s: no intervals: %s", name, exc)
+                fc = model.forecast(horizon, level=None)
             actual = values[origin : origin + horizon]
             mean = np.asarray(fc.mean, dtype=np.float64)
             for s in range(horizon):

@@ -24,6 +24,15 @@ column 0 of the inputs). ``GlobalRecurrentForecaster`` fits one network across m
 univariate series, each scaled by its own scaler (Montero-Manso & Hyndman 2021,
 "Principles and algorithms for forecasting groups of time series: Locality and
 globality"); series shorter than a window are left-padded with their first value.
+
+Intervals (``forecast(h, level)``) are split-conformal (:mod:`seqlab.forecast.conformal`):
+after training, the early-stopped network forecasts from every origin of the validation
+hold-out (rows it never trained on), and each step's absolute errors in the scaled
+space give that step's half-width, mapped back through the scaler (and ``exp`` with
+``log=True``). A global model pools its series' errors, each divided by the mean
+absolute change of its input window. A ``level`` the hold-out holds too few errors for
+is refused with the ``valid_size`` it needs. With ``refit_full=True`` the errors still
+come from the early-stopped network, the one that did not see the hold-out.
 """
 
 from __future__ import annotations
@@ -38,8 +47,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from seqlab._validation import as_float_series, check_int
-from seqlab.forecast.base import Forecaster, check_features
+from seqlab._validation import as_float_series, check_int, check_levels
+from seqlab.forecast.base import Forecast, Forecaster, check_features
+from seqlab.forecast.conformal import ConformalScores, LevelUnavailableError, window_scale
 from seqlab.forecast.scalers import make_scaler
 from seqlab.forecast.windows import make_windows
 from seqlab.models import build_model
@@ -255,6 +265,7 @@ class _RecurrentBase(Forecaster):
             model, task=RegressionTask(loss=self.loss), config=config, model_config=model_config
         )
         self.history_ = trainer.fit(batches, valid_batches)
+        early_stopped = model
         if self.refit_full and valid is not None and full is not None and trainer.best_epoch:
             torch.manual_seed(self.seed)
             model, model_config = self._network(n_features)
@@ -278,15 +289,66 @@ class _RecurrentBase(Forecaster):
             len(self.history_),
             len(batches.inputs),
         )
+        return early_stopped
 
-    def _run(self, windows: np.ndarray) -> np.ndarray:
+    def _run(self, windows: np.ndarray, model=None) -> np.ndarray:
         """Scaled windows (N, L, F) -> scaled forecasts (N, H_train), level restored."""
         inputs, _, level = self._shift(windows, None)
+        network = self.model_ if model is None else model
         with torch.no_grad():
-            out = self.model_(torch.from_numpy(inputs.astype(np.float32))).double().numpy()
+            out = network(torch.from_numpy(inputs.astype(np.float32))).double().numpy()
         return out + level
 
-    def _forecast_scaled(self, windows: np.ndarray, h: int) -> np.ndarray:
+    def _calibrate(
+        self, histories: list[np.ndarray], train_rows: list[int], model, normalise: bool
+    ) -> ConformalScores | None:
+        """Conformal scores of ``model``'s forecasts from every hold-out origin.
+
+        ``histories``: scaled model-space series, (n, F) each; origin ``o`` (rows seen)
+        runs over ``train_rows[i] .. n - 1``. Direct and seq2seq models are scored over
+        their ``horizon``; recursive ones over the longest hold-out.
+        """
+        held = [values.shape[0] - rows for values, rows in zip(histories, train_rows, strict=True)]
+        if max(held) <= 0:
+            return None
+        steps = self.horizon if self.mode != "recursive" else max(held)
+        windows, actual = [], []
+        for values, rows in zip(histories, train_rows, strict=True):
+            padded = np.concatenate(
+                [np.repeat(values[:1], max(0, self.lookback - rows), axis=0), values]
+            )
+            shift = padded.shape[0] - values.shape[0]
+            for origin in range(rows, values.shape[0]):
+                end = origin + shift
+                windows.append(padded[end - self.lookback : end])
+                target = np.full(steps, np.nan)
+                future = values[origin : origin + steps, 0]
+                target[: future.size] = future
+                actual.append(target)
+        inputs = np.stack(windows)  # (K, L, F)
+        forecast = self._forecast_scaled(inputs, steps, model)
+        scale = window_scale(inputs) if normalise else None
+        rows_held = f"{min(held)}" if min(held) == max(held) else f"{min(held)}-{max(held)}"
+        return ConformalScores.from_forecasts(
+            np.stack(actual),
+            forecast,
+            scale,
+            source=f"{len(windows)} origins in the {rows_held}-row validation hold-out"
+            + (f" of {len(histories)} series" if len(histories) > 1 else ""),
+            remedy="Raise valid_size (each extra hold-out row adds an origin), or leave level out.",
+        )
+
+    def _conformal(self) -> ConformalScores:
+        calibration = getattr(self, "conformal_", None)
+        if calibration is None:
+            raise LevelUnavailableError(
+                f"this {type(self).__name__} has no calibration errors for intervals (it had "
+                "no validation hold-out, or was loaded from a run folder without them); refit "
+                "with valid_size > 0, or pass level=None."
+            )
+        return calibration
+
+    def _forecast_scaled(self, windows: np.ndarray, h: int, model=None) -> np.ndarray:
         """Scaled forecasts (N, h) from scaled windows, by the model's strategy."""
         if self.mode != "recursive":
             if h > self.horizon:
@@ -294,11 +356,11 @@ class _RecurrentBase(Forecaster):
                     f"this {self.mode} model was trained for horizon {self.horizon}; it cannot "
                     f"forecast h={h} steps. Refit with horizon >= {h}, or use mode='recursive'."
                 )
-            return self._run(windows)[:, :h]
+            return self._run(windows, model)[:, :h]
         window = windows.copy()
         steps = []
         for _ in range(h):
-            nxt = self._run(window)[:, :1]  # (N, 1)
+            nxt = self._run(window, model)[:, :1]  # (N, 1)
             steps.append(nxt)
             window = np.concatenate([window[:, 1:], nxt[:, :, None]], axis=1)
         return np.concatenate(steps, axis=1)
@@ -368,7 +430,8 @@ class RecurrentForecaster(_RecurrentBase):
         if self.refit_full and valid_rows:
             every = make_windows(scaled, lookback, horizon, stride=self.stride, columns=columns)
             full = (every.inputs, every.targets)
-        self._train((train.inputs, train.targets), valid, values.shape[1], full)
+        early = self._train((train.inputs, train.targets), valid, values.shape[1], full)
+        self.conformal_ = self._calibrate([scaled], [train_rows], early, normalise=False)
         self.data_ = values[-lookback:].copy()
         return self
 
@@ -396,15 +459,40 @@ class RecurrentForecaster(_RecurrentBase):
         return self
 
     def predict(self, h: int) -> np.ndarray:
+        return self.forecast(h, level=None).mean
+
+    def forecast(self, h: int, level=(80, 95)) -> Forecast:
+        """Point forecast and split-conformal intervals (see the module docstring)."""
+        levels = check_levels(level)
         h = self._check_h(h)
         if np.isnan(self.data_).any():
             raise ValueError(
                 f"the last {self.lookback} rows (the window to forecast from) contain NaN; "
                 "fill or drop missing values first."
             )
+        widths = {lv: self._conformal().half_widths(h, lv) for lv in levels}
         window = self.scaler_.transform(self._to_model_space(self.data_))[None]  # (1, L, F)
         scaled = self._forecast_scaled(window, h)[0]
-        return self._from_model_space(self.scaler_.column(0).inverse_transform(scaled))
+
+        def inverse(values: np.ndarray) -> np.ndarray:
+            return self._from_model_space(self.scaler_.column(0).inverse_transform(values))
+
+        return Forecast(
+            mean=inverse(scaled),
+            lower={lv: inverse(scaled - q) for lv, q in widths.items()},
+            upper={lv: inverse(scaled + q) for lv, q in widths.items()},
+        )
+
+    def _origin_forecasts(self, y, origins: np.ndarray, h: int) -> np.ndarray:
+        """Forecasts (K, h), in the units of ``y``, from the first ``o`` rows of ``y``
+        for each origin ``o`` (univariate models; used by the hybrid's calibration)."""
+        self._check_fitted()
+        values = self._to_model_space(as_float_series(y, "y", allow_nan=True)[:, None])
+        scaled = self.scaler_.transform(values)
+        windows = np.stack([scaled[o - self.lookback : o] for o in origins])  # (K, L, 1)
+        out = self._forecast_scaled(windows, h)
+        flat = self.scaler_.column(0).inverse_transform(out.reshape(-1))
+        return self._from_model_space(flat).reshape(out.shape)
 
 
 class GlobalRecurrentForecaster(_RecurrentBase):
@@ -416,6 +504,9 @@ class GlobalRecurrentForecaster(_RecurrentBase):
     forecasts, one per series; ``predict(h, series=...)`` forecasts other series with
     the same network, each scaled by its own history.
     """
+
+    #: One model for every series: ``Forecasts`` fits it to all series at once.
+    is_global = True
 
     def __init__(
         self,
@@ -459,7 +550,7 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         names, arrays = self._collect(series)
         lookback, horizon = self.lookback, self._train_horizon
         train_in, train_out, valid_in, valid_out, scalers = [], [], [], [], []
-        full_in, full_out = [], []
+        full_in, full_out, train_sizes = [], [], []
         for i, values in enumerate(arrays):
             label = names[i] if names else f"series[{i}]"
             valid_rows = (
@@ -468,6 +559,7 @@ class GlobalRecurrentForecaster(_RecurrentBase):
                 else check_int(self.valid_size, "valid_size", minimum=0)
             )
             train_rows = values.size - valid_rows
+            train_sizes.append(train_rows)
             if train_rows < 2:
                 raise ValueError(
                     f"{label} has {values.size} observations; with {valid_rows} held out for "
@@ -498,7 +590,16 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         self.scalers_ = scalers
         self.n_features_ = 1
         full = (np.concatenate(full_in), np.concatenate(full_out)) if full_in else None
-        self._train(train, valid, 1, full)
+        early = self._train(train, valid, 1, full)
+        self.conformal_ = self._calibrate(
+            [
+                scaler.transform(self._to_model_space(values))[:, None]
+                for values, scaler in zip(arrays, scalers, strict=True)
+            ],
+            train_sizes,
+            early,
+            normalise=True,
+        )
         self.data_ = [
             values[-lookback:].copy() if values.size >= lookback else values.copy()
             for values in arrays
@@ -506,7 +607,17 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         return self
 
     def predict(self, h: int, series=None):
+        forecasts = self.forecast(h, level=None, series=series)
+        if isinstance(forecasts, dict):
+            return {name: fc.mean for name, fc in forecasts.items()}
+        return [fc.mean for fc in forecasts]
+
+    def forecast(self, h: int, level=(80, 95), series=None):
+        """A :class:`~seqlab.forecast.base.Forecast` per series (a list, or a dict
+        matching ``fit``), with split-conformal intervals (see the module docstring)."""
+        levels = check_levels(level)
         h = self._check_h(h)
+        widths = {lv: self._conformal().half_widths(h, lv) for lv in levels}
         if series is None:
             names, histories, scalers = self.names_, self.data_, self.scalers_
         else:
@@ -523,8 +634,18 @@ class GlobalRecurrentForecaster(_RecurrentBase):
             ]
         )[:, :, None]  # (S, L, 1)
         scaled = self._forecast_scaled(windows, h)
-        out = [
-            self._from_model_space(scaler.inverse_transform(row))
-            for row, scaler in zip(scaled, scalers, strict=True)
-        ]
+        scale = window_scale(windows)  # (S,): each series' normaliser
+        out = []
+        for row, d, scaler in zip(scaled, scale, scalers, strict=True):
+
+            def inverse(values: np.ndarray, scaler=scaler) -> np.ndarray:
+                return self._from_model_space(scaler.inverse_transform(values))
+
+            out.append(
+                Forecast(
+                    mean=inverse(row),
+                    lower={lv: inverse(row - q * d) for lv, q in widths.items()},
+                    upper={lv: inverse(row + q * d) for lv, q in widths.items()},
+                )
+            )
         return dict(zip(names, out, strict=True)) if names else out

@@ -1,0 +1,164 @@
+"""Split-conformal prediction intervals from a forecaster's own rolling-origin errors.
+
+A model that has no predictive distribution (the recurrent forecasters, the hybrid)
+still has errors it made on data it did not train on: its validation hold-out. From
+each origin ``o_k`` inside the hold-out the fitted model forecasts the next ``H`` steps
+and each step ``j`` gives a nonconformity score
+
+    s_{k,j} = |y_{o_k + j} - f_{o_k + j | o_k}| / d_k,
+
+where ``d_k > 0`` is a normaliser computed from the inputs the model saw at ``o_k``
+only (1 for one series; the mean absolute first difference of the scaled input window
+for a global model, so that scores of calm and volatile series can be pooled). Steps
+past the end of the data are missing (NaN), so step ``j`` has ``n_j`` scores.
+
+For a level ``L`` (percent) the half-width at step ``j`` is the split-conformal
+quantile (Vovk, Gammerman & Shafer 2005; Lei, G'Sell, Rinaldo, Tibshirani &
+Wasserman 2018, eq. (3) for the finite-sample correction)
+
+    q_j = the ceil((n_j + 1) L / 100)-th smallest of the n_j scores of step j,
+
+and the interval is ``f_{T+j} +- q_j d`` with ``d`` the normaliser of the forecast's
+own inputs. If the calibration errors and the future error are exchangeable, the
+interval covers with probability at least ``L / 100`` (and below
+``L / 100 + 1 / (n_j + 1)`` for continuous scores); per-step quantiles follow
+Stankeviciute, Alaa & van der Schaar (2021), "Conformal time-series forecasting",
+without their Bonferroni correction, so the coverage is per step, not joint over the
+horizon. When ``ceil((n_j + 1) L / 100) > n_j`` no finite quantile exists: the level
+cannot be honoured and :meth:`ConformalScores.half_widths` raises ValueError saying how
+many scores it needs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from seqlab._validation import check_horizon, check_levels
+
+__all__ = [
+    "ConformalScores", "LevelUnavailableError", "conformal_quantile", "needed_scores",
+    "window_scale",
+]  # fmt: skip
+
+
+class LevelUnavailableError(ValueError):
+    """A model cannot give an interval at the requested level (too few calibration errors,
+    a horizon past the calibrated one, or no calibration at all)."""
+
+
+#: Floor of the normaliser ``d`` (scaled units), so a flat input window cannot divide by 0.
+MIN_SCALE = 1e-6
+
+
+def needed_scores(level: float) -> int:
+    """The fewest scores ``n`` for which ``ceil((n + 1) level / 100) <= n``."""
+    # ceil((n+1) a) <= n  <=>  (n+1) a <= n  <=>  n >= a / (1 - a)
+    fraction = level / 100.0
+    return max(1, math.ceil(fraction / (1.0 - fraction) - 1e-12))
+
+
+def conformal_quantile(scores, level: float) -> float:
+    """The split-conformal quantile: the ``ceil((n + 1) level / 100)``-th smallest score.
+
+    Raises
+    ------
+    ValueError
+        Fewer than :func:`needed_scores` (``level``) scores.
+    """
+    values = np.sort(np.asarray(scores, dtype=np.float64))
+    n = values.size
+    rank = math.ceil((n + 1) * level / 100.0 - 1e-12)
+    if rank > n:
+        raise ValueError(
+            f"a {level:g}% conformal interval needs at least {needed_scores(level)} "
+            f"calibration errors, got {n}."
+        )
+    return float(values[max(rank, 1) - 1])
+
+
+def window_scale(windows: np.ndarray) -> np.ndarray:
+    """Normaliser ``d`` per window: mean ``|first difference|`` of column 0, floored.
+
+    ``windows``: (N, L) or (N, L, F) scaled inputs; returns (N,).
+    """
+    values = np.asarray(windows, dtype=np.float64)
+    target = values[:, :, 0] if values.ndim == 3 else values
+    if target.shape[1] < 2:
+        return np.ones(target.shape[0])
+    return np.maximum(np.mean(np.abs(np.diff(target, axis=1)), axis=1), MIN_SCALE)
+
+
+@dataclass(frozen=True)
+class ConformalScores:
+    """Calibration scores ``(K, H)`` of one fitted model (NaN where a step is missing).
+
+    ``source`` says where they came from and ``remedy`` what gives more of them; both
+    go into the error raised for a level that cannot be honoured.
+    """
+
+    scores: np.ndarray
+    source: str
+    remedy: str
+
+    @classmethod
+    def from_forecasts(
+        cls,
+        actual: np.ndarray,
+        forecast: np.ndarray,
+        scale: np.ndarray | None = None,
+        *,
+        source: str,
+        remedy: str,
+    ) -> ConformalScores:
+        """Scores ``|actual - forecast| / scale`` from ``(K, H)`` arrays (``scale``: (K,))."""
+        actual = np.asarray(actual, dtype=np.float64)
+        forecast = np.asarray(forecast, dtype=np.float64)
+        if actual.shape != forecast.shape or actual.ndim != 2:
+            raise ValueError(
+                f"actual and forecast must be (K, H) arrays of one shape, got "
+                f"{actual.shape} and {forecast.shape}."
+            )
+        errors = np.abs(actual - forecast)
+        if scale is not None:
+            errors = errors / np.asarray(scale, dtype=np.float64).reshape(-1, 1)
+        return cls(scores=errors, source=source, remedy=remedy)
+
+    @property
+    def horizon(self) -> int:
+        return int(self.scores.shape[1])
+
+    def counts(self) -> np.ndarray:
+        """Number of scores per step, (H,)."""
+        return np.sum(~np.isnan(self.scores), axis=0)
+
+    def half_widths(self, h: int, level: float) -> np.ndarray:
+        """Half-widths ``q_1..q_h`` (in score units) of the ``level`` % interval.
+
+        Raises
+        ------
+        LevelUnavailableError
+            ``h`` exceeds the calibrated horizon, or a step has too few scores for
+            ``level`` (the message names the step, the count and the remedy).
+        """
+        h = check_horizon(h)
+        (level,) = check_levels(level)
+        if h > self.horizon:
+            raise LevelUnavailableError(
+                f"conformal intervals were calibrated for {self.horizon} steps ({self.source}); "
+                f"h={h} is further. {self.remedy}"
+            )
+        out = np.empty(h)
+        for j in range(h):
+            column = self.scores[:, j]
+            column = column[~np.isnan(column)]
+            if column.size < needed_scores(level):
+                raise LevelUnavailableError(
+                    f"a {level:g}% conformal interval needs at least {needed_scores(level)} "
+                    f"calibration errors per step; step {j + 1} has {column.size} "
+                    f"({self.source}). {self.remedy}"
+                )
+            out[j] = conformal_quantile(column, level)
+        return out
