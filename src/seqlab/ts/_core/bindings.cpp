@@ -128,7 +128,9 @@ PYBIND11_MODULE(_arima_core, mod) {
                     ", kappa=" + std::to_string(s.kappa) + ")";
            })
       .def(py::pickle(
-          [](const Spec& s) { return py::make_tuple(s.p, s.q, s.P, s.Q, s.m, s.d, s.D, s.k_exog, s.kappa); },
+          [](const Spec& s) {
+            return py::make_tuple(s.p, s.q, s.P, s.Q, s.m, s.d, s.D, s.k_exog, s.kappa);
+          },
           [](const py::tuple& t) {
             return Spec{t[0].cast<int>(), t[1].cast<int>(), t[2].cast<int>(), t[3].cast<int>(),
                         t[4].cast<int>(), t[5].cast<int>(), t[6].cast<int>(), t[7].cast<int>(),

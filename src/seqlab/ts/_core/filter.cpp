@@ -13,7 +13,8 @@ namespace seqlab::arima {
 
 namespace {
 
-const double kLog2Pi = std::log(2.0 * M_PI);
+// log(2 pi); M_PI is POSIX, not standard C++.
+const double kLog2Pi = std::log(2.0 * 3.141592653589793238462643383279502884);
 const double kInf = std::numeric_limits<double>::infinity();
 
 // Relative change of the predicted covariance below which the gain is frozen. Converging
@@ -23,7 +24,8 @@ constexpr double kSteadyTolerance = 1e-10;
 
 }  // namespace
 
-bool stationary_cov(ConstVec phi_full, ConstVec theta_full, Mat V, const AutocovarianceSystem& sys) {
+bool stationary_cov(ConstVec phi_full, ConstVec theta_full, Mat V,
+                    const AutocovarianceSystem& sys) {
   const int r = V.rows;
   const int n_phi = phi_full.size;
   Vec gamma = sys.gamma, psi = sys.psi, rhs = sys.rhs, R = sys.R;
@@ -96,7 +98,8 @@ void initial_cov(ConstVec phi_full, ConstVec theta_full, int k_diff_states, doub
   const int r = P.rows - k_diff_states;
   P.fill(0.0);
   for (int i = 0; i < k_diff_states; ++i) P(i, i) = kappa;
-  if (!stationary_cov(phi_full, theta_full, V, sys)) V.fill(std::numeric_limits<double>::quiet_NaN());
+  if (!stationary_cov(phi_full, theta_full, V, sys))
+    V.fill(std::numeric_limits<double>::quiet_NaN());
   for (int i = 0; i < r; ++i)
     for (int j = 0; j < r; ++j) P(k_diff_states + i, k_diff_states + j) = sigma2 * V(i, j);
 }
@@ -151,22 +154,24 @@ void to_sparse(ConstMat T, const StateSpaceBuffers& b) {
 // In place: a <- T a, P <- T P T' + sigma2 R R' with T in CSR form.
 void predict(Vec a, Mat P, ConstVec R, double sigma2, const StateSpaceBuffers& b) {
   const int k = a.size;
+  const Span<int> starts = b.csr_starts, cols = b.csr_cols;
+  const Vec vals = b.csr_vals;
   for (int i = 0; i < k; ++i) {
     double acc = 0.0;
-    for (int e = b.csr_starts[i]; e < b.csr_starts[i + 1]; ++e) acc += b.csr_vals[e] * a[b.csr_cols[e]];
+    for (int e = starts[i]; e < starts[i + 1]; ++e) acc += vals[e] * a[cols[e]];
     b.a_tmp[i] = acc;
   }
   for (int i = 0; i < k; ++i) a[i] = b.a_tmp[i];
   for (int i = 0; i < k; ++i)
     for (int j = 0; j < k; ++j) {
       double acc = 0.0;
-      for (int e = b.csr_starts[i]; e < b.csr_starts[i + 1]; ++e) acc += b.csr_vals[e] * P(b.csr_cols[e], j);
+      for (int e = starts[i]; e < starts[i + 1]; ++e) acc += vals[e] * P(cols[e], j);
       b.TP(i, j) = acc;
     }
   for (int i = 0; i < k; ++i)
     for (int j = i; j < k; ++j) {
       double acc = 0.0;
-      for (int e = b.csr_starts[j]; e < b.csr_starts[j + 1]; ++e) acc += b.TP(i, b.csr_cols[e]) * b.csr_vals[e];
+      for (int e = starts[j]; e < starts[j + 1]; ++e) acc += b.TP(i, cols[e]) * vals[e];
       acc += sigma2 * R[i] * R[j];
       P(i, j) = acc;
       P(j, i) = acc;
@@ -180,6 +185,8 @@ LoglikResult state_space_loglik(ConstVec w, ConstMat T, ConstVec Z, ConstVec R, 
   const int k = T.rows;
   const int n = w.size;
   to_sparse(T, b);
+  const Span<int> starts = b.csr_starts, cols = b.csr_cols;
+  const Vec vals = b.csr_vals;
   Vec a = b.a, PZ = b.PZ;
   a.fill(0.0);
   double loglik = 0.0;
@@ -222,7 +229,7 @@ LoglikResult state_space_loglik(ConstVec w, ConstMat T, ConstVec Z, ConstVec R, 
     if (steady) {
       for (int i = 0; i < k; ++i) {
         double acc = 0.0;
-        for (int e = b.csr_starts[i]; e < b.csr_starts[i + 1]; ++e) acc += b.csr_vals[e] * a[b.csr_cols[e]];
+        for (int e = starts[i]; e < starts[i + 1]; ++e) acc += vals[e] * a[cols[e]];
         b.a_tmp[i] = acc;
       }
       for (int i = 0; i < k; ++i) a[i] = b.a_tmp[i];
@@ -233,9 +240,9 @@ LoglikResult state_space_loglik(ConstVec w, ConstMat T, ConstVec Z, ConstVec R, 
     for (int i = 0; i < k; ++i) {
       double acc = 0.0;
       double acc_pz = 0.0;
-      for (int e = b.csr_starts[i]; e < b.csr_starts[i + 1]; ++e) {
-        acc += b.csr_vals[e] * a[b.csr_cols[e]];
-        acc_pz += b.csr_vals[e] * PZ[b.csr_cols[e]];
+      for (int e = starts[i]; e < starts[i + 1]; ++e) {
+        acc += vals[e] * a[cols[e]];
+        acc_pz += vals[e] * PZ[cols[e]];
       }
       b.a_tmp[i] = acc;
       b.TPZ[i] = acc_pz * inv_F;
@@ -244,7 +251,7 @@ LoglikResult state_space_loglik(ConstVec w, ConstMat T, ConstVec Z, ConstVec R, 
     for (int i = 0; i < k; ++i)
       for (int j = 0; j < k; ++j) {
         double acc = 0.0;
-        for (int e = b.csr_starts[i]; e < b.csr_starts[i + 1]; ++e) acc += b.csr_vals[e] * P(b.csr_cols[e], j);
+        for (int e = starts[i]; e < starts[i + 1]; ++e) acc += vals[e] * P(cols[e], j);
         b.TP(i, j) = acc - b.TPZ[i] * PZ[j];
       }
     double diff = 0.0;
@@ -252,7 +259,7 @@ LoglikResult state_space_loglik(ConstVec w, ConstMat T, ConstVec Z, ConstVec R, 
     for (int i = 0; i < k; ++i)
       for (int j = i; j < k; ++j) {
         double acc = sigma2 * R[i] * R[j];
-        for (int e = b.csr_starts[j]; e < b.csr_starts[j + 1]; ++e) acc += b.TP(i, b.csr_cols[e]) * b.csr_vals[e];
+        for (int e = starts[j]; e < starts[j + 1]; ++e) acc += b.TP(i, cols[e]) * vals[e];
         diff = std::max(diff, std::abs(acc - P(i, j)));
         size = std::max(size, std::abs(acc));
         P(i, j) = acc;

@@ -36,7 +36,8 @@ void css_residuals(ConstVec w, ConstVec phi_full, ConstVec theta_full, Vec e) {
   for (int t = ncond; t < n; ++t) {
     double s = w[t];
     for (int i = 0; i < phi_full.size; ++i) s -= phi_full[i] * w[t - 1 - i];
-    for (int j = 0; j < std::min(theta_full.size, t - ncond); ++j) s -= theta_full[j] * e[t - 1 - j];
+    for (int j = 0; j < std::min(theta_full.size, t - ncond); ++j)
+      s -= theta_full[j] * e[t - 1 - j];
     e[t] = s;
   }
 }

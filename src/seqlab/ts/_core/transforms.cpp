@@ -230,8 +230,8 @@ double hessenberg_spectral_radius(std::vector<double>& h, int n) {
             r /= s;
             if (mm == l) break;
             const double u = std::abs(a(mm, mm - 1)) * (std::abs(q) + std::abs(r));
-            const double v =
-                std::abs(p) * (std::abs(a(mm - 1, mm - 1)) + std::abs(z) + std::abs(a(mm + 1, mm + 1)));
+            const double v = std::abs(p) * (std::abs(a(mm - 1, mm - 1)) + std::abs(z) +
+                                            std::abs(a(mm + 1, mm + 1)));
             if (u + v == v) break;
           }
           for (int i = mm + 2; i <= nn; ++i) {
