@@ -43,20 +43,20 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
-import logging  # noqa: E402
-import platform  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import logging
+import platform
+import time
+import warnings
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
 
-from seqlab.datasets import shared_data_dir  # noqa: E402
-from seqlab.forecast.metrics import mase, smape  # noqa: E402
-from seqlab.io import write_json  # noqa: E402
+from seqlab.datasets import shared_data_dir
+from seqlab.forecast.metrics import mase, smape
+from seqlab.io import write_json
 
 PERIODS = {"yearly": "YEARLY", "quarterly": "QUARTERLY", "monthly": "MONTHLY", "other": "OTHER"}
 METHODS = (

@@ -20,8 +20,8 @@ from seqlab.ts import adf_test, check_stationarity, kpss_test, rolling_stats
 from seqlab.ts.stationarity import mackinnon_critical_values, mackinnon_pvalue
 
 sm = pytest.importorskip("statsmodels.api")
-from statsmodels.tsa.adfvalues import mackinnoncrit, mackinnonp  # noqa: E402
-from statsmodels.tsa.stattools import adfuller, kpss  # noqa: E402
+from statsmodels.tsa.adfvalues import mackinnoncrit, mackinnonp
+from statsmodels.tsa.stattools import adfuller, kpss
 
 STAT_TOL = 1e-8
 PVALUE_TOL = 1e-8

@@ -18,9 +18,9 @@ from seqlab.datasets import airline, nile
 from seqlab.ts import acf, ljung_box, pacf
 
 sm = pytest.importorskip("statsmodels.api")
-from statsmodels.stats.diagnostic import acorr_ljungbox  # noqa: E402
-from statsmodels.tsa.stattools import acf as sm_acf  # noqa: E402
-from statsmodels.tsa.stattools import pacf as sm_pacf  # noqa: E402
+from statsmodels.stats.diagnostic import acorr_ljungbox
+from statsmodels.tsa.stattools import acf as sm_acf
+from statsmodels.tsa.stattools import pacf as sm_pacf
 
 AS_TYPES = {
     "series": lambda s: s,
