@@ -56,3 +56,16 @@ def test_bad_input():
         metrics.rmse([1, np.nan], [1, 2])
     with pytest.raises(ValueError, match="more than m=12"):
         metrics.mase([1], [1], np.arange(12.0), m=12)
+
+
+def test_coverage_and_width_by_hand():
+    y = [1.0, 2.0, 3.0, 4.0]
+    lower = [0.0, 2.5, 3.0, 3.0]
+    upper = [2.0, 3.0, 3.0, 3.5]
+    # inside: 1 in [0, 2]; 2 < 2.5; 3 in [3, 3] (bounds count); 4 > 3.5
+    assert metrics.coverage(y, lower, upper) == 50.0
+    assert metrics.interval_width(lower, upper) == pytest.approx((2.0 + 0.5 + 0.0 + 0.5) / 4)
+    with pytest.raises(ValueError, match="lower exceeds upper at position 1"):
+        metrics.coverage(y, [0.0, 3.5], [2.0, 3.0])
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.coverage(y, lower[:2], upper[:2])

@@ -171,9 +171,10 @@ def _calendar(frame: pd.DataFrame, id_col: str, time_col: str, freq: Any) -> _Ca
             stamps = pd.DatetimeIndex(group[time_col])
             if len(stamps) < 3 or not stamps.is_unique:
                 continue
-            guess = pd.infer_freq(stamps.sort_values())
+            # freq="infer" gives the offset itself (infer_freq's string is deprecated).
+            guess = pd.DatetimeIndex(stamps.sort_values(), freq="infer").freq
             if guess is not None:
-                inferred.setdefault(guess, _as_offset(guess))
+                inferred.setdefault(guess.freqstr, guess)
         if not inferred:
             raise ValueError(
                 f"cannot infer the frequency of {time_col!r} (series too short or irregular, "
