@@ -66,6 +66,6 @@ def test_coverage_and_width_by_hand():
     assert metrics.coverage(y, lower, upper) == 50.0
     assert metrics.interval_width(lower, upper) == pytest.approx((2.0 + 0.5 + 0.0 + 0.5) / 4)
     with pytest.raises(ValueError, match="lower exceeds upper at position 1"):
-        metrics.coverage(y, [0.0, 3.5], [2.0, 3.0])
+        metrics.coverage(y, [0.0, 3.5, 3.0, 3.0], [2.0, 3.0, 3.0, 3.5])
     with pytest.raises(ValueError, match="same shape"):
         metrics.coverage(y, lower[:2], upper[:2])
