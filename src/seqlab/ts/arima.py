@@ -105,6 +105,12 @@ logger = logging.getLogger(__name__)
 
 #: Prior variance of the integration states (statsmodels' ``initial_variance``, R's kappa).
 KAPPA = 1e6
+#: Largest prior variance of the integration states in the end-of-sample filter, in
+#: units of the scaled series (``KAPPA / scale**2`` passes it only for series with a
+#: spread below ~1e-3). Much larger values leave rounding errors of order kappa * 1e-16
+#: in the state, and overflow inside the filter for spreads below ~1e-75; this one changes
+#: the state after the first ``d + D*m`` observations by a relative 1e-12 at most.
+FILTER_KAPPA_MAX = 1e12
 #: BFGS stops when the mean negative log-likelihood falls by less than this (relative)
 #: twice in a row: for series of a few hundred values that is < 1e-6 in the log-likelihood.
 FTOL = 1e-10
@@ -947,7 +953,8 @@ class _Problem:
         )
         T, R = _kalman.build_system(phi, theta, self.T_base, s.k_diff_states)
         unit_sigma2 = float(sigma2) / scale**2
-        P0 = _kalman.initial_cov(phi, theta, T.shape[0], s.k_diff_states, unit_sigma2, self.kappa)
+        kappa = min(self.kappa, FILTER_KAPPA_MAX)
+        P0 = _kalman.initial_cov(phi, theta, T.shape[0], s.k_diff_states, unit_sigma2, kappa)
         reg = self.data.X @ np.asarray(beta, dtype=float)
         w = (self.data.values - reg) / scale
         ll, n_used, pred, pred_var, a, P = _kalman.kalman_run(
