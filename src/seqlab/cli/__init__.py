@@ -104,21 +104,24 @@ def sigint_deferred() -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``seqlab`` command with ``argv``; return its exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
+    args = None
     try:
+        # Inside the boundary: building the parser imports numpy, and a Ctrl-C there is
+        # an interrupt like any other.
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        logging.basicConfig(
+            level=logging.INFO if args.verbose else logging.WARNING,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 0
         _preload(args)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return _report_interrupt(args)
-    except Exception as exc:
+    except Exception as exc:  # the one place every error is sorted
         return _report_error(exc, args)
 
 
@@ -138,7 +141,7 @@ def _preload(args: argparse.Namespace) -> None:
                 logging.getLogger(__name__).debug("preload: %s is not importable", name)
 
 
-def _report_interrupt(args: argparse.Namespace) -> int:
+def _report_interrupt(args: argparse.Namespace | None) -> int:
     hint = None
     on_interrupt = getattr(args, "on_interrupt", None)
     if on_interrupt is not None:
@@ -221,7 +224,7 @@ def _path_in_traceback(tb: TracebackType | None) -> str | None:
     return found
 
 
-def _report_error(exc: Exception, args: argparse.Namespace) -> int:
+def _report_error(exc: Exception, args: argparse.Namespace | None) -> int:
     verbose = bool(getattr(args, "verbose", False))
     if is_user_error(exc):
         first, rest = error_line(exc, args)
