@@ -261,7 +261,7 @@ def test_horizons_past_the_limit_are_refused_at_once(monthly):
     for call in calls:
         with pytest.raises(ValueError, match=f"largest forecast horizon is {MAX_HORIZON:,}"):
             call()
-    assert result.forecast(MAX_HORIZON).mean.size == MAX_HORIZON
+    assert Naive().fit(monthly).predict(MAX_HORIZON).size == MAX_HORIZON
 
 
 def test_seasonal_periods_past_the_limit_are_refused(monthly):
@@ -275,6 +275,21 @@ def test_seasonal_periods_past_the_limit_are_refused(monthly):
     for call in calls:
         with pytest.raises(ValueError, match=f"largest supported is {MAX_PERIOD:,}"):
             call()
+
+
+def test_lags_past_the_series_length_are_refused_before_allocating(monthly):
+    from seqlab.ts.stattools import ljung_box, pacf
+
+    with pytest.raises(ValueError, match=f"lags=1000000000 must be smaller than len.resid. = {N}"):
+        ljung_box(monthly, lags=10**9)
+    with pytest.raises(ValueError, match="nlags=1000000000 must be at most n - 1"):
+        acf(monthly, 10**9)
+    with pytest.raises(ValueError, match="nlags=1000000000 is too large"):
+        pacf(monthly, 10**9)
+    with pytest.raises(ValueError, match="maxlag=1000000000 is too large"):
+        adf_test(monthly, maxlag=10**9)
+    with pytest.raises(ValueError, match="nlags=1000000000 must be smaller"):
+        kpss_test(monthly, nlags=10**9)
 
 
 @pytest.mark.parametrize("name", ["max_p", "max_q", "max_P", "max_order"])

@@ -206,7 +206,10 @@ def ljung_box(resid: Any, lags: Any = None, fitdf: int = 0) -> LjungBoxResult:
             raise ValueError(f"resid has {n} values; pass lags explicitly (1 <= lags < n).")
         lag_array = np.arange(1, top + 1)
     elif isinstance(lags, (int, np.integer)) and not isinstance(lags, bool):
-        lag_array = np.arange(1, check_int(lags, "lags", minimum=1) + 1)
+        h = check_int(lags, "lags", minimum=1)
+        if h >= n:
+            raise ValueError(f"lags={h} must be smaller than len(resid) = {n}.")
+        lag_array = np.arange(1, h + 1)
     else:
         try:
             lag_array = np.asarray([check_int(lag, "each lag", minimum=1) for lag in lags])
