@@ -115,6 +115,10 @@ def test_period_and_integer_stamps():
     out = Forecasts([Naive()]).forecast(periods, h=2)
     assert out["ds"].dtype == periods["ds"].dtype
     assert list(out.loc[out["unique_id"] == "s0", "ds"].astype(str)) == ["2001-09", "2001-10"]
+    text = df.assign(ds=df["ds"].dt.strftime("%Y-%m-%d"))  # as read from a CSV
+    pd.testing.assert_frame_equal(
+        Forecasts([Naive()]).forecast(text, h=2), Forecasts([Naive()]).forecast(df, h=2)
+    )
     integers = df.assign(ds=df.groupby("unique_id").cumcount() * 5 + 100)
     out = Forecasts([Naive()]).forecast(integers, h=2)
     assert list(out.loc[out["unique_id"] == "s1", "ds"]) == [100 + 24 * 5, 100 + 25 * 5]

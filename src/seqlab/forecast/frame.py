@@ -207,6 +207,11 @@ def _calendar(frame: pd.DataFrame, id_col: str, time_col: str, freq: Any) -> _Ca
     )
 
 
+def _is_text(column: pd.Series) -> bool:
+    """Strings (object or pandas' string dtype): date stamps read from a CSV."""
+    return column.dtype == object or pd.api.types.is_string_dtype(column.dtype)
+
+
 def _prepare(
     df: Any, id_col: str, time_col: str, target_col: str, freq: Any
 ) -> tuple[list[_Series], _Calendar, list[str]]:
@@ -222,7 +227,7 @@ def _prepare(
     if df.empty:
         raise ValueError("df has no rows.")
     frame = df
-    if frame[time_col].dtype == object:
+    if _is_text(frame[time_col]):
         parsed = pd.to_datetime(frame[time_col], errors="coerce", format="mixed")
         if parsed.isna().any():
             i = int(np.flatnonzero(parsed.isna().to_numpy())[0])
@@ -302,7 +307,7 @@ def _future_regressors(
     if missing:
         raise ValueError(f"X_df lacks the column(s) {missing}.")
     future = X_df
-    if future[time_col].dtype == object:
+    if _is_text(future[time_col]):
         future = future.assign(**{time_col: pd.to_datetime(future[time_col], format="mixed")})
     by_id = {uid: part.set_index(time_col) for uid, part in future.groupby(id_col, sort=False)}
     out = []
