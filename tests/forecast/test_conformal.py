@@ -16,9 +16,9 @@ from seqlab.forecast import (
 from seqlab.forecast.conformal import (
     ConformalScores,
     LevelUnavailableError,
+    change_scale,
     conformal_quantile,
     needed_scores,
-    window_scale,
 )
 
 
@@ -68,10 +68,10 @@ def test_split_conformal_coverage_on_exchangeable_errors():
         assert level - 2.4 <= covered <= level + 100 / (n + 1) + 2.4
 
 
-def test_window_scale_is_mean_absolute_change_with_a_floor():
-    windows = np.array([[0.0, 1.0, 3.0], [2.0, 2.0, 2.0]])
-    np.testing.assert_allclose(window_scale(windows), [1.5, 1e-6])
-    np.testing.assert_allclose(window_scale(windows[:, :, None]), [1.5, 1e-6])
+def test_change_scale_is_mean_absolute_change_with_a_floor():
+    assert change_scale([0.0, 1.0, 3.0]) == 1.5
+    assert change_scale([2.0, 2.0, 2.0]) == 1e-6
+    assert change_scale([5.0]) == 1.0
 
 
 # ---------------------------------------------------------------- forecasters

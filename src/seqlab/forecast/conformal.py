@@ -7,9 +7,10 @@ and each step ``j`` gives a nonconformity score
 
     s_{k,j} = |y_{o_k + j} - f_{o_k + j | o_k}| / d_k,
 
-where ``d_k > 0`` is a normaliser computed from the inputs the model saw at ``o_k``
-only (1 for one series; the mean absolute first difference of the scaled input window
-for a global model, so that scores of calm and volatile series can be pooled). Steps
+where ``d_k > 0`` is a normaliser known at ``o_k`` (1 for one series; for a global
+model the mean absolute first difference of the series' scaled training rows, so that
+scores of calm and volatile series can be pooled: normalised nonconformity scores,
+Papadopoulos, Vovk & Gammerman 2011). Steps
 past the end of the data are missing (NaN), so step ``j`` has ``n_j`` scores.
 
 For a level ``L`` (percent) the half-width at step ``j`` is the split-conformal
@@ -18,8 +19,8 @@ Wasserman 2018, eq. (3) for the finite-sample correction)
 
     q_j = the ceil((n_j + 1) L / 100)-th smallest of the n_j scores of step j,
 
-and the interval is ``f_{T+j} +- q_j d`` with ``d`` the normaliser of the forecast's
-own inputs. If the calibration errors and the future error are exchangeable, the
+and the interval is ``f_{T+j} +- q_j d`` with ``d`` the normaliser of the series
+forecast. If the calibration errors and the future error are exchangeable, the
 interval covers with probability at least ``L / 100`` (and below
 ``L / 100 + 1 / (n_j + 1)`` for continuous scores); per-step quantiles follow
 Stankeviciute, Alaa & van der Schaar (2021), "Conformal time-series forecasting",
@@ -39,8 +40,11 @@ import numpy as np
 from seqlab._validation import check_horizon, check_levels
 
 __all__ = [
-    "ConformalScores", "LevelUnavailableError", "conformal_quantile", "needed_scores",
-    "window_scale",
+    "ConformalScores",
+    "LevelUnavailableError",
+    "change_scale",
+    "conformal_quantile",
+    "needed_scores",
 ]  # fmt: skip
 
 
@@ -49,7 +53,7 @@ class LevelUnavailableError(ValueError):
     a horizon past the calibrated one, or no calibration at all)."""
 
 
-#: Floor of the normaliser ``d`` (scaled units), so a flat input window cannot divide by 0.
+#: Floor of the normaliser ``d`` (scaled units), so a flat series cannot divide by 0.
 MIN_SCALE = 1e-6
 
 
@@ -79,16 +83,15 @@ def conformal_quantile(scores, level: float) -> float:
     return float(values[max(rank, 1) - 1])
 
 
-def window_scale(windows: np.ndarray) -> np.ndarray:
-    """Normaliser ``d`` per window: mean ``|first difference|`` of column 0, floored.
+def change_scale(values) -> float:
+    """Normaliser ``d`` of a series: mean ``|first difference|`` of ``values``, floored.
 
-    ``windows``: (N, L) or (N, L, F) scaled inputs; returns (N,).
+    ``values``: a 1-D series (scaled units); a single value gives 1.
     """
-    values = np.asarray(windows, dtype=np.float64)
-    target = values[:, :, 0] if values.ndim == 3 else values
-    if target.shape[1] < 2:
-        return np.ones(target.shape[0])
-    return np.maximum(np.mean(np.abs(np.diff(target, axis=1)), axis=1), MIN_SCALE)
+    x = np.asarray(values, dtype=np.float64).reshape(-1)
+    if x.size < 2:
+        return 1.0
+    return max(float(np.mean(np.abs(np.diff(x)))), MIN_SCALE)
 
 
 @dataclass(frozen=True)
