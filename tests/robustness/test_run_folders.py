@@ -292,3 +292,58 @@ def test_intact_imdb_run_predicts(imdb_run, capsys):
     code, out, err = run_cli(["imdb", "predict", "--run", imdb_run, "a great film"], capsys)
     assert code == 0, err
     assert out.split("\t")[0] in ("negative", "positive")
+
+
+class _Evil:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("touch pwned",))
+
+
+def _torch_save(obj):
+    def write(path: Path) -> None:
+        torch.save(obj, path)
+
+    return write
+
+
+RESUME_CASES = {
+    "state-random": ("trainer_state.pt", lambda p: p.write_bytes(b"\x80\x02junk" * 50), "trainer"),
+    "state-pickle-payload": (
+        "trainer_state.pt",
+        _torch_save({"epoch": 0, "evil": _Evil()}),
+        "not a readable trainer state (it holds objects other than tensors",
+    ),
+    "state-list": ("trainer_state.pt", _torch_save([1, 2, 3]), "not a trainer state"),
+    "state-missing-keys": ("trainer_state.pt", _torch_save({"epoch": 0}), "missing"),
+    "last-weights-truncated": ("last.safetensors", _truncate, "last.safetensors"),
+    "config-train-list": (
+        "config.json",
+        lambda p: _edit_json(p, _set("train", [1])),
+        "train must be a JSON object",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RESUME_CASES))
+def test_damaged_imdb_run_cannot_be_resumed(case, imdb_source, imdb_run, tmp_path, capsys):
+    _, data = imdb_source
+    name, damage, fragment = RESUME_CASES[case]
+    damage(imdb_run / name)
+    cache = tmp_path / "cache"
+    before = snapshot(tmp_path)
+    argv = ["imdb", "train", "--data", data, "--out", imdb_run, "--resume", "--epochs", "2"]
+    code, _, err = run_cli([*argv, "--quiet", "--cache-dir", cache], capsys)
+    assert_user_error(code, err, fragment)
+    # The run folder is left as it was; only the token cache may have been filled.
+    assert snapshot(tmp_path, exclude=cache) == before
+    assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
+
+
+def test_the_cli_names_the_trainer_state_file_the_trainer_writes():
+    # The Ctrl-C hint checks for this file without importing torch; the names must agree.
+    from seqlab.sentiment import TRAINER_STATE_FILE
+    from seqlab.train.trainer import STATE_FILE
+
+    assert TRAINER_STATE_FILE == STATE_FILE

@@ -155,15 +155,22 @@ def _report_interrupt(args: argparse.Namespace | None) -> int:
 
 def is_user_error(exc: BaseException) -> bool:
     """Whether ``exc`` describes the input or the machine (exit 2) rather than a bug."""
-    return isinstance(exc, _USER_ERRORS) or type(exc).__name__ in _USER_ERROR_NAMES
+    return isinstance(exc, _USER_ERRORS) or _is_out_of_memory(exc)
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    # torch reports a failed CPU allocation as a plain RuntimeError.
+    return type(exc).__name__ in _USER_ERROR_NAMES or (
+        isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc)
+    )
 
 
 def error_line(exc: BaseException, args: argparse.Namespace | None = None) -> tuple[str, str]:
     """``(first line, remaining detail)`` of a user error's message."""
     if isinstance(exc, OSError) and not _message_names_path(exc):
         text = os_error_text(exc, args)
-    elif isinstance(exc, MemoryError) or type(exc).__name__ in _USER_ERROR_NAMES:
-        detail = str(exc).strip()
+    elif isinstance(exc, MemoryError) or _is_out_of_memory(exc):
+        detail = str(exc).strip().partition("\n")[0]
         text = (
             "not enough memory for this command"
             + (f" ({detail})" if detail else "")

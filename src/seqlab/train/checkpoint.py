@@ -145,7 +145,12 @@ def load_state(path: str | os.PathLike) -> dict[str, Any]:
     except FileNotFoundError:
         raise ValueError(f"{path}: no such trainer state file.") from None
     except Exception as exc:
-        raise ValueError(f"{path}: not a readable trainer state ({_first_line(exc)}).") from None
+        reason = f"{type(exc).__name__}: {_first_line(exc)}; the file is damaged"
+        if "Weights only load failed" in reason:
+            # torch's own text suggests weights_only=False, which is what must not be done.
+            reason = "it holds objects other than tensors and plain values; refused, since "
+            reason += "loading them could run code"
+        raise ValueError(f"{path}: not a readable trainer state ({reason}).") from None
 
 
 def capture_rng() -> dict[str, Any]:

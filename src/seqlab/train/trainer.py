@@ -878,8 +878,7 @@ class Trainer:
                 stacklevel=3,
             )
         state = load_state(state_path)
-        if state.get("format_version", 0) > FORMAT_VERSION:
-            raise ValueError(f"{state_path} was written by a newer seqlab; upgrade to resume it.")
+        _check_state(state, state_path)
         weights_step = read_weights_metadata(self.run_dir / LAST_WEIGHTS).get("step")
         if weights_step != str(state["step"]):
             raise ValueError(
@@ -887,14 +886,21 @@ class Trainer:
                 "(was saving interrupted?); cannot resume exactly."
             )
         load_model_weights(self.model, self.run_dir / LAST_WEIGHTS, device=self.device or "cpu")
-        optimizer.load_state_dict(state["optimizer"])
-        if scheduler is not None and state["scheduler"] is not None:
-            scheduler.load_state_dict(state["scheduler"])
+        try:
+            optimizer.load_state_dict(state["optimizer"])
+            if scheduler is not None and state["scheduler"] is not None:
+                scheduler.load_state_dict(state["scheduler"])
+            partial = _EpochProgress(**state["progress"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            first = str(exc).strip().partition("\n")[0]
+            raise ValueError(
+                f"{state_path}: the optimizer, scheduler or progress state does not fit this "
+                f"run ({type(exc).__name__}: {first}); cannot resume it."
+            ) from None
         self.history = list(state["history"])
         self.best_value, self.best_epoch = state["best_value"], state["best_epoch"]
         self._bad_epochs, self._step = state["bad_epochs"], state["step"]
         self.stopped_early = bool(state["stopped_early"])
-        partial = _EpochProgress(**state["progress"])
         logger.info(
             "resuming %s at epoch %d, batch %d",
             self.run_dir,
@@ -1003,6 +1009,46 @@ def _detach(output: Any) -> Any:
     return output
 
 
+_STATE_KEYS = (
+    "epoch",
+    "step",
+    "progress",
+    "rng_epoch_start",
+    "rng_now",
+    "optimizer",
+    "scheduler",
+    "history",
+    "best_value",
+    "best_epoch",
+    "bad_epochs",
+    "stopped_early",
+)
+
+
+def _check_state(state: Any, path: Path) -> None:
+    """The trainer state's layout: the keys :meth:`Trainer._save_resume_point` writes."""
+    if not isinstance(state, dict):
+        raise ValueError(f"{path}: not a trainer state (a {type(state).__name__}).")
+    version = state.get("format_version", 0)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ValueError(f"{path}: invalid format_version {version!r}.")
+    if version > FORMAT_VERSION:
+        raise ValueError(f"{path} was written by a newer seqlab; upgrade to resume it.")
+    missing = [k for k in _STATE_KEYS if k not in state]
+    if missing:
+        raise ValueError(f"{path}: not a trainer state this seqlab wrote (missing {missing}).")
+    for key in ("epoch", "step", "bad_epochs"):
+        value = state[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{path}: {key} must be an integer >= 0, got {value!r}.")
+    for key, kind in (("progress", dict), ("optimizer", dict), ("history", list)):
+        if not isinstance(state[key], kind):
+            raise ValueError(f"{path}: {key} must be a {kind.__name__}.")
+    for key in ("rng_now", "rng_epoch_start"):
+        if state[key] is not None and not isinstance(state[key], dict):
+            raise ValueError(f"{path}: {key} must be a dict.")
+
+
 def _read_config(run_dir: Path) -> dict[str, Any]:
     path = run_dir / CONFIG_FILE
     if not path.exists():
@@ -1018,6 +1064,9 @@ def _read_config(run_dir: Path) -> dict[str, Any]:
             f"{path} has format_version {version}, newer than this seqlab reads "
             f"({FORMAT_VERSION}); upgrade seqlab to load this run."
         )
+    for key in ("model", "train", "task"):
+        if config.get(key) is not None and not isinstance(config[key], dict):
+            raise ValueError(f"{path}: {key} must be a JSON object, got {config[key]!r:.40}.")
     return config
 
 
