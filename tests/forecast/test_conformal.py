@@ -16,7 +16,6 @@ from seqlab.forecast import (
 from seqlab.forecast.conformal import (
     ConformalScores,
     LevelUnavailableError,
-    change_scale,
     conformal_quantile,
     needed_scores,
 )
@@ -66,12 +65,6 @@ def test_split_conformal_coverage_on_exchangeable_errors():
         q = np.array([conformal_quantile(row, level) for row in calibration])
         covered = 100 * np.mean(test <= q)
         assert level - 2.4 <= covered <= level + 100 / (n + 1) + 2.4
-
-
-def test_change_scale_is_mean_absolute_change_with_a_floor():
-    assert change_scale([0.0, 1.0, 3.0]) == 1.5
-    assert change_scale([2.0, 2.0, 2.0]) == 1e-6
-    assert change_scale([5.0]) == 1.0
 
 
 # ---------------------------------------------------------------- forecasters

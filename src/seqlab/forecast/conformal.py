@@ -5,13 +5,11 @@ still has errors it made on data it did not train on: its validation hold-out. F
 each origin ``o_k`` inside the hold-out the fitted model forecasts the next ``H`` steps
 and each step ``j`` gives a nonconformity score
 
-    s_{k,j} = |y_{o_k + j} - f_{o_k + j | o_k}| / d_k,
+    s_{k,j} = |y_{o_k + j} - f_{o_k + j | o_k}|
 
-where ``d_k > 0`` is a normaliser known at ``o_k`` (1 for one series; for a global
-model the mean absolute first difference of the series' scaled training rows, so that
-scores of calm and volatile series can be pooled: normalised nonconformity scores,
-Papadopoulos, Vovk & Gammerman 2011). Steps
-past the end of the data are missing (NaN), so step ``j`` has ``n_j`` scores.
+in the units the model forecasts in (a network's scaled space, each series scaled by
+its own training rows, so a global model can pool its series' scores). Steps past the
+end of the data are missing (NaN), so step ``j`` has ``n_j`` scores.
 
 For a level ``L`` (percent) the half-width at step ``j`` is the split-conformal
 quantile (Vovk, Gammerman & Shafer 2005; Lei, G'Sell, Rinaldo, Tibshirani &
@@ -19,9 +17,9 @@ Wasserman 2018, eq. (3) for the finite-sample correction)
 
     q_j = the ceil((n_j + 1) L / 100)-th smallest of the n_j scores of step j,
 
-and the interval is ``f_{T+j} +- q_j d`` with ``d`` the normaliser of the series
-forecast. If the calibration errors and the future error are exchangeable, the
-interval covers with probability at least ``L / 100`` (and below
+and the interval is ``f_{T+j} +- q_j`` (mapped back through the model's scaling). If
+the calibration errors and the future error are exchangeable, the interval covers
+with probability at least ``L / 100`` (and below
 ``L / 100 + 1 / (n_j + 1)`` for continuous scores); per-step quantiles follow
 Stankeviciute, Alaa & van der Schaar (2021), "Conformal time-series forecasting",
 without their Bonferroni correction, so the coverage is per step, not joint over the
@@ -39,22 +37,12 @@ import numpy as np
 
 from seqlab._validation import check_horizon, check_levels
 
-__all__ = [
-    "ConformalScores",
-    "LevelUnavailableError",
-    "change_scale",
-    "conformal_quantile",
-    "needed_scores",
-]  # fmt: skip
+__all__ = ["ConformalScores", "LevelUnavailableError", "conformal_quantile", "needed_scores"]
 
 
 class LevelUnavailableError(ValueError):
     """A model cannot give an interval at the requested level (too few calibration errors,
     a horizon past the calibrated one, or no calibration at all)."""
-
-
-#: Floor of the normaliser ``d`` (scaled units), so a flat series cannot divide by 0.
-MIN_SCALE = 1e-6
 
 
 def needed_scores(level: float) -> int:
@@ -83,17 +71,6 @@ def conformal_quantile(scores, level: float) -> float:
     return float(values[max(rank, 1) - 1])
 
 
-def change_scale(values) -> float:
-    """Normaliser ``d`` of a series: mean ``|first difference|`` of ``values``, floored.
-
-    ``values``: a 1-D series (scaled units); a single value gives 1.
-    """
-    x = np.asarray(values, dtype=np.float64).reshape(-1)
-    if x.size < 2:
-        return 1.0
-    return max(float(np.mean(np.abs(np.diff(x)))), MIN_SCALE)
-
-
 @dataclass(frozen=True)
 class ConformalScores:
     """Calibration scores ``(K, H)`` of one fitted model (NaN where a step is missing).
@@ -111,12 +88,11 @@ class ConformalScores:
         cls,
         actual: np.ndarray,
         forecast: np.ndarray,
-        scale: np.ndarray | None = None,
         *,
         source: str,
         remedy: str,
     ) -> ConformalScores:
-        """Scores ``|actual - forecast| / scale`` from ``(K, H)`` arrays (``scale``: (K,))."""
+        """Scores ``|actual - forecast|`` from ``(K, H)`` arrays."""
         actual = np.asarray(actual, dtype=np.float64)
         forecast = np.asarray(forecast, dtype=np.float64)
         if actual.shape != forecast.shape or actual.ndim != 2:
@@ -124,10 +100,7 @@ class ConformalScores:
                 f"actual and forecast must be (K, H) arrays of one shape, got "
                 f"{actual.shape} and {forecast.shape}."
             )
-        errors = np.abs(actual - forecast)
-        if scale is not None:
-            errors = errors / np.asarray(scale, dtype=np.float64).reshape(-1, 1)
-        return cls(scores=errors, source=source, remedy=remedy)
+        return cls(scores=np.abs(actual - forecast), source=source, remedy=remedy)
 
     @property
     def horizon(self) -> int:

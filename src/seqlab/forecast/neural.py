@@ -29,9 +29,10 @@ Intervals (``forecast(h, level)``) are split-conformal (:mod:`seqlab.forecast.co
 after training, the early-stopped network forecasts from every origin of the validation
 hold-out (rows it never trained on), and each step's absolute errors in the scaled
 space give that step's half-width, mapped back through the scaler (and ``exp`` with
-``log=True``). A global model pools its series' errors, each divided by the mean
-absolute change of its scaled training rows. A ``level`` the hold-out holds too few errors for
-is refused with the ``valid_size`` it needs. With ``refit_full=True`` the errors still
+``log=True``). A global model pools the errors of all its series, each in the units of
+its own scaler (standardised by its training rows), so one half-width per step serves
+every series. A ``level`` the hold-out holds too few errors for is refused with the
+``valid_size`` it needs. With ``refit_full=True`` the errors still
 come from the early-stopped network, the one that did not see the hold-out.
 """
 
@@ -49,7 +50,7 @@ import torch
 
 from seqlab._validation import as_float_series, check_int, check_levels
 from seqlab.forecast.base import Forecast, Forecaster, check_features
-from seqlab.forecast.conformal import ConformalScores, LevelUnavailableError, change_scale
+from seqlab.forecast.conformal import ConformalScores, LevelUnavailableError
 from seqlab.forecast.scalers import make_scaler
 from seqlab.forecast.windows import make_windows
 from seqlab.models import build_model
@@ -300,25 +301,20 @@ class _RecurrentBase(Forecaster):
         return out + level
 
     def _calibrate(
-        self,
-        histories: list[np.ndarray],
-        train_rows: list[int],
-        model,
-        scales: list[float] | None = None,
+        self, histories: list[np.ndarray], train_rows: list[int], model
     ) -> ConformalScores | None:
         """Conformal scores of ``model``'s forecasts from every hold-out origin.
 
         ``histories``: scaled model-space series, (n, F) each; origin ``o`` (rows seen)
-        runs over ``train_rows[i] .. n - 1``; ``scales``: each series' normaliser (None:
-        1). Direct and seq2seq models are scored over their ``horizon``; recursive ones
-        over the longest hold-out.
+        runs over ``train_rows[i] .. n - 1``. Direct and seq2seq models are scored over
+        their ``horizon``; recursive ones over the longest hold-out.
         """
         held = [values.shape[0] - rows for values, rows in zip(histories, train_rows, strict=True)]
         if max(held) <= 0:
             return None
         steps = self.horizon if self.mode != "recursive" else max(held)
-        windows, actual, divisors = [], [], []
-        for i, (values, rows) in enumerate(zip(histories, train_rows, strict=True)):
+        windows, actual = [], []
+        for values, rows in zip(histories, train_rows, strict=True):
             padded = np.concatenate(
                 [np.repeat(values[:1], max(0, self.lookback - rows), axis=0), values]
             )
@@ -330,14 +326,12 @@ class _RecurrentBase(Forecaster):
                 future = values[origin : origin + steps, 0]
                 target[: future.size] = future
                 actual.append(target)
-                divisors.append(1.0 if scales is None else scales[i])
         inputs = np.stack(windows)  # (K, L, F)
         forecast = self._forecast_scaled(inputs, steps, model)
         rows_held = f"{min(held)}" if min(held) == max(held) else f"{min(held)}-{max(held)}"
         return ConformalScores.from_forecasts(
             np.stack(actual),
             forecast,
-            np.asarray(divisors),
             source=f"{len(windows)} origins in the {rows_held}-row validation hold-out"
             + (f" of {len(histories)} series" if len(histories) > 1 else ""),
             remedy="Raise valid_size (each extra hold-out row adds an origin), or leave level out.",
@@ -600,12 +594,7 @@ class GlobalRecurrentForecaster(_RecurrentBase):
             scaler.transform(self._to_model_space(values))[:, None]
             for values, scaler in zip(arrays, scalers, strict=True)
         ]
-        # Each series' normaliser from its training rows, known at every hold-out origin.
-        self.change_scales_ = [
-            change_scale(values[:rows, 0])
-            for values, rows in zip(histories, train_sizes, strict=True)
-        ]
-        self.conformal_ = self._calibrate(histories, train_sizes, early, self.change_scales_)
+        self.conformal_ = self._calibrate(histories, train_sizes, early)
         self.data_ = [
             values[-lookback:].copy() if values.size >= lookback else values.copy()
             for values in arrays
@@ -626,20 +615,10 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         widths = {lv: self._conformal().half_widths(h, lv) for lv in levels}
         if series is None:
             names, histories, scalers = self.names_, self.data_, self.scalers_
-            scale = getattr(self, "change_scales_", None)
-            if levels and scale is None:
-                raise LevelUnavailableError(
-                    "this GlobalRecurrentForecaster has no per-series interval scales (loaded "
-                    "from a run folder without them); refit it, or pass level=None."
-                )
         else:
             names, histories = self._collect(series)
             scalers = [
                 make_scaler(self.scaler).fit(self._to_model_space(values)) for values in histories
-            ]
-            scale = [
-                change_scale(scaler.transform(self._to_model_space(values)))
-                for values, scaler in zip(histories, scalers, strict=True)
             ]
         windows = np.stack(
             [
@@ -651,7 +630,7 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         )[:, :, None]  # (S, L, 1)
         scaled = self._forecast_scaled(windows, h)
         out = []
-        for row, d, scaler in zip(scaled, scale or [1.0] * len(scalers), scalers, strict=True):
+        for row, scaler in zip(scaled, scalers, strict=True):
 
             def inverse(values: np.ndarray, scaler=scaler) -> np.ndarray:
                 return self._from_model_space(scaler.inverse_transform(values))
@@ -659,8 +638,8 @@ class GlobalRecurrentForecaster(_RecurrentBase):
             out.append(
                 Forecast(
                     mean=inverse(row),
-                    lower={lv: inverse(row - q * d) for lv, q in widths.items()},
-                    upper={lv: inverse(row + q * d) for lv, q in widths.items()},
+                    lower={lv: inverse(row - q) for lv, q in widths.items()},
+                    upper={lv: inverse(row + q) for lv, q in widths.items()},
                 )
             )
         return dict(zip(names, out, strict=True)) if names else out
