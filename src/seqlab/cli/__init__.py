@@ -147,7 +147,7 @@ def _report_interrupt(args: argparse.Namespace | None) -> int:
     if on_interrupt is not None:
         try:
             hint = on_interrupt(args)
-        except Exception:
+        except Exception:  # a failing hint must not hide the interrupt
             hint = None
     print("seqlab: interrupted" + (f"; {hint}" if hint else ""), file=sys.stderr)
     return EXIT_INTERRUPTED
