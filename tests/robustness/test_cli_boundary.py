@@ -229,3 +229,12 @@ def test_missing_run_folder(argv, tmp_path, capsys):
     code, _, err = run_cli([a.format(tmp=tmp_path) for a in argv], capsys)
     assert_user_error(code, err, f"{tmp_path}/nope")
     assert snapshot(tmp_path) == before
+
+
+def test_demo_out_is_an_existing_file(tmp_path, capsys):
+    out = tmp_path / "figures"
+    out.write_text("keep me")
+    before = snapshot(tmp_path)
+    code, _, err = run_cli(["demo", "--out", out, "--imdb", tmp_path / "no-imdb"], capsys)
+    assert_user_error(code, err, f"{out}: already exists (a file is in the way of a folder?)")
+    assert snapshot(tmp_path) == before

@@ -235,6 +235,11 @@ IMDB_CASES = {
     "max-length-huge": ("text_pipeline.json", _set("max_length", 10**12), "max_length"),
     "recipe-unknown-field": ("text_pipeline.json", _set("recipe.evil", 1), "unknown key"),
     "recipe-batch-size": ("text_pipeline.json", _set("recipe.batch_size", 0), "batch_size"),
+    "tokenizer-setting": (
+        "text_pipeline.json",
+        _set("tokenizer.lower", "yes"),
+        "text_pipeline.json: tokenizer: Tokenizer.lower must be a bool",
+    ),
     "pipeline-list": ("text_pipeline.json", lambda c: [c], "JSON object"),
     "hidden-size-huge": (
         "config.json",

@@ -19,7 +19,9 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--imdb", help="IMDB data for the sentiment demo (default: $SEQLAB_IMDB, cache, shared)"
     )
-    parser.set_defaults(func=run)
+    # The sentiment part imports torch; imported up front, with Ctrl-C held back, because
+    # a Ctrl-C that lands inside torch's import leaves it half initialised.
+    parser.set_defaults(func=run, preload=("torch", "seqlab.sentiment", "seqlab.text"))
 
 
 def run(args: argparse.Namespace) -> int:
