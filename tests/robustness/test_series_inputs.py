@@ -141,6 +141,16 @@ def test_baselines_on_reversed_dates_forecast_from_the_last_date(monthly, model)
     np.testing.assert_array_equal(model().fit(monthly.iloc[::-1]).predict(4), expected)
 
 
+def test_baseline_without_degrees_of_freedom_gives_no_interval():
+    from seqlab.forecast.conformal import LevelUnavailableError
+
+    model = Drift().fit([1.0, 3.0])
+    np.testing.assert_array_equal(model.predict(2), [5.0, 7.0])
+    assert model.forecast(2, level=None).lower == {}
+    with pytest.raises(LevelUnavailableError, match="Drift fitted on 2 observations"):
+        model.forecast(2)
+
+
 def test_arima_forecaster_and_tests_sort_too(monthly):
     expected = ArimaForecaster((1, 0, 0)).fit(monthly).predict(3)
     np.testing.assert_allclose(

@@ -29,6 +29,7 @@ from scipy.stats import norm
 
 from seqlab._validation import check_period
 from seqlab.forecast.base import Forecast, Forecaster, check_levels
+from seqlab.forecast.conformal import LevelUnavailableError
 
 __all__ = ["Drift", "MeanForecast", "Naive", "SeasonalNaive"]
 
@@ -63,8 +64,23 @@ class _Baseline(Forecaster):
         raise NotImplementedError
 
     def forecast(self, h: int, level: Sequence[float] | None = (80, 95)) -> Forecast:
+        """Point forecast and normal intervals at ``level`` percent.
+
+        Raises
+        ------
+        LevelUnavailableError
+            Levels were asked for but the residuals leave no degree of freedom to
+            estimate ``sigma`` (Drift on two observations); ``level=None`` or
+            ``predict`` still give the point forecast.
+        """
         levels = check_levels(level)
         mean = self.predict(h)
+        if levels and not np.isfinite(self.sigma_):
+            raise LevelUnavailableError(
+                f"{type(self).__name__} fitted on {self.y_.size} observations has no residual "
+                "degree of freedom to estimate sigma, so no interval; it needs at least "
+                f"{self.y_.size + 1} observations (predict(h) gives the point forecast)."
+            )
         se = self.sigma_ * self._se(h)
         lower, upper = {}, {}
         for lv in levels:
