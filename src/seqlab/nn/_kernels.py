@@ -13,8 +13,9 @@ activated gates and the new states of the cell equations in :mod:`seqlab.nn.cell
   n = tanh(x_n + r (W_hn h + b_hn)), h = (1 - z) n + z h_prev.
 
 ``*_cell`` serve inference (a running state, and outputs written through a row map into
-possibly strided output rows); ``gru_train`` serves the GRU training forward (all
-directions, saved gates). Everything else (float64, no numba) runs on ATen ops.
+possibly strided output rows); ``lstm_train`` and ``gru_train`` serve the training
+forward (all directions, saved gates). The Elman training step (one tanh or relu) and
+everything in float64 or without numba run on ATen ops.
 
 tanh and sigmoid are the rational approximation of Eigen's ``ptanh_float`` (odd degree-13
 numerator over even degree-6 denominator, clamped to |x| <= 7.9053, where it reaches 1),
@@ -150,6 +151,31 @@ def gru_cell(xp, x_at, hh, b_hn, state, h, rows, h_stride, size, hidden):
 
 
 @_jit
+def lstm_train(gates, cells, tanh_cells, h, prev_c, p_at, p_stride, at, rows, size, hidden):
+    """Training forward step of the LSTM for all directions: gates (D, rows, 4H; blocks
+    o, i, f, g, pre-activation) activated in place, cells, tanh(cells) and h (D, rows, H)
+    written at rows ``at``...``at + size``; c_prev read from ``prev_c`` at element
+    ``p_at`` (+ ``p_stride`` per direction). All arrays flat."""
+    for d in range(gates.shape[0] // (rows * 4 * hidden)):
+        for b in range(size):
+            at_g, at_s = (d * rows + at + b) * 4 * hidden, (d * rows + at + b) * hidden
+            at_p = p_at + d * p_stride + b * hidden
+            o, i = gates[at_g : at_g + hidden], gates[at_g + hidden : at_g + 2 * hidden]
+            f = gates[at_g + 2 * hidden : at_g + 3 * hidden]
+            g = gates[at_g + 3 * hidden : at_g + 4 * hidden]
+            c_prev = prev_c[at_p : at_p + hidden]
+            c, tanh_c = cells[at_s : at_s + hidden], tanh_cells[at_s : at_s + hidden]
+            h_row = h[at_s : at_s + hidden]
+            for j in range(hidden):
+                o_j, i_j = _sigmoid32(o[j]), _sigmoid32(i[j])
+                f_j, g_j = _sigmoid32(f[j]), _tanh32(g[j])
+                o[j], i[j], f[j], g[j] = o_j, i_j, f_j, g_j
+                c_j = f_j * c_prev[j] + i_j * g_j
+                t_j = _tanh32(c_j)
+                c[j], tanh_c[j], h_row[j] = c_j, t_j, o_j * t_j
+
+
+@_jit
 def gru_train(xp, x_at, x_rows, hh, gates, h, prev, p_at, p_stride, at, rows, size, hidden):
     """Training forward step of the GRU for all directions: from the input projections
     (D, x_rows, 3H, this step's rows from ``x_at``) and the saved W_hh h + b_hh
@@ -185,18 +211,21 @@ SIGNATURES = {
     "rnn_cell": numba.void(_F32, _INT, _F32, _F32, _ROWS, _INT, _INT, _INT, numba.boolean),
     "lstm_cell": numba.void(_F32, _INT, _F32, _F32, _F32, _ROWS, _INT, _INT, _INT),
     "gru_cell": numba.void(_F32, _INT, _F32, _F32, _F32, _F32, _ROWS, _INT, _INT, _INT),
+    "lstm_train": numba.void(_F32, _F32, _F32, _F32, _F32, *[_INT] * 6),
     "gru_train": numba.void(_F32, _INT, _INT, _F32, _F32, _F32, _F32, *[_INT] * 6),
 }
 _KERNELS = {
     "rnn_cell": rnn_cell,
     "lstm_cell": lstm_cell,
     "gru_cell": gru_cell,
+    "lstm_train": lstm_train,
     "gru_train": gru_train,
 }
 _DESCRIPTIONS = {
     "rnn_cell": "RNN inference",
     "lstm_cell": "LSTM inference",
     "gru_cell": "GRU inference",
+    "lstm_train": "LSTM training",
     "gru_train": "GRU training",
 }
 

@@ -99,7 +99,7 @@ def numba_available() -> bool:
 def uses_kernels(x: Tensor) -> bool:
     """Whether the numba float32 kernels serve this input: float32 on the CPU, numba
     installed. They then run the elementwise part of every inference step (which also
-    takes row maps, ``rows=``) and of the GRU training forward step."""
+    takes row maps, ``rows=``) and of the LSTM and GRU training forward steps."""
     return x.dtype == torch.float32 and x.device.type == "cpu" and numba_available()
 
 

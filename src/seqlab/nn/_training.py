@@ -8,19 +8,19 @@ after Cho et al. 2014, gates r, z, n, with torch.nn's ``r * (W_hn h + b_hn)``), 
 their exact gradients by backpropagation through time.
 
 How: the input projections ``x_t W_ih^T + b`` are made a chunk of steps at a time (one
-2-D matmul per direction and chunk, just before those steps run, so their rows are
-still in cache); each step then adds ``h W_hh^T`` in place by one batched matmul and
-applies the cell's elementwise ops into preallocated buffers (for the float32 GRU, one
-kernel of :mod:`seqlab.nn._kernels`). ``backward`` walks the steps in reverse with the
-gradient formulas of the cell equations; factors of those formulas that do not depend
-on the backward recurrence are computed for all steps at once before its loop (and
-overwritten in place by the gradients they scale), and the weight and input gradients
-are single matmuls after it. No autograd graph is built per step and every per-step view
-is made up front by one ``split`` call. The backward is first-order only
-(``once_differentiable``). Large buffers are reused rather than freshly allocated, since
-first touches of fresh memory fault page by page: the backward's scratch memory
-(:class:`_Scratch`) and, once nothing references them, the buffers a forward pass saved
-(:class:`_SavedBlocks`); :func:`release_scratch` frees what is kept.
+2-D matmul per direction and chunk, just before those steps run, so their rows are still
+in cache); each step then adds ``h W_hh^T`` in place by one batched matmul and applies
+the cell's elementwise ops into preallocated buffers (for float32 LSTM and GRU layers,
+one kernel of :mod:`seqlab.nn._kernels`, compiled on first use). ``backward`` walks the
+steps in reverse with the gradient formulas of the cell equations; factors of those
+formulas that do not depend on the backward recurrence are computed for all steps at
+once before its loop (and overwritten in place by the gradients they scale), and the
+weight and input gradients are single matmuls after it. No autograd graph is built per
+step and every per-step view is made up front by one ``split`` call. The backward is
+first-order only (``once_differentiable``). Large buffers are reused rather than freshly
+allocated, since first touches of fresh memory fault page by page: the backward's
+scratch memory (:class:`_Scratch`) and, once nothing references them, the buffers a
+forward pass saved (:class:`_SavedBlocks`); :func:`release_scratch` frees what is kept.
 
 Layout: a leading direction dimension ``D`` (1, or 2 for both directions of a
 bidirectional layer, run by the same ops), then packed rows (:mod:`seqlab.nn._layout`).
@@ -342,6 +342,14 @@ class _LSTMRecurrence(torch.autograd.Function):
             strict=True,
         )
         h_prev, c_prev = h0, c0
+        # float32: the elementwise part of a step is one kernel (see uses_kernels).
+        lstm_train = kernel("lstm_train") if uses_kernels(x) else None
+        if lstm_train is not None:
+            # Views, never copies, of the buffers the kernel writes.
+            flat = [t.view(-1).numpy() for t in (gates, cells, tanh_cells, out)]
+            flat.append(c0.detach().contiguous().view(-1).numpy())
+            prev, prev_at, prev_stride = flat[4], 0, c0.shape[1] * hidden
+            rows, row = x.shape[1], 0
 
         def project(start: int, stop: int) -> None:
             _project_into(gates, x, weight_ih, bias, start, stop)
@@ -352,12 +360,17 @@ class _LSTMRecurrence(torch.autograd.Function):
             if size < h_prev.shape[1]:
                 h_prev, c_prev = h_prev[:, :size], c_prev[:, :size]
             gates_t.baddbmm_(h_prev, weight_t)
-            sigmoid_t.sigmoid_()
-            g_t.tanh_()
-            torch.mul(f_t, c_prev, out=c)
-            c.addcmul_(i_t, g_t)  # c = f * c_prev + i * g
-            torch.tanh(c, out=tanh_c)
-            torch.mul(o_t, tanh_c, out=h)  # h = o * tanh(c)
+            if lstm_train is not None:
+                lstm_train(*flat[:4], prev, prev_at, prev_stride, row, rows, size, hidden)
+                prev, prev_at, prev_stride = flat[1], row * hidden, rows * hidden
+                row += size
+            else:
+                sigmoid_t.sigmoid_()
+                g_t.tanh_()
+                torch.mul(f_t, c_prev, out=c)
+                c.addcmul_(i_t, g_t)  # c = f * c_prev + i * g
+                torch.tanh(c, out=tanh_c)
+                torch.mul(o_t, tanh_c, out=h)  # h = o * tanh(c)
             h_prev, c_prev = h, c
         ctx.save_for_backward(x, weight_ih, weight_hh, c0, gates, cells, tanh_cells, h0, out)
         ctx.plan, ctx.sizes, ctx.batch_sizes = plan, sizes, batch_sizes
