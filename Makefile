@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint r-reference bench-arima bench-rnn bench-imdb bench-m3 bench-forecast clean
+.PHONY: demo test docs lint r-reference bench-arima bench-rnn bench-imdb bench-m3 bench-forecast clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,14 @@ demo: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
+
+# The docs site (docs/, mkdocs.yml): every tutorial executed, `mkdocs build --strict` into site/.
+$(BIN)/.docs-installed: $(BIN)/.installed docs/requirements.txt
+	$(BIN)/python -m pip install -q -r docs/requirements.txt
+	touch $@
+
+docs: $(BIN)/.docs-installed
+	OMP_NUM_THREADS=1 NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

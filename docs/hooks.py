@@ -109,9 +109,7 @@ def _report(name: str, data) -> str:
         if table is not None:
             parts.append(f"### {key}\n\n{table}\n")
         else:
-            nested = (
-                {k: _table(v) for k, v in value.items()} if isinstance(value, dict) else {}
-            )
+            nested = {k: _table(v) for k, v in value.items()} if isinstance(value, dict) else {}
             if nested and all(nested.values()):
                 for sub, sub_table in nested.items():
                     parts.append(f"### {key}: {sub}\n\n{sub_table}\n")
@@ -130,8 +128,8 @@ def performance_page(results: Path) -> str:
     files = sorted(results.glob("*.json")) if results.is_dir() else []
     if not files:
         return (
-            "!!! note \"No benchmark results in this build\"\n\n"
-            f"    `benchmarks/results/` holds no JSON files in the checkout this site was "
+            '!!! note "No benchmark results in this build"\n\n'
+            "    `benchmarks/results/` holds no JSON files in the checkout this site was "
             "built from, so there are no measured figures to show. Run a benchmark (table "
             "below) and rebuild the site (`make docs`) to see its results here.\n"
         )

@@ -26,6 +26,7 @@
 # Runs in seconds; `SEQLAB_DOCS_QUICK=0` changes nothing here (the data are small).
 
 # %%
+# ruff: noqa: E402  (a tutorial imports each tool where it first uses it)
 import os
 import sys
 import tempfile
@@ -126,7 +127,7 @@ log_passengers = np.log(passengers)  # lambda = 0: close to Guerrero's, and easi
 
 for label, series in (("passengers", passengers), ("log(passengers)", log_passengers)):
     sd = rolling_stats(series, window=12).iloc[:, 1].dropna()
-    print(f"{label:>16}: rolling sd {sd.iloc[0]:.3g} in the first year, {sd.iloc[-1]:.3g} in the last")
+    print(f"{label:>16}: rolling sd {sd.iloc[0]:.3g} in the first year, {sd.iloc[-1]:.3g} last")
 
 once = difference(log_passengers, d=1)
 both = difference(log_passengers, d=1, D=1, m=12)

@@ -21,6 +21,7 @@
 # 3. shows why LSTM and GRU exist: how much gradient reaches an input 100 steps back.
 
 # %%
+# ruff: noqa: E402  (a tutorial imports each tool where it first uses it)
 import os
 import sys
 import tempfile
@@ -61,6 +62,7 @@ def show(figure, name=None):
 #
 # **Elman RNN**: `h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`.
 
+
 # %%
 def rnn_cell(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
     return torch.tanh(x @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh)
@@ -78,6 +80,7 @@ def rnn_cell(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
 # c' = f * c + i * g
 # h' = o * tanh(c')
 # ```
+
 
 # %%
 def lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
@@ -99,6 +102,7 @@ def lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
 # n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
 # h' = (1 - z) * n + z * h
 # ```
+
 
 # %%
 def gru_cell(x, h, weight_ih, weight_hh, bias_ih, bias_hh):

@@ -25,6 +25,7 @@
 # many-to-many) on toy data.
 
 # %%
+# ruff: noqa: E402  (a tutorial imports each tool where it first uses it)
 import os
 import sys
 import tempfile
@@ -320,7 +321,7 @@ seq2seq = fit(
 source, target = reverse_batch(256)
 accuracy = (seq2seq.generate(source, max_length=4) == target).float().mean()
 print(f"encoder-decoder, reverse: token accuracy {accuracy:.2f} (chance 0.2)")
-print("  source   ", source[0].tolist(), "-> generated", seq2seq.generate(source[:1], 4)[0].tolist())
+print("  e.g.", source[0].tolist(), "->", seq2seq.generate(source[:1], max_length=4)[0].tolist())
 
 # %% [markdown]
 # **One-to-many.** A character-level language model learns to predict the next

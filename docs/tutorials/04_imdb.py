@@ -22,7 +22,7 @@
 # | tokens | words only, first 200 | words and punctuation, head and tail 400 |
 # | vocabulary | 10,000 words seen >= 10 times | 30,000 words seen >= 2 times |
 # | embedding | 100, random | 128, started from word vectors computed on the data |
-# | encoder | one `RNNCell` loop, hidden 300, last state | bidirectional GRU, hidden 64, max+mean pooling |
+# | encoder | `RNNCell` loop, hidden 300, last state | bi-GRU, hidden 64, max+mean pooling |
 # | training | Adam 1e-4, 5 epochs | Adam 2e-3 one-cycle, clipped gradients, dropout, 3 epochs |
 #
 # `seqlab.sentiment.train(data, out, recipe)` runs either one: tokenise, build the
@@ -38,6 +38,7 @@
 # words mixed in) stands in for it.
 
 # %%
+# ruff: noqa: E402  (a tutorial imports each tool where it first uses it)
 import dataclasses
 import importlib.util
 import os
@@ -197,7 +198,7 @@ show(fig, "imdb_curves.png")
 
 # %%
 valid_reviews = round(2 * REVIEWS_PER_CLASS * recipes["default"].valid_fraction)
-print(f"{valid_reviews} validation reviews: one review is {100 / valid_reviews:.1f} accuracy points")
+print(f"{valid_reviews} validation reviews: one is {100 / valid_reviews:.1f} accuracy points")
 for name, run in runs.items():
     history = run["history"]
     print(
