@@ -302,6 +302,12 @@ def test_lags_past_the_series_length_are_refused_before_allocating(monthly):
         kpss_test(monthly, nlags=10**9)
 
 
+def test_fit_many_refuses_more_workers_than_the_machine_can_run(monthly):
+    frame = pd.DataFrame({"unique_id": "a", "ds": monthly.index, "y": monthly.to_numpy()})
+    with pytest.raises(ValueError, match=r"n_jobs=1000000 is more workers .* \(four per core\)"):
+        fit_many(frame, h=2, backend="process", n_jobs=10**6, progress=False)
+
+
 @pytest.mark.parametrize("name", ["max_p", "max_q", "max_P", "max_order"])
 def test_auto_arima_order_maxima_are_bounded(monthly, name):
     with pytest.raises(ValueError, match=rf"{name} must be <= \d+"):

@@ -358,10 +358,10 @@ def fit_many(
     ``time_col``, ``target_col``); other columns are regressors, and ``future`` must then
     hold ``unique_id, ds`` and those columns for the next ``h`` steps of every series.
     ``m``: seasonal period. ``backend``: "serial", "process", "dask" or "ray";
-    ``n_jobs``: workers (default: all cores); ``batch_size``: series per task (default:
-    about four tasks per worker). ``freq``: pandas frequency of date stamps (inferred
-    when None). ``progress``: a tqdm bar of series done. Other keywords go to
-    ``auto_arima`` (``ic``, ``stepwise``, ``approximation``, ...).
+    ``n_jobs``: workers (default: all cores; at most four per core); ``batch_size``:
+    series per task (default: about four tasks per worker). ``freq``: pandas frequency
+    of date stamps (inferred when None). ``progress``: a tqdm bar of series done. Other
+    keywords go to ``auto_arima`` (``ic``, ``stepwise``, ``approximation``, ...).
     """
     h = check_horizon(h)
     m = check_period(m)
@@ -379,6 +379,12 @@ def fit_many(
     if n_jobs is None:
         n_jobs = os.cpu_count() or 1
     n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
+    most = 4 * (os.cpu_count() or 1)
+    if n_jobs > most:
+        raise ValueError(
+            f"n_jobs={n_jobs} is more workers than this machine can run usefully; the limit "
+            f"is {most} (four per core)."
+        )
     level = check_levels(level)
     exog_cols = [c for c in df.columns if c not in (id_col, time_col, target_col)]
     frame = df.copy()
@@ -420,7 +426,7 @@ def fit_many(
 
     runners: dict[str, Callable] = {
         "serial": lambda: _run_serial(batches, call, on_done),
-        "process": lambda: _run_process(batches, call, on_done, n_jobs),
+        "process": lambda: _run_process(batches, call, on_done, min(n_jobs, len(batches))),
         "dask": lambda: _run_dask(batches, call, on_done, n_jobs),
         "ray": lambda: _run_ray(batches, call, on_done, n_jobs),
     }
