@@ -515,3 +515,23 @@ def test_fitted_result_survives_deepcopy():
     params = res.params.to_numpy()
     assert clone._problem.loglik(params) == res._problem.loglik(params)
     np.testing.assert_array_equal(clone.forecast(6).mean, res.forecast(6).mean)
+
+
+def test_compiled_core_rejects_arrays_of_the_wrong_size():
+    """The bindings check every array against the Spec, so a wrong size is a ValueError,
+    never an out-of-bounds read in the compiled code."""
+    model = ARIMA(order=(1, 1, 1))
+    spec = model._spec()
+    y = np.log(airline().to_numpy())
+    problem = _Problem(spec, model._prepare(spec, y, None, "mle"))
+    with pytest.raises(ValueError, match="u must have 3 values, got 2"):
+        problem.core.value(Objective.MLE, np.zeros(2))
+    with pytest.raises(ValueError, match="u0 must have 2 values"):
+        problem.core.minimize(Objective.CSS, np.zeros(3), 10, 1e-8, 1e-10, False,
+                              np.zeros((0, 3)), np.zeros(0))  # fmt: skip
+    with pytest.raises(ValueError, match="X must be"):
+        _kalman.Problem(problem.core_spec, problem.y, np.zeros((3, 0)), problem.T_base, problem.Z)
+    with pytest.raises(ValueError, match="T_base must be"):
+        _kalman.Problem(problem.core_spec, problem.y, problem.X, np.eye(2), problem.Z)
+    with pytest.raises(ValueError, match="seasonal terms need a period"):
+        _kalman.Spec(p=1, P=1, m=0)

@@ -28,7 +28,7 @@
 // intervals at the same parameters; the differenced filter against the full recursion
 // (test_differenced_filter_equals_state_space_filter); the steady-state shortcut against
 // the full recursion (test_fast_filter_equals_full_filter); the stationary covariance
-// against scipy's Lyapunov solver.
+// against scipy's Lyapunov solver (test_stationary_covariance_solves_lyapunov_equation).
 #pragma once
 
 #include "array.hpp"

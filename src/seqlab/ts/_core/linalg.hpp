@@ -5,7 +5,7 @@
 // lower, U upper in place; at step k row k was swapped with row piv[k].
 //
 // Held to scipy's Lyapunov solver through the stationary covariance in
-// tests/ts/test_arima.py (test_stationary_cov_matches_lyapunov) and to central
+// tests/ts/test_arima.py (test_stationary_covariance_solves_lyapunov_equation) and to central
 // differences through the adjoint in tests/ts/test_adjoint.py.
 #pragma once
 

@@ -7,6 +7,8 @@
 //   MLE: [beta (k_exog) | AR | MA | seasonal AR | seasonal MA (partial autocorrelations,
 //         unconstrained, see transforms.hpp) | log sigma2]
 //   CSS: [beta (k_exog) | AR | MA | seasonal AR | seasonal MA (raw coefficients)]
+// The sizes here must agree with seqlab.ts.arima._Spec (same formulas); the bindings check
+// every array they are given against them.
 #pragma once
 
 #include <algorithm>

@@ -5,6 +5,9 @@
 // The tape of the adjoint gradient (one (k + 1)-square matrix per observation) is
 // allocated on first use, and only while it stays within kMaxTape numbers; beyond that the
 // exact likelihood's gradient is taken by finite differences (objective.hpp).
+//
+// No numerics of its own: the buffers' sizes are exercised by every test of objective.hpp
+// (tests/ts/test_adjoint.py runs seasonal orders with up to 27 states).
 #pragma once
 
 #include <cstddef>
