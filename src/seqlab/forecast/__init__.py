@@ -13,6 +13,7 @@ from seqlab.forecast.backtest import BacktestResult, backtest
 from seqlab.forecast.base import Forecast, Forecaster
 from seqlab.forecast.baselines import Drift, MeanForecast, Naive, SeasonalNaive
 from seqlab.forecast.classical import ArimaForecaster, AutoArimaForecaster
+from seqlab.forecast.conformal import ConformalForecaster
 from seqlab.forecast.data import load_frame, split_frame
 from seqlab.forecast.frame import Forecasts, evaluate
 from seqlab.forecast.metrics import coverage, interval_width, mae, mape, mase, rmse, smape
@@ -39,6 +40,7 @@ __all__ = [
     "ArimaForecaster",
     "AutoArimaForecaster",
     "BacktestResult",
+    "ConformalForecaster",
     "Drift",
     "Forecast",
     "Forecaster",

@@ -26,18 +26,31 @@ without their Bonferroni correction, so the coverage is per step, not joint over
 horizon. When ``ceil((n_j + 1) L / 100) > n_j`` no finite quantile exists: the level
 cannot be honoured and :meth:`ConformalScores.half_widths` raises ValueError saying how
 many scores it needs.
+
+:class:`ConformalForecaster` gives any forecaster (ARIMA, the baselines, the hybrid) such
+intervals by holding out its last rows: split conformal with the parameters estimated
+before the hold-out.
 """
 
 from __future__ import annotations
 
+import copy
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from seqlab._validation import check_horizon, check_levels
+from seqlab._validation import check_horizon, check_int, check_levels
+from seqlab.forecast.base import Forecast, Forecaster
 
-__all__ = ["ConformalScores", "LevelUnavailableError", "conformal_quantile", "needed_scores"]
+__all__ = [
+    "ConformalForecaster",
+    "ConformalScores",
+    "LevelUnavailableError",
+    "conformal_quantile",
+    "needed_scores",
+]
 
 
 class LevelUnavailableError(ValueError):
@@ -138,3 +151,90 @@ class ConformalScores:
                 )
             out[j] = conformal_quantile(column, level)
         return out
+
+
+class ConformalForecaster(Forecaster):
+    """Any forecaster with split-conformal intervals from its own rolling-origin errors.
+
+    ``fit(y)`` with ``n`` observations and ``V = hold_out``: a copy of ``model`` is fitted
+    to ``y[:n - V]``; from each origin ``o = n - V .. n - 1`` it forecasts ``horizon``
+    steps from ``y[:o]`` (after ``update(y[:o])`` where the model has ``update``, which
+    keeps the parameters estimated on ``y[:n - V]``; else after a refit on ``y[:o]``)
+    and the absolute errors score each step (the module docstring gives the quantile).
+    Then a fresh copy is fitted to all of ``y`` and gives the point forecasts, with
+    the half-widths of the hold-out around them. The model's own intervals, if any, are
+    not used. Its parameters never see the hold-out, so the errors are honest
+    out-of-sample errors (cross-validation conformal when the model is refitted).
+
+    Parameters
+    ----------
+    model : Forecaster
+        The point forecaster (copied, never changed).
+    horizon : int
+        The longest ``h`` intervals are wanted for.
+    hold_out : int, optional
+        Rows held out; default ``horizon + 18``, the fewest for a 95 % interval at step
+        ``horizon`` (19 errors).
+    """
+
+    def __init__(self, model: Forecaster, horizon: int, hold_out: int | None = None) -> None:
+        self.model = model
+        self.horizon = horizon
+        self.hold_out = hold_out
+
+    @property
+    def label(self) -> str:  # type: ignore[override]
+        return str(getattr(self.model, "label", type(self.model).__name__))
+
+    def fit(self, y, X=None) -> ConformalForecaster:
+        if X is not None:
+            raise ValueError(
+                "ConformalForecaster forecasts from y alone (X=None); its forecast() "
+                "takes no future regressors."
+            )
+        horizon = check_horizon(self.horizon, "horizon")
+        hold_out = horizon + needed_scores(95) - 1 if self.hold_out is None else self.hold_out
+        hold_out = check_int(hold_out, "hold_out", minimum=1)
+        values = self._series(y)
+        first = values.size - hold_out
+        if first < 2:
+            raise ValueError(
+                f"y has {values.size} observations; holding out {hold_out} leaves {first} to "
+                "fit on. Use a smaller hold_out or horizon, or a longer series."
+            )
+        base = copy.deepcopy(self.model).fit(values[:first])
+        can_update = callable(getattr(base, "update", None))
+        actual = np.full((hold_out, horizon), np.nan)
+        forecast = np.empty((hold_out, horizon))
+        for k, origin in enumerate(range(first, values.size)):
+            if k > 0:
+                if can_update:
+                    base.update(values[:origin])
+                else:
+                    base = copy.deepcopy(self.model).fit(values[:origin])
+            forecast[k] = base.predict(horizon)
+            future = values[origin : origin + horizon]
+            actual[k, : future.size] = future
+        self.conformal_ = ConformalScores.from_forecasts(
+            actual,
+            forecast,
+            source=f"{hold_out} origins in the last {hold_out} rows",
+            remedy="Raise hold_out, or leave level out.",
+        )
+        self.model_ = copy.deepcopy(self.model).fit(values)
+        return self
+
+    def predict(self, h: int) -> np.ndarray:
+        h = self._check_h(h)
+        return np.asarray(self.model_.predict(h), dtype=np.float64)
+
+    def forecast(self, h: int, level: Sequence[float] | None = (80, 95)) -> Forecast:
+        """The model's point forecast with split-conformal intervals per step."""
+        levels = check_levels(level)
+        mean = self.predict(h)
+        widths = {lv: self.conformal_.half_widths(h, lv) for lv in levels}
+        return Forecast(
+            mean=mean,
+            lower={lv: mean - q for lv, q in widths.items()},
+            upper={lv: mean + q for lv, q in widths.items()},
+        )
