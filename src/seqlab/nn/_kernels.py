@@ -32,7 +32,7 @@ Compilation: nothing is compiled at import. :func:`compiled` compiles (or loads 
 numba's on-disk cache) one kernel for exactly the signature in ``SIGNATURES`` the first
 time a layer needs it, then refuses other specialisations; a compile (a cache miss:
 once per install, or after the source changes) logs one WARNING first, so the wait is
-not silent.
+not silent. ``python -m seqlab.nn._kernels`` compiles them all ahead (:func:`compile_all`).
 
 Reference and tests: the step functions in :mod:`seqlab.nn.cells` are the slow
 reference; ``tests/nn/test_layers.py`` holds the float32 layers (which run these
@@ -48,7 +48,7 @@ import numba
 import numpy as np
 from numba.core import event
 
-__all__ = ["SIGNATURES", "compiled"]
+__all__ = ["SIGNATURES", "compile_all", "compiled"]
 
 logger = logging.getLogger(__name__)
 
@@ -262,3 +262,15 @@ def compiled(name: str):
         dispatcher.compile(SIGNATURES[name])
     dispatcher.disable_compile()
     return dispatcher
+
+
+def compile_all() -> None:
+    """Compile (or load) every kernel, e.g. once after installing, so that no layer
+    waits for a compile later (``python -m seqlab.nn._kernels``)."""
+    for name in SIGNATURES:
+        compiled(name)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    compile_all()
