@@ -352,3 +352,17 @@ def test_the_cli_names_the_trainer_state_file_the_trainer_writes():
     from seqlab.train.trainer import STATE_FILE
 
     assert TRAINER_STATE_FILE == STATE_FILE
+
+
+def test_oversized_json_is_refused_before_parsing(forecast_run, tmp_path, capsys, monkeypatch):
+    # The bound lowered to the file's size minus one: the same check a many-gigabyte
+    # forecaster.json meets at the real bound.
+    import seqlab.train.schema as schema
+
+    run, csv = forecast_run
+    size = (run / "forecaster.json").stat().st_size
+    monkeypatch.setattr(schema, "MAX_JSON_BYTES", size - 1)
+    before = snapshot(tmp_path)
+    code, _, err = run_cli(["forecast", "predict", "--run", run, csv], capsys)
+    assert_user_error(code, err, f"forecaster.json: {size:,} bytes, more than")
+    assert snapshot(tmp_path) == before

@@ -32,15 +32,27 @@ __all__ = [
 ]
 
 
+# A run folder's JSON files hold settings, a vocabulary and the last window of data;
+# one larger than this is not one seqlab wrote, and parsing it could exhaust memory.
+MAX_JSON_BYTES = 512 << 20
+
+
 def read_json_file(path: str | os.PathLike, kind: type = dict, what: str = "file") -> Any:
     """Parse the JSON file ``path`` and check that its top level is a ``kind``.
 
-    A missing file, invalid JSON or another top-level type is a ValueError naming
-    ``path`` (``what`` says what the file is, for the message).
+    A missing file, one over :data:`MAX_JSON_BYTES`, invalid JSON or another top-level
+    type is a ValueError naming ``path`` (``what`` says what the file is, for the
+    message).
     """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such {what}; the run folder is incomplete.")
+    size = path.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise ValueError(
+            f"{path}: {size:,} bytes, more than a run folder's JSON file may have "
+            f"({MAX_JSON_BYTES:,}); it is not one seqlab wrote."
+        )
     value = read_json(path)
     if not isinstance(value, kind) or isinstance(value, bool):
         raise ValueError(
