@@ -5,10 +5,10 @@ by ATen matmuls in :mod:`seqlab.nn._inference` and :mod:`seqlab.nn._training`), 
 activated gates and the new states of the cell equations in :mod:`seqlab.nn.cells`:
 
 - Elman (``rnn_cell``): h = tanh(pre) or relu(pre);
-- LSTM (``lstm_cell``; Hochreiter & Schmidhuber 1997 with the forget gate of Gers et al.
-  2000, as ``torch.nn.LSTM``): c = f c + i g, h = o tanh(c), gate blocks in the order
-  o, i, f, g (torch's i, f, g, o permuted by the caller so the three sigmoid gates are
-  one contiguous block);
+- LSTM (``lstm_cell``, ``lstm_train``; Hochreiter & Schmidhuber 1997 with the forget
+  gate of Gers et al. 2000, as ``torch.nn.LSTM``): c = f c + i g, h = o tanh(c), gate
+  blocks in the order o, i, f, g (torch's i, f, g, o permuted by the caller so the three
+  sigmoid gates are one contiguous block);
 - GRU (``gru_cell``, ``gru_train``; Cho et al. 2014, as ``torch.nn.GRU``, gates r, z, n):
   n = tanh(x_n + r (W_hn h + b_hn)), h = (1 - z) n + z h_prev.
 
