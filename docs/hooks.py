@@ -77,14 +77,24 @@ def _cell(value) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def _table(rows: dict) -> str | None:
-    """A markdown table from {row name: {column: scalar}}, or None if it is not that shape."""
-    if not rows or not all(isinstance(v, dict) for v in rows.values()):
+def _scalar(value) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _table(rows) -> str | None:
+    """A markdown table from {row: {column: scalar}} or {name: scalar}, else None."""
+    if not isinstance(rows, dict) or not rows:
+        return None
+    if all(_scalar(v) or _is_scalar_list(v) for v in rows.values()):
+        lines = ["| | value |", "|---|---|"]
+        lines += [f"| {_cell(name)} | {_cell(value)} |" for name, value in rows.items()]
+        return "\n".join(lines)
+    if not all(isinstance(v, dict) for v in rows.values()):
         return None
     columns: list[str] = []
     for values in rows.values():
         for key, value in values.items():
-            if key not in columns and not isinstance(value, (dict, list)):
+            if key not in columns and (_scalar(value) or _is_scalar_list(value)):
                 columns.append(key)
     if not columns:
         return None
@@ -95,28 +105,36 @@ def _table(rows: dict) -> str | None:
     return "\n".join(lines)
 
 
+def _is_scalar_list(value) -> bool:
+    return isinstance(value, list) and all(_scalar(v) for v in value)
+
+
 def _report(name: str, data) -> str:
+    """A section for one results file: its settings as a list, its tables, the rest as JSON."""
     parts = [f"## {name}\n"]
     if not isinstance(data, dict):
-        return parts[0] + f"\n```json\n{json.dumps(data, indent=2)}\n```\n"
-    settings = {k: v for k, v in data.items() if not isinstance(v, (dict, list))}
+        return parts[0] + _json_block("results", data)
+    settings = {k: v for k, v in data.items() if _scalar(v) or _is_scalar_list(v)}
     if settings:
         parts.append("\n".join(f"- **{k}**: {_cell(v)}" for k, v in settings.items()) + "\n")
     for key, value in data.items():
-        if not isinstance(value, (dict, list)):
+        if key in settings:
             continue
-        table = _table(value) if isinstance(value, dict) else None
+        table = _table(value)
         if table is not None:
             parts.append(f"### {key}\n\n{table}\n")
+            continue
+        nested = {k: _table(v) for k, v in value.items()} if isinstance(value, dict) else {}
+        if nested and all(nested.values()):
+            parts.extend(f"### {key}: {sub}\n\n{sub_table}\n" for sub, sub_table in nested.items())
         else:
-            nested = {k: _table(v) for k, v in value.items()} if isinstance(value, dict) else {}
-            if nested and all(nested.values()):
-                for sub, sub_table in nested.items():
-                    parts.append(f"### {key}: {sub}\n\n{sub_table}\n")
-            else:
-                dumped = json.dumps(value, indent=2, default=str)
-                parts.append(f'??? note "{key}"\n\n    ```json\n' + _indent(dumped) + "\n    ```\n")
+            parts.append(_json_block(key, value))
     return "\n".join(parts)
+
+
+def _json_block(title: str, value) -> str:
+    dumped = json.dumps(value, indent=2, default=str)
+    return f'??? note "{title}"\n\n    ```json\n' + _indent(dumped) + "\n    ```\n"
 
 
 def _indent(text: str) -> str:
@@ -140,5 +158,8 @@ def performance_page(results: Path) -> str:
         except (OSError, ValueError) as error:
             parts.append(f"## {path.stem}\n\n`{path.name}` could not be read: {error}\n")
             continue
-        parts.append(_report(path.stem, data))
+        try:
+            parts.append(_report(path.stem, data))
+        except (TypeError, ValueError, KeyError) as error:  # an unforeseen shape: show it raw
+            parts.append(f"## {path.stem}\n\n({error})\n\n" + _json_block(path.name, data))
     return "\n".join(parts)

@@ -189,6 +189,7 @@ for ax in (loss_ax, accuracy_ax):
     ax.grid(alpha=0.3)
 loss_ax.legend(frameon=False, fontsize=8)
 fig.suptitle(f"IMDB, {2 * REVIEWS_PER_CLASS} reviews: textbook set-up vs default recipe")
+fig.tight_layout()
 show(fig, "imdb_curves.png")
 
 # %% [markdown]
