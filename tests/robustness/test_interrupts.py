@@ -135,3 +135,32 @@ def test_forecast_fit_interrupted(tmp_path):
     _assert_clean_interrupt(child, err)
     assert f"nothing was saved in {run}" in err
     assert not run.exists()
+
+
+def test_sigint_is_held_back_until_the_block_ends():
+    from seqlab.cli import sigint_deferred
+
+    before = signal.getsignal(signal.SIGINT)
+    if before is signal.SIG_IGN:
+        pytest.skip("SIGINT is ignored in this test process")
+    reached_end = False
+    with pytest.raises(KeyboardInterrupt):
+        with sigint_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler runs here; it must not raise inside the block
+            reached_end = True
+    assert reached_end
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_an_ignored_sigint_stays_ignored():
+    from seqlab.cli import sigint_deferred
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with sigint_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)

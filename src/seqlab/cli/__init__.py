@@ -85,11 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
 def sigint_deferred() -> Iterator[None]:
     """Hold a Ctrl-C back until the block ends, then raise KeyboardInterrupt.
 
+    Nothing changes where SIGINT is ignored (a background job) or off the main thread.
+
     Used around heavy imports: a KeyboardInterrupt raised while torch's C extensions
     initialise leaves a half-imported module that crashes the next import of it (or the
     interpreter at exit).
     """
-    if threading.current_thread() is not threading.main_thread():
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    ):
         yield
         return
     received: list[int] = []
