@@ -8,6 +8,7 @@ so neither page can drift from what it documents.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 from pathlib import Path
@@ -15,7 +16,8 @@ from pathlib import Path
 CLI_MARKER = "<!-- seqlab-cli-reference -->"
 PERFORMANCE_MARKER = "<!-- seqlab-performance -->"
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
+BENCHMARKS = ROOT / "benchmarks"
+RESULTS = BENCHMARKS / "results"
 HELP_WIDTH = "100"
 
 
@@ -23,7 +25,8 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     if CLI_MARKER in markdown:
         markdown = markdown.replace(CLI_MARKER, cli_reference())
     if PERFORMANCE_MARKER in markdown:
-        markdown = markdown.replace(PERFORMANCE_MARKER, performance_page(RESULTS))
+        page = benchmark_table(BENCHMARKS) + "\n" + performance_page(RESULTS)
+        markdown = markdown.replace(PERFORMANCE_MARKER, page)
     return markdown
 
 
@@ -141,6 +144,16 @@ def _indent(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines())
 
 
+def benchmark_table(folder: Path) -> str:
+    """Each ``benchmarks/*.py`` script with the first paragraph of its docstring."""
+    lines = ["| script | measures |", "| --- | --- |"]
+    for path in sorted(folder.glob("*.py")):
+        docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        summary = " ".join(docstring.split("\n\n", 1)[0].split())
+        lines.append(f"| `benchmarks/{path.name}` | {_cell(summary)} |")
+    return "\n".join(lines) + "\n"
+
+
 def performance_page(results: Path) -> str:
     """One section per ``results/*.json`` file, or a plain statement that there are none."""
     files = sorted(results.glob("*.json")) if results.is_dir() else []
@@ -149,7 +162,7 @@ def performance_page(results: Path) -> str:
             '!!! note "No benchmark results in this build"\n\n'
             "    `benchmarks/results/` holds no JSON files in the checkout this site was "
             "built from, so there are no measured figures to show. Run a benchmark (table "
-            "below) and rebuild the site (`make docs`) to see its results here.\n"
+            "above) and rebuild the site (`make docs`) to see its results here.\n"
         )
     parts = []
     for path in files:

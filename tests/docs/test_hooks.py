@@ -57,3 +57,13 @@ def test_performance_page_tables_from_results(hooks, tmp_path):
     assert "| loop | 14.9 |" in text
     assert '??? note "runs"' in text  # a list of records is shown as JSON
     assert "`broken.json` could not be read" in text
+
+
+def test_benchmark_table_lists_every_script_with_its_summary(hooks, tmp_path):
+    (tmp_path / "fast.py").write_text('"""Speed of a thing.\n\nDetails."""\n')
+    (tmp_path / "bare.py").write_text("x = 1\n")
+    text = hooks.benchmark_table(tmp_path)
+    assert "| `benchmarks/fast.py` | Speed of a thing. |" in text
+    assert "| `benchmarks/bare.py` |  |" in text
+    real = hooks.benchmark_table(hooks.BENCHMARKS)
+    assert all(f"`benchmarks/{p.name}`" in real for p in hooks.BENCHMARKS.glob("*.py"))
