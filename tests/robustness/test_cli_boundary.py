@@ -103,7 +103,7 @@ def test_bugs_say_so_in_one_line_exit_1(exc, monkeypatch, capsys):
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith(f"seqlab: internal error: {type(exc).__name__}")
-    assert "This is a bug in seqlab" in err and "https://" in err and "-v" in err
+    assert "This is a bug in seqlab" in err and "issue tracker" in err and "-v" in err
 
 
 def test_a_bug_with_verbose_prints_the_traceback(monkeypatch, capsys):

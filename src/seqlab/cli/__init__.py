@@ -39,7 +39,6 @@ from seqlab import __version__
 # Command modules, in the order they appear in --help.
 COMMAND_MODULES = ["demo", "ts", "imdb", "forecast"]
 
-BUG_REPORT_URL = "https://github.com/seqlab/seqlab/issues"
 EXIT_USER_ERROR = 2
 EXIT_BUG = 1
 EXIT_INTERRUPTED = 130
@@ -250,7 +249,7 @@ def _report_error(exc: Exception, args: argparse.Namespace | None) -> int:
     name = type(exc).__name__
     print(
         f"seqlab: internal error: {name}{': ' + summary if summary else ''}. This is a bug in "
-        f"seqlab; please report it at {BUG_REPORT_URL} with the command you ran"
+        "seqlab; please report it on seqlab's issue tracker with the command you ran"
         + ("." if verbose else " and the traceback that 'seqlab -v ...' prints."),
         file=sys.stderr,
     )
