@@ -444,3 +444,22 @@ def test_as_float_series_checks_magnitude_only_where_asked():
         np.testing.assert_array_equal(
             as_float_series([1.0, 1e151], check_magnitude=False), [1.0, 1e151]
         )
+
+
+@pytest.mark.parametrize("function", ["stl", "seasonal_strength", "ndiffs", "nsdiffs", "ocsb"])
+def test_seasonality_functions_read_a_shuffled_series_in_date_order(function, caplog):
+    from seqlab.datasets import airline
+    from seqlab.ts import ndiffs, nsdiffs, ocsb_test, seasonal_strength, stl
+
+    y = np.log(airline())
+    shuffled = y.sample(frac=1.0, random_state=0)
+    call = {
+        "stl": lambda s: stl(s, 12).trend,
+        "seasonal_strength": lambda s: seasonal_strength(s, 12),
+        "ndiffs": ndiffs,
+        "nsdiffs": lambda s: nsdiffs(s, 12),
+        "ocsb": lambda s: ocsb_test(s, 12).statistic,
+    }[function]
+    with caplog.at_level(logging.WARNING):
+        np.testing.assert_array_equal(np.asarray(call(shuffled)), np.asarray(call(y)))
+    assert "sorted" in caplog.text

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqlab._validation import as_float_series, check_int
+from seqlab._validation import as_float_series, check_int, ordered_series
 from seqlab.ts import _kalman
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def stl(
     smoothers are evaluated at every point (no jumps), like statsmodels' defaults.
     Checked against ``statsmodels.tsa.seasonal.STL`` to 1e-8 in the tests.
     """
-    values = as_float_series(y)
+    values = as_float_series(ordered_series(y))
     period = check_int(period, "period", minimum=2)
     seasonal = check_int(seasonal, "seasonal", minimum=3)
     if seasonal % 2 == 0:
@@ -206,7 +206,7 @@ def ocsb_test(y, m: int, lag_method: str = "fixed", max_lag: int = 0) -> OCSBRes
     minimiser itself.) Checked in the tests against an independent statsmodels OLS of
     the same regression.
     """
-    x = as_float_series(y)
+    x = as_float_series(ordered_series(y))
     m = check_int(m, "m", minimum=2)
     max_lag = check_int(max_lag, "max_lag", minimum=0)
     if lag_method not in ("fixed", "aic", "bic", "aicc"):
@@ -266,7 +266,7 @@ def ndiffs(y, alpha: float = 0.05, test: str = "kpss", max_d: int = 2) -> int:
     if test != "kpss":
         raise ValueError(f"test must be 'kpss' (the only unit-root test used here), got {test!r}.")
     max_d = check_int(max_d, "max_d", minimum=0)
-    x = as_float_series(y, allow_nan=True)
+    x = as_float_series(ordered_series(y), allow_nan=True)
     x = x[~np.isnan(x)]
     alpha = float(min(max(alpha, 0.01), 0.1))
     d = 0
@@ -290,7 +290,7 @@ def nsdiffs(y, m: int, test: str = "seas", max_D: int = 1) -> int:
     max_D = check_int(max_D, "max_D", minimum=0)
     if test not in ("seas", "ocsb"):
         raise ValueError(f"test must be 'seas' or 'ocsb', got {test!r}.")
-    x = as_float_series(y, allow_nan=True)
+    x = as_float_series(ordered_series(y), allow_nan=True)
     x = x[~np.isnan(x)]
     if m == 1:
         raise ValueError("nsdiffs needs a seasonal period m >= 2; m=1 is non-seasonal data.")
