@@ -8,8 +8,8 @@ approximate diffuse prior, see ``seqlab.ts.arima``), so log-likelihoods are comp
 
 Reports total and per-series time (wall clock, and CPU time of this process, which a
 loaded shared machine disturbs less), the ratios, and the share of series where seqlab's
-log-likelihood is below statsmodels' by more than 1e-3. Numba's JIT compilation (or the
-loading of its on-disk cache) is timed apart, on a warm-up fit before the timed loop.
+log-likelihood is below statsmodels' by more than 1e-3. First-call costs (loading the
+compiled core, lazy imports) are timed apart, on a warm-up fit before the timed loop.
 
     .venv/bin/python benchmarks/arima_fit.py [--limit N] [--orders 111,212]
 
@@ -146,7 +146,7 @@ def main() -> int:
             f"{r['pct_loglik_worse_by_1e-3']:>8.2f}%"
             f"{r['seqlab_not_converged']:>9}"
         )
-    print(f"import seqlab.ts: {import_s:.2f} s; JIT warm-up (compile or cache load): {jit_s:.2f} s")
+    print(f"import seqlab.ts: {import_s:.2f} s; first-call warm-up: {jit_s:.2f} s")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     from seqlab.io import write_json

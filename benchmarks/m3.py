@@ -23,8 +23,9 @@ the same run, one series at a time in this process:
 Per period and method it reports mean sMAPE (``200/h sum |y - f| / (|y| + |f|)``), mean
 MASE (test MAE over the in-sample MAE of the seasonal naive at lag m), total fit+forecast
 seconds, and failures (a failed series is scored with the seasonal naive forecast, so
-the means stay over the same series). JIT compilation (seqlab's numba kernels,
-statsforecast's) is run once on a small series before timing and reported apart.
+the means stay over the same series). First-call costs (statsforecast's JIT compilation;
+seqlab's core is compiled at install) are paid once on a small series before timing and
+reported apart.
 
     .venv/bin/python benchmarks/m3.py                       # all 3,003 series
     .venv/bin/python benchmarks/m3.py --sample 30           # 30 random series per period
@@ -249,7 +250,7 @@ def available(method: str) -> str | None:
 
 
 def warm_up(method: str) -> float:
-    """Run once on a short seasonal series so JIT compilation is timed apart."""
+    """Run once on a short seasonal series so first-call costs are timed apart."""
     if method not in ("seqlab", "statsforecast", "statsforecast_r"):
         return 0.0
     rng = np.random.default_rng(0)
@@ -432,7 +433,7 @@ def print_table(report: dict) -> None:
                 f"{r['mase']:>7.3f} {r['seconds']:>9.1f} {ratio} {r['failures']:>5}"
             )
     warm = ", ".join(f"{k} {v:.1f} s" for k, v in report["warm_up_seconds"].items() if v)
-    print(f"JIT warm-up (not in the times above): {warm or 'none'}")
+    print(f"first-call warm-up (not in the times above): {warm or 'none'}")
     load = report["machine"]
     print(
         f"load average at start {load['load_average_start'][0]:.1f}, at end "
