@@ -116,12 +116,13 @@ def synthetic_imdb(root: Path, per_class: int) -> Path:
 
 shared = shared_data_dir()
 archive = shared / "imdb" / "aclImdb_train.tar.gz" if shared else None
-if archive is not None and archive.is_file():
-    data = imdb_subset(archive, WORK / "data", REVIEWS_PER_CLASS)
-    print(f"real IMDB reviews from {archive}")
-else:
+SYNTHETIC = archive is None or not archive.is_file()
+if SYNTHETIC:
     data = synthetic_imdb(WORK / "data", REVIEWS_PER_CLASS)
     print("no IMDB archive found: synthetic reviews")
+else:
+    data = imdb_subset(archive, WORK / "data", REVIEWS_PER_CLASS)
+    print(f"real IMDB reviews from {archive}")
 reviews = sorted((data / "train" / "pos").glob("*.txt"))
 print(f"{REVIEWS_PER_CLASS} reviews per class; the first positive one begins:")
 print(reviews[0].read_text(encoding="utf-8")[:300], "...")
@@ -132,7 +133,8 @@ print(reviews[0].read_text(encoding="utf-8")[:300], "...")
 # A recipe is a dataclass (`ImdbRecipe`) holding every decision besides the data, and is
 # saved in the run folder. Both recipes below are the presets; the only changes are
 # the review length on the small run and leaving out the 50,000 unlabelled reviews
-# (which the default recipe uses, when present, for its vocabulary and word vectors).
+# (which the default recipe uses, when present, for its vocabulary and word vectors);
+# on the synthetic stand-in the default recipe also does without word vectors.
 
 # %%
 from seqlab.sentiment import predict_texts, preset, train
@@ -140,6 +142,9 @@ from seqlab.sentiment import predict_texts, preset, train
 
 def sized(recipe):
     changes = {"use_unsup": False}
+    if SYNTHETIC and recipe.vectors is not None:
+        # 22 distinct words cannot give 128-dimensional word vectors: random embeddings.
+        changes.update(vectors=None)
     if MAX_WORDS is not None:
         changes.update(max_length=MAX_WORDS)
         if recipe.fix_length is not None:

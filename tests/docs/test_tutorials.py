@@ -49,13 +49,17 @@ def test_every_tutorial_is_listed():
     assert sorted(p.stem for p in TUTORIALS.glob("[0-9]*.py")) == sorted(FIGURES)
 
 
-@pytest.mark.parametrize("name", sorted(FIGURES))
-def test_tutorial_runs_and_draws_its_figures(name, tmp_path):
+def _run(name: str, tmp_path: Path, **extra_env: str) -> str:
+    """Run one tutorial as a script; check its exit status and every figure it wrote.
+
+    Returns what it printed.
+    """
     import matplotlib.image
 
     figures = tmp_path / "figures"
     env = {
         **os.environ,
+        **extra_env,
         "SEQLAB_DOCS_QUICK": "1",
         "SEQLAB_DOCS_FIGURES": str(figures),
         "MPLBACKEND": "Agg",
@@ -80,3 +84,20 @@ def test_tutorial_runs_and_draws_its_figures(name, tmp_path):
         height, width = matplotlib.image.imread(path).shape[:2]
         assert width >= 200 and height >= 150, f"{path} is {width}x{height} pixels"
         assert f"[figure] {path}" in completed.stdout
+    return completed.stdout
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_tutorial_runs_and_draws_its_figures(name, tmp_path):
+    _run(name, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "fallback"),
+    [("04_imdb", "no IMDB archive found: synthetic reviews"), ("05_forecasting", "random walk")],
+)
+def test_tutorial_runs_without_the_shared_data(name, fallback, tmp_path):
+    """With no ../shared/data the data tutorials fall back to synthetic data."""
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    assert fallback in _run(name, tmp_path, SEQLAB_DATA=str(empty))
