@@ -45,12 +45,15 @@ import os
 import sys
 import tarfile
 import tempfile
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
 QUICK = os.environ.get("SEQLAB_DOCS_QUICK", "1") != "0"
+# tqdm.auto (progress bars) asks for ipywidgets inside Jupyter; plain bars are fine here.
+warnings.filterwarnings("ignore", message="IProgress not found")
 FIGURES = Path(os.environ.get("SEQLAB_DOCS_FIGURES") or tempfile.mkdtemp(prefix="seqlab-04-"))
 FIGURES.mkdir(parents=True, exist_ok=True)
 WORK = Path(tempfile.mkdtemp(prefix="seqlab-imdb-"))

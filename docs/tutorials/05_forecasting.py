@@ -30,6 +30,7 @@
 import os
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -38,6 +39,8 @@ import pandas as pd
 import torch
 
 QUICK = os.environ.get("SEQLAB_DOCS_QUICK", "1") != "0"
+# tqdm.auto (progress bars) asks for ipywidgets inside Jupyter; plain bars are fine here.
+warnings.filterwarnings("ignore", message="IProgress not found")
 FIGURES = Path(os.environ.get("SEQLAB_DOCS_FIGURES") or tempfile.mkdtemp(prefix="seqlab-05-"))
 FIGURES.mkdir(parents=True, exist_ok=True)
 torch.set_num_threads(1)  # tiny networks: one thread is fastest
