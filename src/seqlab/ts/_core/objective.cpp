@@ -58,6 +58,8 @@ Problem::Problem(const Spec& spec, std::vector<double> y, std::vector<double> X,
 
 void Problem::ensure_tape() { ws_.allocate_tape(); }
 
+void Problem::release_tape() { ws_.release_tape(); }
+
 bool Problem::uses_adjoint(Objective objective, int n_params, bool central, bool recorded) const {
   const bool cheaper = central || n_params > (recorded ? 1 : 3);
   return cheaper && objective == Objective::mle && ws_.tape_fits() && n_ > 0 && !has_nan_;

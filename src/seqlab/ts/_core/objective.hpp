@@ -74,6 +74,7 @@ class Problem {
   // that recorded its tape.
   bool uses_adjoint(Objective objective, int n_params, bool central, bool recorded) const;
   void ensure_tape();
+  void release_tape();
 
   // Exact log-likelihood at constrained parameters (coefficients, sigma2).
   LoglikResult loglik(ConstVec beta, ConstVec ar, ConstVec ma, ConstVec sar, ConstVec sma,

@@ -36,6 +36,11 @@ BfgsResult minimize_bfgs(Problem& problem, Objective objective, ConstVec u0,
   auto vec = [](std::vector<double>& v) { return Vec{v.data(), static_cast<int>(v.size())}; };
   const bool adjoint = problem.uses_adjoint(objective, n, options.central, true);
   if (adjoint) problem.ensure_tape();
+  // Release the tape on every return path.
+  struct TapeRelease {
+    Problem& problem;
+    ~TapeRelease() { problem.release_tape(); }
+  } release{problem};
   auto evaluate = [&](std::vector<double>& x) { return problem.value(objective, vec(x), adjoint); };
   // With ``adjoint`` the last evaluation recorded its tape at x: the backward pass suffices.
   auto gradient = [&](std::vector<double>& x, double f, std::vector<double>& out) {

@@ -87,6 +87,12 @@ void Workspace::allocate_tape() {
   tape.length = n_;
 }
 
+void Workspace::release_tape() {
+  tape = FilterTape{};
+  tape_PZ_ = Matrix();
+  tape_steps_ = Matrix();
+}
+
 AutocovarianceSystem Workspace::autocov() const {
   return {G.view(), piv.span(), gamma.span(), psi.span(), rhs.span(), spare.span(), R_arma.span()};
 }

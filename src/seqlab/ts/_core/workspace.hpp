@@ -4,7 +4,9 @@
 //
 // The tape of the adjoint gradient (one (k + 1)-square matrix per observation) is
 // allocated on first use, and only while it stays within kMaxTape numbers; beyond that the
-// exact likelihood's gradient is taken by finite differences (objective.hpp).
+// exact likelihood's gradient is taken by finite differences (objective.hpp). The
+// optimiser releases it when it returns: a fitted model keeps its problem (for forecasts
+// and standard errors), and should not keep megabytes of tape with it.
 //
 // No numerics of its own: the buffers' sizes are exercised by every test of objective.hpp
 // (tests/ts/test_adjoint.py runs seasonal orders with up to 27 states).
@@ -28,6 +30,7 @@ struct Workspace {
   // Whether the tape for a series of this length fits in kMaxTape; allocate it (once).
   bool tape_fits() const;
   void allocate_tape();
+  void release_tape();
 
   // Parameters.
   Buffer<double> w;             // n: y - X beta (differenced in place for CSS)
