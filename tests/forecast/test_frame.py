@@ -178,6 +178,8 @@ def test_serial_and_process_backends_give_identical_frames():
         df, h=3, n_windows=2, level=[80]
     )
     pd.testing.assert_frame_equal(serial, process)
+    fitted = Forecasts([Naive()], backend="process", n_jobs=2).fit(df)  # models come back
+    pd.testing.assert_frame_equal(fitted.predict(3), Forecasts([Naive()]).forecast(df, h=3))
 
 
 def test_global_model_sees_all_series_and_refits_per_window():

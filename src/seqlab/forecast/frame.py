@@ -437,11 +437,14 @@ def _run_batches(
     else:
         many._run_ray(batches, call, on_done, n_jobs)
     if failures:
-        raise RuntimeError(
-            f"a {backend} worker failed on a batch of series: {failures[0]}. With fit() on a "
-            "parallel backend the fitted models travel back by pickle; use forecast(df, h) or "
-            "cross_validation (they return arrays only) or backend='serial'."
-        )
+        hint = ""
+        if getattr(call, "keep", False):
+            hint = (
+                " fit() on a parallel backend sends the fitted models back by pickle; "
+                "forecast(df, h) and cross_validation return arrays only, or use "
+                "backend='serial'."
+            )
+        raise RuntimeError(f"a {backend} worker failed on a batch of series: {failures[0]}.{hint}")
     results = [row for batch in outputs for row in batch or ()]
     for _, _, _, error in results:
         if error is not None:
