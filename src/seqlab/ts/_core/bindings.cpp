@@ -53,12 +53,7 @@ void check_length(ConstVec u, int expected, const char* name) {
 std::pair<Array, bool> stationary_cov_alloc(ConstVec phi, ConstVec theta) {
   const int r = std::max(phi.size, theta.size + 1);
   Array V = new_mat(r, r);
-  Matrix G(r + 1, r + 1);
-  Buffer<int> piv(r + 1);
-  Buffer<double> gamma(r + 1), psi(r + 1), rhs(r + 1), spare(r + 1), R(r);
-  const AutocovarianceSystem sys{G.view(), piv.span(), gamma.span(), psi.span(),
-                                 rhs.span(), spare.span(), R.span()};
-  const bool ok = stationary_cov(phi, theta, mat_mut(V), sys);
+  const bool ok = stationary_cov(phi, theta, mat_mut(V), AutocovarianceStorage(r).view());
   return {V, ok};
 }
 
@@ -337,12 +332,9 @@ PYBIND11_MODULE(_arima_core, mod) {
         ConstVec pv = vec_of(phi, "phi"), tv = vec_of(theta, "theta");
         const int r = k - k_diff_states;
         Array P = new_mat(k, k);
-        Matrix V(r, r), G(r + 1, r + 1);
-        Buffer<int> piv(r + 1);
-        Buffer<double> gamma(r + 1), psi(r + 1), rhs(r + 1), spare(r + 1), R(r);
-        const AutocovarianceSystem sys{G.view(), piv.span(), gamma.span(), psi.span(),
-                                       rhs.span(), spare.span(), R.span()};
-        initial_cov(pv, tv, k_diff_states, sigma2, kappa, mat_mut(P), V.view(), sys);
+        Matrix V(r, r);
+        const AutocovarianceStorage sys(r);
+        initial_cov(pv, tv, k_diff_states, sigma2, kappa, mat_mut(P), V.view(), sys.view());
         return P;
       },
       py::arg("phi"), py::arg("theta"), py::arg("k"), py::arg("k_diff_states"),
@@ -354,13 +346,10 @@ PYBIND11_MODULE(_arima_core, mod) {
         ConstMat Tm = mat_of(T, "T");
         const int k = Tm.rows;
         Array P = Array({k, k}, P0.data());
-        Buffer<int> starts(k + 1), cols(static_cast<std::size_t>(k) * k);
-        Buffer<double> vals(static_cast<std::size_t>(k) * k), a(k), a_tmp(k), PZ(k), TPZ(k);
-        Matrix TP(k, k);
-        const StateSpaceBuffers b{starts.span(), cols.span(), vals.span(), a.span(),
-                                  a_tmp.span(),  PZ.span(),   TPZ.span(),  TP.view()};
+        const StateSpaceStorage buffers(k);
         const LoglikResult res = state_space_loglik(vec_of(w, "w"), Tm, vec_of(Z, "Z"),
-                                                    vec_of(R, "R"), sigma2, mat_mut(P), burn, b);
+                                                    vec_of(R, "R"), sigma2, mat_mut(P), burn,
+                                                    buffers.view());
         return py::make_tuple(res.loglik, res.n_used, res.ssq);
       },
       py::arg("w"), py::arg("T"), py::arg("Z"), py::arg("R"), py::arg("sigma2"), py::arg("P0"),

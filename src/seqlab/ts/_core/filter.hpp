@@ -46,6 +46,23 @@ struct AutocovarianceSystem {
   Vec R;           // r: [1, theta_full, 0, ...]
 };
 
+// Owned storage behind an AutocovarianceSystem for an ARMA block of r states.
+class AutocovarianceStorage {
+ public:
+  explicit AutocovarianceStorage(int r)
+      : G_(r + 1, r + 1), piv_(r + 1), gamma_(r + 1), psi_(r + 1), rhs_(r + 1), spare_(r + 1),
+        R_(r) {}
+  AutocovarianceSystem view() const {
+    return {G_.view(), piv_.span(), gamma_.span(), psi_.span(), rhs_.span(), spare_.span(),
+            R_.span()};
+  }
+
+ private:
+  Matrix G_;
+  Buffer<int> piv_;
+  Buffer<double> gamma_, psi_, rhs_, spare_, R_;
+};
+
 // V (r x r) = the solution of V = T V T' + R R' for the companion T with phi_full in its
 // first column and R = [1, theta_full], both padded to r:
 //  1. psi_0..psi_{r-1};
@@ -86,6 +103,23 @@ struct StateSpaceBuffers {
   Vec csr_vals;          // k * k
   Vec a, a_tmp, PZ, TPZ; // k each
   Mat TP;                // k x k
+};
+
+// Owned storage behind StateSpaceBuffers for k states.
+class StateSpaceStorage {
+ public:
+  explicit StateSpaceStorage(int k)
+      : starts_(k + 1), cols_(static_cast<std::size_t>(k) * k),
+        vals_(static_cast<std::size_t>(k) * k), a_(k), a_tmp_(k), PZ_(k), TPZ_(k), TP_(k, k) {}
+  StateSpaceBuffers view() const {
+    return {starts_.span(), cols_.span(), vals_.span(), a_.span(), a_tmp_.span(),
+            PZ_.span(),     TPZ_.span(),  TP_.view()};
+  }
+
+ private:
+  Buffer<int> starts_, cols_;
+  Buffer<double> vals_, a_, a_tmp_, PZ_, TPZ_;
+  Matrix TP_;
 };
 
 // Gaussian log-likelihood of w = y - X beta (NaN allowed) by the Kalman filter on the full

@@ -9,7 +9,11 @@ namespace {
 std::size_t sq(int n) { return static_cast<std::size_t>(n) * n; }
 }  // namespace
 
-Workspace::Workspace(const Spec& spec, int n) : n_(n), k_(spec.k_states()) {
+Workspace::Workspace(const Spec& spec, int n)
+    : autocov_storage(spec.r()),
+      state_space_storage(spec.k_states()),
+      n_(n),
+      k_(spec.k_states()) {
   const int k = k_;
   const int r = spec.r();
   const int kd = spec.k_diff_states();
@@ -23,25 +27,10 @@ Workspace::Workspace(const Spec& spec, int n) : n_(n), k_(spec.k_states()) {
   phi_padded.span().fill(0.0);
 
   V = Matrix(r, r);
-  G = Matrix(r + 1, r + 1);
-  piv = Buffer<int>(r + 1);
-  gamma = Buffer<double>(r + 1);
-  psi = Buffer<double>(r + 1);
-  rhs = Buffer<double>(r + 1);
-  spare = Buffer<double>(r + 1);
-  R_arma = Buffer<double>(r);
 
   T = Matrix(k, k);
   R = Buffer<double>(k);
   P = Matrix(k, k);
-  csr_starts = Buffer<int>(k + 1);
-  csr_cols = Buffer<int>(sq(k));
-  csr_vals = Buffer<double>(sq(k));
-  a = Buffer<double>(k);
-  a_tmp = Buffer<double>(k);
-  PZ = Buffer<double>(k);
-  TPZ = Buffer<double>(k);
-  TP = Matrix(k, k);
 
   E = Matrix(kd, kd);
   P_arma = Matrix(k + 1, k + 1);
@@ -91,15 +80,6 @@ void Workspace::release_tape() {
   tape = FilterTape{};
   tape_PZ_ = Matrix();
   tape_steps_ = Matrix();
-}
-
-AutocovarianceSystem Workspace::autocov() const {
-  return {G.view(), piv.span(), gamma.span(), psi.span(), rhs.span(), spare.span(), R_arma.span()};
-}
-
-StateSpaceBuffers Workspace::state_space() const {
-  return {csr_starts.span(), csr_cols.span(), csr_vals.span(), a.span(), a_tmp.span(),
-          PZ.span(),         TPZ.span(),      TP.view()};
 }
 
 ArmaFilterBuffers Workspace::arma_filter() const {

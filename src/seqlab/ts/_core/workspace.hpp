@@ -42,20 +42,15 @@ struct Workspace {
 
   // Stationary covariance V of the ARMA block and its autocovariance system.
   Matrix V;                     // r x r
-  Matrix G;                     // (r + 1) square
-  Buffer<int> piv;              // r + 1
-  Buffer<double> gamma, psi, rhs, spare;  // r + 1 each
-  Buffer<double> R_arma;        // r: [1, theta_full, 0, ...]
-  AutocovarianceSystem autocov() const;
+  AutocovarianceStorage autocov_storage;
+  AutocovarianceSystem autocov() const { return autocov_storage.view(); }
 
   // Full state-space filter (series with NaN): k = d + D m + r states.
   Matrix T;                     // k x k
   Buffer<double> R;             // k
   Matrix P;                     // k x k
-  Buffer<int> csr_starts, csr_cols;
-  Buffer<double> csr_vals, a, a_tmp, PZ, TPZ;
-  Matrix TP;                    // k x k
-  StateSpaceBuffers state_space() const;
+  StateSpaceStorage state_space_storage;
+  StateSpaceBuffers state_space() const { return state_space_storage.view(); }
 
   // Filter on the differenced series: (k + 1)-square and (k + 1)-long buffers.
   Matrix E;                     // diffuse loadings, (d + D m) square
