@@ -260,6 +260,48 @@ def test_bad_frames_and_arguments():
         Forecasts([Naive()]).predict(2)
 
 
+# ------------------------------------------------------- cross-series conformal
+def test_cross_series_conformal_intervals_by_hand():
+    df = pd.DataFrame(
+        {
+            "unique_id": ["a"] * 5 + ["b"] * 5,
+            "ds": list(range(5)) * 2,
+            "y": [0.0, 1.0, 2.0, 3.0, 5.0, 0.0, 2.0, 0.0, 2.0, 0.0],
+        }
+    )
+    out = Forecasts([Naive()], conformal_windows=1).forecast(df, h=1, level=[50])
+    # Calibration window: fit on 4 rows, forecast row 4. a: |5 - 3| / scale(0,1,2,3) = 2 / 1;
+    # b: |0 - 2| / scale(0,2,0,2) = 2 / 2. Scores {2, 1}: rank ceil(3 * .5) = 2 -> q = 2.
+    # Half-widths: q * scale of all 5 rows: a: 2 * 5/4, b: 2 * 2.
+    np.testing.assert_allclose(out["naive-hi-50"] - out["naive"], [2.5, 4.0])
+    np.testing.assert_allclose(out["naive"] - out["naive-lo-50"], [2.5, 4.0])
+    with pytest.raises(ValueError, match=r"at least 4 .*Raise conformal_windows"):
+        Forecasts([Naive()], conformal_windows=1).forecast(df, h=1, level=[80])
+    with pytest.raises(ValueError, match="use forecast"):
+        Forecasts([Naive()], conformal_windows=1).fit(df).predict(1, level=[80])
+
+
+def test_cross_series_conformal_coverage_on_random_walks():
+    """1000 independent Gaussian random walks, Naive, one calibration window each: the
+    scores are exchangeable across series, so P(cover) is at least L % and below
+    L % + 1/1001; the mean of 1000 independent hits has standard deviation at most
+    sqrt(.16 / 1000) = 1.3 points at 80 %; 3.5 of them is the tolerance."""
+    rng = np.random.default_rng(5)
+    walks = np.cumsum(rng.normal(size=(1000, 31)), axis=1)
+    df = pd.DataFrame(
+        {
+            "unique_id": np.repeat(np.arange(1000), 30),
+            "ds": np.tile(np.arange(30), 1000),
+            "y": walks[:, :30].reshape(-1),
+        }
+    )
+    out = Forecasts([Naive()], conformal_windows=1).forecast(df, h=1, level=[80, 95])
+    actual = walks[:, 30]
+    for level, tolerance in ((80, 4.4), (95, 2.4)):
+        inside = (out[f"naive-lo-{level}"] <= actual) & (actual <= out[f"naive-hi-{level}"])
+        assert abs(100 * inside.mean() - level) <= tolerance
+
+
 # ---------------------------------------------------------------------- evaluate
 def test_evaluate_against_hand_computed_scores():
     train = pd.DataFrame(

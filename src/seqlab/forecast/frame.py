@@ -54,6 +54,7 @@ import pandas as pd
 
 from seqlab._validation import as_float_series, check_horizon, check_int, check_levels
 from seqlab.forecast import metrics as _metrics
+from seqlab.forecast.conformal import ConformalScores
 
 __all__ = ["Forecasts", "evaluate"]
 
@@ -474,6 +475,16 @@ class Forecasts:
         Series per task (default: about four tasks per worker).
     id_col, time_col, target_col : str
         Column names of the series id, the stamps and the target.
+    conformal_windows : int, optional
+        None: each model gives its own intervals. ``k``: :meth:`forecast` and
+        :meth:`cross_validation` give every model cross-series split-conformal intervals
+        instead: each model is also fitted before each of the ``k`` windows of ``h`` rows
+        that precede a forecast origin, its errors there are divided by the series'
+        scale at that window's origin (mean absolute first difference of the rows
+        before it) and pooled over all series per step; the conformal quantile of step
+        ``j`` times a series' scale at the forecast origin is the half-width (see
+        :mod:`seqlab.forecast.conformal`). It costs ``k`` more fits per model and
+        window, and the coverage it promises is over series, not for each one.
 
     Raises
     ------
@@ -493,6 +504,7 @@ class Forecasts:
         id_col: str = "unique_id",
         time_col: str = "ds",
         target_col: str = "y",
+        conformal_windows: int | None = None,
     ) -> None:
         self.models = models
         self.freq = freq
@@ -502,6 +514,7 @@ class Forecasts:
         self.id_col = id_col
         self.time_col = time_col
         self.target_col = target_col
+        self.conformal_windows = conformal_windows
 
     # -- checks -------------------------------------------------------------------
     def _setup(self) -> tuple[dict[str, Any], int]:
@@ -512,6 +525,8 @@ class Forecasts:
         n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
         if self.batch_size is not None:
             check_int(self.batch_size, "batch_size", minimum=1)
+        if self.conformal_windows is not None:
+            check_int(self.conformal_windows, "conformal_windows", minimum=1)
         return named, n_jobs
 
     def _series(self, df: Any) -> tuple[list[_Series], _Calendar, list[str]]:
@@ -571,6 +586,11 @@ class Forecasts:
             raise ValueError("This Forecasts is not fitted yet. Call 'fit' first.")
         h = check_horizon(h)
         levels = check_levels(level)
+        if levels and self.conformal_windows is not None:
+            raise ValueError(
+                "conformal_windows needs fits before the forecast origin, which fit() did not "
+                "keep; use forecast(df, h, level) for conformal intervals, or level=None."
+            )
         series = self.series_
         futures = _future_regressors(
             X_df, series, self.calendar_, h, self.exog_cols_, self.id_col, self.time_col
@@ -615,6 +635,7 @@ class Forecasts:
         jobs = [_Job(i, s.uid, s.y, s.X, (s.y.size,), futures[i]) for i, s in enumerate(series)]
         ends = [(s.y.size,) for s in series]
         blocks = self._run(named, jobs, series, ends, h, levels, n_jobs)
+        self._conformal(named, series, ends, h, levels, n_jobs, blocks)
         self.calendar_ = calendar
         return self._frame(series, ends, h, blocks, levels, cv=False, calendar=calendar)
 
@@ -662,10 +683,66 @@ class Forecasts:
             ends.append(tuple(s.y.size - span + w * step_size for w in range(n_windows)))
         jobs = [_Job(i, s.uid, s.y, s.X, ends[i], None) for i, s in enumerate(series)]
         blocks = self._run(named, jobs, series, ends, h, levels, n_jobs)
+        self._conformal(named, series, ends, h, levels, n_jobs, blocks)
         return self._frame(series, ends, h, blocks, levels, cv=True, calendar=calendar)
 
     # -- internals ----------------------------------------------------------------
+    def _conformal(self, named, series, ends, h, levels, n_jobs, blocks) -> None:
+        """Replace every model's interval columns in ``blocks`` by cross-series conformal
+        ones (see ``conformal_windows``); nothing without it or without levels."""
+        k = self.conformal_windows
+        if k is None or not levels:
+            return
+        cal_ends = []
+        for s, targets in zip(series, ends, strict=True):
+            cal = tuple(end - h * (k - j) for end in targets for j in range(k))
+            if min(cal) < 2:
+                raise ValueError(
+                    f"series {s.uid!r} has {min(targets)} rows before its first forecast "
+                    f"origin; conformal_windows={k} windows of h={h} need more than {k * h + 1}."
+                )
+            cal_ends.append(cal)
+        jobs = [_Job(i, s.uid, s.y, s.X, cal_ends[i], None) for i, s in enumerate(series)]
+        cal_blocks = self._run(named, jobs, series, cal_ends, h, (), n_jobs)
+        n_targets = len(ends[0])
+        for alias in named:
+            # scores[w]: (series * k, h) for target window w
+            scores = [[] for _ in range(n_targets)]
+            for i, s in enumerate(series):
+                forecasts = cal_blocks[alias][i].reshape(n_targets, k, h)
+                for w in range(n_targets):
+                    for j in range(k):
+                        origin = cal_ends[i][w * k + j]
+                        error = np.abs(s.y[origin : origin + h] - forecasts[w, j])
+                        scores[w].append(error / _change_scale(s.y[:origin]))
+            calibrations = [
+                ConformalScores.from_forecasts(
+                    np.stack(rows),
+                    np.zeros((len(rows), h)),
+                    source=f"{len(rows)} windows: {k} before the origin of each of "
+                    f"{len(series)} series",
+                    remedy="Raise conformal_windows or give more series, or leave level out.",
+                )
+                for rows in scores
+            ]
+            for lv in levels:
+                lower, upper = [], []
+                try:
+                    widths = [cal.half_widths(h, lv) for cal in calibrations]
+                except ValueError as exc:
+                    raise ValueError(f"model {alias!r}: {exc}") from None
+                for i, s in enumerate(series):
+                    mean = blocks[alias][i].reshape(n_targets, h)
+                    scale = np.array([_change_scale(s.y[:end]) for end in ends[i]])[:, None]
+                    half = np.stack(widths) * scale  # (targets, h)
+                    lower.append((mean - half).reshape(-1))
+                    upper.append((mean + half).reshape(-1))
+                blocks[f"{alias}-lo-{lv:g}"] = lower
+                blocks[f"{alias}-hi-{lv:g}"] = upper
+
     def _run(self, named, jobs, series, ends, h, levels, n_jobs) -> dict[str, Any]:
+        if self.conformal_windows is not None:
+            levels = ()  # the models' own intervals are replaced (and may not exist)
         local = {a: m for a, m in named.items() if not _is_global(m)}
         blocks: dict[str, Any] = {}
         if local:
@@ -729,6 +806,15 @@ class Forecasts:
         for name in order:
             columns[name] = np.concatenate(blocks[name])
         return pd.DataFrame(columns)
+
+
+def _change_scale(values: np.ndarray) -> float:
+    """Mean absolute first difference of ``values`` (the series' scale at an origin);
+    floored at a tiny fraction of the level so a flat stretch cannot divide by 0."""
+    if values.size < 2:
+        return max(abs(float(values[0])), 1.0) if values.size else 1.0
+    scale = float(np.mean(np.abs(np.diff(values))))
+    return max(scale, 1e-8 * (1.0 + float(np.mean(np.abs(values)))))
 
 
 def _concat_index(parts: list[Any]) -> Any:
