@@ -18,6 +18,9 @@ training part and gives 80 % and 95 % intervals for the 18 steps:
   ``ConformalForecaster(model, horizon=18, hold_out=36)``: fitted to all but the last 36
   training points, rolled through them (ARIMA re-filtered with its parameters fixed) for
   the errors, then refitted to every point (long series only, as the hybrid);
+- ``auto_arima_pooled`` and ``hybrid_pooled``: ``Forecasts(..., conformal_windows=1)``:
+  each model is also fitted to all but the last 18 training points, and its errors on
+  them, over the series' scale, are pooled across series (cross-series conformal);
 - ``statsforecast``: ``statsforecast.models.AutoARIMA(season_length=12)`` (when the
   package is importable; otherwise the column is skipped with a note).
 
@@ -74,10 +77,12 @@ METHODS = (
     "hybrid",
     "auto_arima_conformal",
     "hybrid_conformal",
+    "auto_arima_pooled",
+    "hybrid_pooled",
     "statsforecast",
 )
 #: Methods that hold out 36 training points, run on the series long enough for it.
-LONG_ONLY = ("hybrid", "auto_arima_conformal", "hybrid_conformal")
+LONG_ONLY = ("hybrid", "auto_arima_conformal", "hybrid_conformal", "hybrid_pooled")
 HYBRID_HOLD_OUT, HYBRID_MIN_TRAIN = 36, 64
 
 
@@ -132,7 +137,7 @@ def run_gru(train: pd.DataFrame, args) -> pd.DataFrame:
     return Forecasts({"gru": model}, freq="MS").forecast(train, h=H, level=list(LEVELS))
 
 
-def _hybrid(args):
+def _hybrid(args, valid_size: int | float = HYBRID_HOLD_OUT):
     from seqlab.forecast import HybridForecaster, RecurrentForecaster
 
     network = RecurrentForecaster(
@@ -143,7 +148,7 @@ def _hybrid(args):
         hidden_size=8,
         epochs=args.hybrid_epochs,
         patience=5,
-        valid_size=HYBRID_HOLD_OUT,
+        valid_size=valid_size,
         seed=args.seed,
     )
     return HybridForecaster(AutoArimaForecaster(m=M), network)
@@ -165,8 +170,31 @@ def run_auto_arima_conformal(train: pd.DataFrame, args) -> pd.DataFrame:
 def run_hybrid_conformal(train: pd.DataFrame, args) -> pd.DataFrame:
     from seqlab.forecast import ConformalForecaster
 
-    model = ConformalForecaster(_hybrid(args), horizon=H, hold_out=HYBRID_HOLD_OUT)
+    # The wrapper holds out its own rows: the network keeps the default 10 % for stopping.
+    model = ConformalForecaster(_hybrid(args, 0.1), horizon=H, hold_out=HYBRID_HOLD_OUT)
     fc = Forecasts({"hybrid_conformal": model}, freq="MS", backend="process", n_jobs=args.jobs)
+    return fc.forecast(train, h=H, level=list(LEVELS))
+
+
+def run_auto_arima_pooled(train: pd.DataFrame, args) -> pd.DataFrame:
+    fc = Forecasts(
+        {"auto_arima_pooled": AutoArimaForecaster(m=M)},
+        freq="MS",
+        backend="process",
+        n_jobs=args.jobs,
+        conformal_windows=1,
+    )
+    return fc.forecast(train, h=H, level=list(LEVELS))
+
+
+def run_hybrid_pooled(train: pd.DataFrame, args) -> pd.DataFrame:
+    fc = Forecasts(
+        {"hybrid_pooled": _hybrid(args, valid_size=0.1)},
+        freq="MS",
+        backend="process",
+        n_jobs=args.jobs,
+        conformal_windows=1,
+    )
     return fc.forecast(train, h=H, level=list(LEVELS))
 
 
@@ -231,6 +259,8 @@ def run_coverage(args) -> dict:
         "hybrid": run_hybrid,
         "auto_arima_conformal": run_auto_arima_conformal,
         "hybrid_conformal": run_hybrid_conformal,
+        "auto_arima_pooled": run_auto_arima_pooled,
+        "hybrid_pooled": run_hybrid_pooled,
         "statsforecast": run_statsforecast,
     }
     long_enough = train.groupby("unique_id")["y"].transform("size") >= HYBRID_MIN_TRAIN
