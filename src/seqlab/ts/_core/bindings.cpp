@@ -134,7 +134,8 @@ PYBIND11_MODULE(_arima_core, mod) {
 
   py::class_<Problem>(mod, "Problem",
                       "One estimation problem: a Spec, the series y (n), regressors X (n x "
-                      "k_exog), the coefficient-free transition T_base and design Z.")
+                      "k_exog), the coefficient-free transition T_base and design Z. Holds "
+                      "the buffers its evaluations reuse: not for concurrent use by threads.")
       .def(py::init(&make_problem), py::arg("spec"), py::arg("y"), py::arg("X"),
            py::arg("T_base"), py::arg("Z"))
       .def_property_readonly("spec", &Problem::spec)
@@ -145,7 +146,8 @@ PYBIND11_MODULE(_arima_core, mod) {
             check_length(uv, self.spec().n_params(objective), "u");
             return self.value(objective, uv);
           },
-          py::arg("objective"), py::arg("u"))
+          py::arg("objective"), py::arg("u"),
+          "The objective at u.")
       .def(
           "value_and_gradient",
           [](Problem& self, Objective objective, const Array& u) {
@@ -155,7 +157,8 @@ PYBIND11_MODULE(_arima_core, mod) {
             const double f = self.value_and_gradient(objective, uv, vec_mut(g));
             return py::make_tuple(f, g);
           },
-          py::arg("objective"), py::arg("u"))
+          py::arg("objective"), py::arg("u"),
+          "(f, g): the objective and its exact gradient (adjoint pass for MLE: no NaN in y).")
       .def(
           "gradient",
           [](Problem& self, Objective objective, const Array& u, double f0, bool central) {
@@ -165,7 +168,8 @@ PYBIND11_MODULE(_arima_core, mod) {
             self.gradient(objective, uv, f0, central, vec_mut(g));
             return g;
           },
-          py::arg("objective"), py::arg("u"), py::arg("f0"), py::arg("central"))
+          py::arg("objective"), py::arg("u"), py::arg("f0"), py::arg("central"),
+          "The gradient at u (objective f0 there) by the cheapest accurate path.")
       .def(
           "loglik",
           [](Problem& self, const Array& beta, const Array& ar, const Array& ma, const Array& sar,
@@ -182,7 +186,8 @@ PYBIND11_MODULE(_arima_core, mod) {
             return py::make_tuple(res.loglik, res.n_used, res.ssq);
           },
           py::arg("beta"), py::arg("ar"), py::arg("ma"), py::arg("sar"), py::arg("sma"),
-          py::arg("sigma2"))
+          py::arg("sigma2"),
+          "(loglik, n_used, ssq): exact log-likelihood at constrained parameters.")
       .def(
           "screen_starts",
           [](Problem& self, const Array& U) {
@@ -193,7 +198,8 @@ PYBIND11_MODULE(_arima_core, mod) {
             self.screen_starts(Um, vec_mut(ll), vec_mut(log_s2));
             return py::make_tuple(ll, log_s2);
           },
-          py::arg("U"))
+          py::arg("U"),
+          "(profile loglik, log sigma2) at each row of U, sigma2 profiled out.")
       .def(
           "minimize",
           [](Problem& self, Objective objective, const Array& u0, int maxiter, double gtol,
@@ -215,7 +221,8 @@ PYBIND11_MODULE(_arima_core, mod) {
             return py::make_tuple(out, res.f, res.iterations, res.status);
           },
           py::arg("objective"), py::arg("u0"), py::arg("maxiter"), py::arg("gtol"),
-          py::arg("ftol"), py::arg("central"), py::arg("known"), py::arg("known_f"))
+          py::arg("ftol"), py::arg("central"), py::arg("known"), py::arg("known_f"),
+          "(u, f, iterations, Status): BFGS from u0; stops on joining a known optimum.")
       .def(py::pickle(
           [](const Problem& self) {
             auto as_array = [](ConstVec v) { return Array(v.size, v.data); };
@@ -237,7 +244,8 @@ PYBIND11_MODULE(_arima_core, mod) {
         pacf_to_coefs(xv, vec_mut(phi), scratch.span());
         return phi;
       },
-      py::arg("x"));
+      py::arg("x"),
+      "Unconstrained x -> stationary AR coefficients (Jones 1980; Monahan 1984).");
   mod.def(
       "coefs_to_pacf",
       [](const Array& phi) {
@@ -247,7 +255,8 @@ PYBIND11_MODULE(_arima_core, mod) {
         coefs_to_pacf(pv, vec_mut(x), scratch.span());
         return x;
       },
-      py::arg("phi"));
+      py::arg("phi"),
+      "Inverse of pacf_to_coefs; NaN where phi is not stationary.");
   mod.def(
       "pacf_to_coefs_adjoint",
       [](const Array& x, const Array& coef_bar) {
@@ -260,7 +269,8 @@ PYBIND11_MODULE(_arima_core, mod) {
         pacf_to_coefs_adjoint(xv, {work.data(), cb.size}, vec_mut(x_bar), stages.view());
         return x_bar;
       },
-      py::arg("x"), py::arg("coef_bar"));
+      py::arg("x"), py::arg("coef_bar"),
+      "Gradient with respect to x of coef_bar . pacf_to_coefs(x).");
   mod.def(
       "expand_polys",
       [](const Array& ar, const Array& ma, const Array& sar, const Array& sma, int m) {
@@ -270,10 +280,13 @@ PYBIND11_MODULE(_arima_core, mod) {
         expand_polys(a, b, c, e, m, vec_mut(phi), vec_mut(theta));
         return py::make_tuple(phi, theta);
       },
-      py::arg("ar"), py::arg("ma"), py::arg("sar"), py::arg("sma"), py::arg("m"));
+      py::arg("ar"), py::arg("ma"), py::arg("sar"), py::arg("sma"), py::arg("m"),
+      "(phi_full, theta_full): the multiplied-out seasonal AR and MA polynomials.");
   mod.def(
       "min_root_modulus", [](const Array& poly) { return min_root_modulus(vec_of(poly, "poly")); },
-      py::arg("poly"));
+      py::arg("poly"),
+      "Smallest root modulus of poly[0] + poly[1] z + ... (trailing |c| <= 1e-8 ignored; "
+      "inf if none).");
   mod.def(
       "difference",
       [](const Array& x, int d, int D, int m) {
@@ -285,7 +298,8 @@ PYBIND11_MODULE(_arima_core, mod) {
         std::copy(work.begin(), work.begin() + n, out.mutable_data());
         return out;
       },
-      py::arg("x"), py::arg("d"), py::arg("D"), py::arg("m"));
+      py::arg("x"), py::arg("d"), py::arg("D"), py::arg("m"),
+      "(1 - L)^d (1 - L^m)^D x, d + D m shorter.");
   mod.def(
       "css_residuals",
       [](const Array& w, const Array& phi, const Array& theta) {
@@ -294,7 +308,8 @@ PYBIND11_MODULE(_arima_core, mod) {
         css_residuals(wv, vec_of(phi, "phi"), vec_of(theta, "theta"), vec_mut(e));
         return e;
       },
-      py::arg("w"), py::arg("phi"), py::arg("theta"));
+      py::arg("w"), py::arg("phi"), py::arg("theta"),
+      "Conditional residuals of the ARMA recursion (R's ARIMA_CSS); the first len(phi) are 0.");
   mod.def(
       "remove_regression",
       [](const Array& y, const Array& X, const Array& beta) {
@@ -307,14 +322,16 @@ PYBIND11_MODULE(_arima_core, mod) {
         remove_regression(yv, Xm, b, vec_mut(w));
         return w;
       },
-      py::arg("y"), py::arg("X"), py::arg("beta"));
+      py::arg("y"), py::arg("X"), py::arg("beta"),
+      "y - X beta.");
   mod.def(
       "stationary_cov",
       [](const Array& phi, const Array& theta) {
         auto [V, ok] = stationary_cov_alloc(vec_of(phi, "phi"), vec_of(theta, "theta"));
         return py::make_tuple(V, ok);
       },
-      py::arg("phi"), py::arg("theta"));
+      py::arg("phi"), py::arg("theta"),
+      "(V, ok): the ARMA block's stationary covariance at unit noise variance.");
   mod.def(
       "build_system",
       [](const Array& phi, const Array& theta, const Array& T_base, int k_diff_states) {
@@ -324,7 +341,8 @@ PYBIND11_MODULE(_arima_core, mod) {
                      vec_mut(R));
         return py::make_tuple(T, R);
       },
-      py::arg("phi"), py::arg("theta"), py::arg("T_base"), py::arg("k_diff_states"));
+      py::arg("phi"), py::arg("theta"), py::arg("T_base"), py::arg("k_diff_states"),
+      "(T, R): transition and selection of the full state.");
   mod.def(
       "initial_cov",
       [](const Array& phi, const Array& theta, int k, int k_diff_states, double sigma2,
@@ -338,7 +356,8 @@ PYBIND11_MODULE(_arima_core, mod) {
         return P;
       },
       py::arg("phi"), py::arg("theta"), py::arg("k"), py::arg("k_diff_states"),
-      py::arg("sigma2"), py::arg("kappa"));
+      py::arg("sigma2"), py::arg("kappa"),
+      "Prior state covariance: kappa on the integration states, sigma2 V on the ARMA block.");
   mod.def(
       "kalman_loglik",
       [](const Array& w, const Array& T, const Array& Z, const Array& R, double sigma2,
@@ -353,7 +372,8 @@ PYBIND11_MODULE(_arima_core, mod) {
         return py::make_tuple(res.loglik, res.n_used, res.ssq);
       },
       py::arg("w"), py::arg("T"), py::arg("Z"), py::arg("R"), py::arg("sigma2"), py::arg("P0"),
-      py::arg("burn"));
+      py::arg("burn"),
+      "(loglik, n_used, ssq) by the state-space filter (steady-state shortcut).");
   mod.def(
       "kalman_run",
       [](const Array& w, const Array& T, const Array& Z, const Array& R, double sigma2,
@@ -370,7 +390,8 @@ PYBIND11_MODULE(_arima_core, mod) {
         return py::make_tuple(loglik, n_used, pred, pred_var, a, P);
       },
       py::arg("w"), py::arg("T"), py::arg("Z"), py::arg("R"), py::arg("sigma2"), py::arg("P0"),
-      py::arg("burn"));
+      py::arg("burn"),
+      "(loglik, n_used, pred, pred_var, a, P): the plain filter with per-step outputs.");
   mod.def(
       "stl",
       [](const Array& y, int period, int seasonal, int trend, int low_pass, int seasonal_deg,
@@ -384,5 +405,6 @@ PYBIND11_MODULE(_arima_core, mod) {
       },
       py::arg("y"), py::arg("period"), py::arg("seasonal"), py::arg("trend"), py::arg("low_pass"),
       py::arg("seasonal_deg"), py::arg("trend_deg"), py::arg("low_pass_deg"),
-      py::arg("inner_iter"));
+      py::arg("inner_iter"),
+      "(seasonal, trend) of STL (Cleveland et al. 1990), non-robust.");
 }
