@@ -97,11 +97,16 @@ class BucketBatches:
     fix_length : pad every batch to this width (torchtext's ``fix_length``); implies
         ``max_length = fix_length`` when ``max_length`` is not given.
 
-    Under ``torchrun`` the Trainer gives each rank its share of these batches.
+    Yields
+    ------
+    dict
+        ``inputs`` ``(B, T)`` int64, ``targets`` ``(B,)`` int64 and ``lengths`` ``(B,)``
+        int64 (true lengths after truncation, at least 1: an empty sequence is given one
+        ``<pad>`` token so recurrent layers have a step to read).
 
-    Yields dicts with ``inputs`` ``(B, T)`` int64, ``targets`` ``(B,)`` int64 and
-    ``lengths`` ``(B,)`` int64 (true lengths after truncation, at least 1: an empty
-    sequence is given one ``<pad>`` token so recurrent layers have a step to read).
+    Notes
+    -----
+    Under ``torchrun`` the Trainer gives each rank its share of these batches.
     """
 
     def __init__(
