@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test docs lint r-reference bench-arima bench-rnn bench-imdb bench-m3 bench-forecast clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml setup.py $(wildcard src/seqlab/ts/_core/*.[ch]pp)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# The CPU build of torch first, pinned: an unpinned torch may pull a multi-GB CUDA build.
@@ -36,4 +36,4 @@ r-reference:
 	Rscript tests/reference/r/forecast_reference.R $(M3_DIR)
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache site src/seqlab/ts/_arima_core*.so
