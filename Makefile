@@ -3,17 +3,22 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test docs lint r-reference bench-arima bench-rnn bench-imdb bench-m3 bench-forecast clean
+.PHONY: demo test docs lint r-reference bench-cold bench-arima bench-rnn bench-imdb bench-m3 bench-forecast clean
 
-$(BIN)/.installed: pyproject.toml setup.py $(wildcard src/seqlab/ts/_core/*.[ch]pp)
+# The package with its runtime dependencies: what the demo needs.
+$(BIN)/.core: pyproject.toml setup.py $(wildcard src/seqlab/ts/_core/*.[ch]pp)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
 	# The CPU build of torch first, pinned: an unpinned torch may pull a multi-GB CUDA build.
 	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+# Plus the test and reference tools (statsmodels, hypothesis, dask, ray, ruff).
+$(BIN)/.installed: $(BIN)/.core
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-demo: $(BIN)/.installed
+demo: $(BIN)/.core
 	$(BIN)/seqlab demo
 
 test: $(BIN)/.installed
@@ -29,6 +34,10 @@ docs: $(BIN)/.docs-installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# First use in a fresh temporary venv (needs only python3, git, make; leaves nothing behind).
+bench-cold:
+	$(PYTHON) benchmarks/cold_start.py --demo
 
 # Regenerate the R fixtures the tests read (needs R with forecast: apt-get install r-cran-forecast).
 M3_DIR ?= ../shared/data/m3
