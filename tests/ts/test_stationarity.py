@@ -1,8 +1,8 @@
 """ADF, KPSS, rolling stats and check_stationarity, against statsmodels on real series.
 
 Reference: statsmodels' ``adfuller`` / ``kpss`` / ``mackinnonp`` / ``mackinnoncrit``,
-run in the same process on the same data. Tolerances: the issue asks for statistics
-within 1e-6 and p-values within 1e-3; the implementations compute the same regressions,
+run in the same process on the same data. Tolerances: we require statistics within
+1e-6 and p-values within 1e-3 at least; the implementations compute the same regressions,
 so we hold them to 1e-8 and 1e-8 (observed differences are ~1e-12, rounding in the
 least-squares solves) and require identical lag choices and observation counts.
 """

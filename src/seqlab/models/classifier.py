@@ -4,12 +4,12 @@
         -> pooling over time (N, P) -> dropout -> [linear + ReLU] -> linear (N, C)
 
 The encoder is one of seqlab.nn's: ``rnncell`` (an explicit loop over
-:class:`seqlab.nn.RNNCell`, the seed's model, with the padded steps masked so each
+:class:`seqlab.nn.RNNCell`, the textbook's model, with the padded steps masked so each
 sequence stops at its true end), ``rnn``, ``lstm`` or ``gru`` (seqlab.nn layers given
 ``lengths=``, so padding never enters a state). Pooling: ``last`` (each sequence's state
 at its true last step, both directions), ``max`` or ``mean`` over the true steps, or
 ``max+mean`` (both, concatenated). The output has ``num_classes`` logits (2 for
-positive/negative: the seed's 3-way head for 2 classes was a bug).
+positive/negative; a label vocabulary with an ``<unk>`` entry would give 3).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class SentimentConfig(ModelConfig):
     rnn_dropout: float = 0.0  # between stacked recurrent layers
     embedding_dropout: float = 0.3
     output_dropout: float = 0.3
-    head_hidden: int = 0  # > 0 adds a hidden linear+ReLU layer to the head (the seed had one)
+    head_hidden: int = 0  # > 0 adds a hidden linear+ReLU layer to the head (the textbook has one)
     num_classes: int = 2
     pad_index: int = 0
     freeze_embedding: bool = False  # keep pretrained vectors fixed
@@ -87,11 +87,11 @@ def reverse_padded(x: Tensor, lengths: Tensor) -> Tensor:
 
 
 class RNNCellEncoder(nn.Module):
-    """The seed's encoder: a Python loop of :class:`seqlab.nn.RNNCell` over time.
+    """The textbook's encoder: a Python loop of :class:`seqlab.nn.RNNCell` over time.
 
     Stacked layers and a reverse direction are explicit too. A sequence's state stops
-    changing after its last true step (``h = where(t < length, h_new, h)``), which fixes
-    the seed's reading of the padded final step; outputs at padded steps are zero.
+    changing after its last true step (``h = where(t < length, h_new, h)``), so the padded
+    final step is never read as the sequence's end; outputs at padded steps are zero.
     """
 
     def __init__(

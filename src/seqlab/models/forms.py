@@ -1,4 +1,4 @@
-"""The four forms of recurrent network in the seed notes, each as a small model.
+"""The four input/output forms of a recurrent network, each as a small model.
 
 =========================  ==================  ==========================================
 form                       model               example task (tests/models/test_forms.py)

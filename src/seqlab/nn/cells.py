@@ -1,6 +1,6 @@
 """Recurrent cells written as their textbook equations: RNNCell, LSTMCell, GRUCell.
 
-One step of each recurrence is a plain function (``rnn_tanh_step``, ``lstm_step``,
+One step of each recurrence is a plain function (``rnn_step``, ``lstm_step``,
 ``gru_step``) that reads like the equations in its docstring; the cell modules hold the
 parameters and call it. The layers in :mod:`seqlab.nn.layers` use the same functions as
 their reference path, so the equations live in exactly one place.

@@ -2,7 +2,7 @@
 
 A long sequence is run in chunks of ``k1`` steps; the recurrent state is carried from
 chunk to chunk, and gradients flow back at most ``k2`` steps (Williams & Peng 1990;
-Sutskever 2013, sec. 2.8.6, the "only ~5 steps back" of the seed notes).
+Sutskever 2013, sec. 2.8.6; the textbook chapter backpropagates "only ~5 steps back").
 
 How the k2 limit is kept exactly: the chunk covering steps ``[s, e)`` is run from the
 state at step ``s - (k2 - k1)`` (clipped at 0), detached there, over the ``k2 - k1``
