@@ -1,7 +1,8 @@
 """seqlab.nn.RNN/LSTM/GRU against torch.nn with the same weights: outputs, states, gradients.
 
 One list of configurations (CONFIGS) drives the generic parity check; every configuration
-runs with both implementations (fused and reference). Tolerances: float32 max abs difference <= 1e-5 for outputs and final states and <= 1e-4 for gradients
+runs with both implementations (fused and reference). Tolerances: float32 max abs
+difference <= 1e-5 for outputs and final states and <= 1e-4 for gradients
 (two float32 implementations summing the same products in a different order differ by a
 few ulps per step, amplified at most by the recurrence length of 6 used here); float64
 <= 1e-10 (the same sums in double precision).

@@ -165,7 +165,7 @@ def test_m3_series_match_statsmodels(m3_monthly):
         for order in [(1, 1, 1), (2, 1, 2)]:
             sm_res = _sm_fit(train, order)
             fitted = _compare_at_sm_params(ARIMA(order=order), train, sm_res)
-            # benchmarks/arima_fit.py holds the fit to 99% of M3 series; on these fixed few it holds.
+            # benchmarks/arima_fit.py holds fits to 99% of M3 series; these fixed few all pass.
             assert fitted.loglik >= sm_res.llf - 1e-3, (uid, order)
 
 
