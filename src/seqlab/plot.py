@@ -80,6 +80,17 @@ def plot_forecast(
     return _save(fig, path)
 
 
+def _epoch_ticks(ax, epochs: int) -> None:
+    """Whole-number epoch ticks; one epoch gets the single tick 1, not 0.96 to 1.04."""
+    from matplotlib.ticker import MaxNLocator
+
+    if epochs <= 1:
+        ax.set_xticks([1])
+        ax.set_xlim(0.5, 1.5)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def plot_history(
     history: Mapping[str, Sequence[float]], path: str | os.PathLike, *, title: str = "Training"
 ) -> Path:
@@ -102,6 +113,7 @@ def plot_history(
             ax.plot(np.arange(1, len(values) + 1), values, marker="o", label=key.split("_")[0])
         ax.set_title(metric)
         ax.set_xlabel("epoch")
+        _epoch_ticks(ax, max(len(history[key]) for key in keys))
         ax.grid(alpha=0.3)
         ax.legend(frameon=False)
     fig.suptitle(title)
