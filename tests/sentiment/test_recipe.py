@@ -84,7 +84,7 @@ def test_prepare_limits_and_stages(imdb, tmp_path):
     ]
     assert counts == [30, 10]
     assert prepared["vectors"] is None
-    assert set(prepared["timings"]) == {"tokenise", "vocab", "vectors"}
+    assert set(prepared["timings"]) == {"tokenise", "vocab", "vectors", "batches"}
     full = prepare(imdb, recipe, cache_dir=tmp_path)
     assert sum(len(batch["targets"]) for batch in full["valid_batches"]) == 24  # 20% of 120
 

@@ -219,6 +219,148 @@ def _min_per_class(fraction: float) -> int:
     return n
 
 
+# The prepared-data cache format; bump it when the file layout or its key changes.
+PREPARED_FORMAT = 1
+
+
+def _limits(
+    recipe: ImdbRecipe, limit: int | None, valid_limit: int | None
+) -> tuple[int | None, int | None]:
+    """Checked ``(limit, valid_limit)``; a limit alone cuts validation in proportion."""
+    for name, value in (("limit", limit), ("valid_limit", valid_limit)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < MIN_LIMIT
+        ):
+            raise ValueError(f"{name} must be an integer >= {MIN_LIMIT}, got {value!r}.")
+    if limit is not None and valid_limit is None:
+        fraction = recipe.valid_fraction
+        valid_limit = max(MIN_LIMIT, round(limit * fraction / (1.0 - fraction)))
+    return limit, valid_limit
+
+
+def _prepared_key(recipe: ImdbRecipe, tokenizer, source: Path, limit, valid_limit) -> dict:
+    """Everything the prepared data depends on: the source's identity and the settings."""
+    from seqlab.text import source_identity
+
+    vectors: Any = recipe.vectors
+    if vectors not in (None, "ppmi"):
+        path = Path(vectors)
+        vectors = source_identity(path) if path.is_file() else str(path)
+    return {
+        "format": PREPARED_FORMAT,
+        "dataset": "imdb",
+        "source": source_identity(source),
+        "tokenizer": tokenizer.to_dict(),
+        "max_vocab": recipe.max_vocab,
+        "min_freq": recipe.min_freq,
+        "use_unsup": recipe.use_unsup,
+        "vectors": vectors,
+        "vector_window": recipe.vector_window,
+        "embedding_dim": int(recipe.model.get("embedding_dim", 128)),
+        "valid_fraction": recipe.valid_fraction,
+        "split_seed": recipe.split_seed,
+        "limit": limit,
+        "valid_limit": valid_limit,
+    }
+
+
+def _prepared_path(cache_dir: Path, key: dict) -> Path:
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
+    return cache_dir / "prepared" / f"imdb-{digest}.npz"
+
+
+def _flatten(sequences: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(s) for s in sequences])
+    flat = np.concatenate(sequences) if sequences else np.zeros(0, dtype=np.int64)
+    return flat.astype(np.int32), offsets
+
+
+def _unflatten(flat: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
+    flat = flat.astype(np.int64)
+    return [flat[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
+
+
+def _write_prepared(path: Path, key: dict, prepared: dict[str, Any]) -> None:
+    """One ``.npz`` (no object arrays): vocabulary and key as JSON bytes, ids, labels, vectors."""
+    import json
+
+    from seqlab.io import atomic_write
+
+    arrays: dict[str, np.ndarray] = {
+        "key": np.frombuffer(json.dumps(key, sort_keys=True).encode(), dtype=np.uint8),
+        "vocab": np.frombuffer(json.dumps(prepared["vocab"].to_dict()).encode(), dtype=np.uint8),
+        "source": np.frombuffer(prepared["source"].encode(), dtype=np.uint8),
+    }
+    for part in ("train", "valid"):
+        flat, offsets = _flatten(prepared[f"{part}_ids"])
+        arrays[f"{part}_ids"] = flat
+        arrays[f"{part}_offsets"] = offsets
+        arrays[f"{part}_labels"] = np.asarray(prepared[f"{part}_labels"], dtype=np.int64)
+    if prepared["vectors"] is not None:
+        arrays["vectors"] = np.asarray(prepared["vectors"], dtype=np.float32)
+    with atomic_write(path, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def _read_prepared(path: Path, key: dict) -> dict[str, Any] | None:
+    """The cached preparation at ``path``, or None (with a warning) if it is unusable.
+
+    Loaded with ``allow_pickle=False`` and checked for consistency (key, offsets, ids
+    within the vocabulary, vector shape), so a damaged or foreign file is rebuilt.
+    """
+    import json
+    import zipfile
+
+    from seqlab.text import Vocab
+
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+        if json.loads(arrays["key"].tobytes().decode()) != json.loads(
+            json.dumps(key, sort_keys=True)
+        ):
+            raise ValueError("it was written for other data or settings")
+        vocab = Vocab.from_dict(json.loads(arrays["vocab"].tobytes().decode()), str(path))
+        out: dict[str, Any] = {"vocab": vocab, "source": arrays["source"].tobytes().decode()}
+        for part in ("train", "valid"):
+            flat, offsets = arrays[f"{part}_ids"], arrays[f"{part}_offsets"]
+            labels = arrays[f"{part}_labels"]
+            if (
+                flat.ndim != 1
+                or offsets.ndim != 1
+                or len(offsets) != len(labels) + 1
+                or offsets[0] != 0
+                or offsets[-1] != len(flat)
+                or np.any(np.diff(offsets) < 0)
+                or (flat.size and (flat.min() < 0 or flat.max() >= len(vocab)))
+                or not np.isin(labels, (0, 1)).all()
+            ):
+                raise ValueError(f"its {part} ids, offsets or labels are inconsistent")
+            out[f"{part}_ids"] = _unflatten(flat, offsets)
+            out[f"{part}_labels"] = labels.astype(np.int64)
+        vectors = arrays.get("vectors")
+        if vectors is not None and (
+            vectors.ndim != 2
+            or vectors.shape[0] != len(vocab)
+            or vectors.shape[1] != key["embedding_dim"]
+            or not np.isfinite(vectors).all()
+        ):
+            raise ValueError("its vectors do not fit the vocabulary")
+        if (vectors is None) != (key["vectors"] is None):
+            raise ValueError("it has no vectors" if vectors is None else "it has vectors")
+        out["vectors"] = vectors
+        return out
+    except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
+        logger.warning(
+            "rebuilding the prepared IMDB data: the cache file %s is unusable (%s)", path, exc
+        )
+        return None
+
+
 def prepare(
     data_path: str | Path | None,
     recipe: ImdbRecipe,
@@ -227,35 +369,107 @@ def prepare(
     download: bool = False,
     limit: int | None = None,
     valid_limit: int | None = None,
+    unlabelled: bool | None = None,
+    use_cache: bool = True,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Tokenise, split, build the vocabulary and vectors, and make the batches.
 
-    ``limit`` and ``valid_limit`` keep a random subset (seeded by ``split_seed``) of that
-    many training-part / validation-part reviews, for quick demos. Returns a dict with
-    ``tokenizer``, ``vocab``, ``vectors`` (or None), ``train_batches``, ``valid_batches``
-    and ``timings`` (seconds per stage).
-    """
-    from seqlab.text import (
-        BucketBatches,
-        Tokenizer,
-        Vocab,
-        load_imdb_tokenized,
-        load_vectors,
-        ppmi_svd_vectors,
-    )
+    ``limit`` keeps a random subset (seeded by ``split_seed``) of that many reviews of
+    the training part, and cuts every other split it touches in proportion: the
+    validation part to ``round(limit * valid_fraction / (1 - valid_fraction))`` reviews
+    (at least :data:`MIN_LIMIT`; the same ratio as the full split) unless ``valid_limit``
+    gives its count, and the unlabelled reviews to the same fraction of their number as
+    the training part keeps of its own. ``unlabelled`` (None: the recipe's ``use_unsup``)
+    chooses whether the unlabelled reviews join the vocabulary count and the vectors; the
+    returned ``recipe`` records the choice.
 
-    timings: dict[str, float] = {}
+    The vocabulary, the ids of both parts and the vectors are cached under
+    ``cache_dir/prepared/`` in one ``.npz`` (read with ``allow_pickle=False``), keyed by
+    the source's identity (:func:`seqlab.text.source_identity`) and every setting above,
+    so a second call with the same data and settings skips tokenising, counting and the
+    vectors and says so; a damaged cache file is rebuilt with a warning. The tokenised
+    reviews are cached too (:func:`seqlab.text.load_imdb_tokenized`). ``progress`` shows
+    tqdm bars on stderr for the steps that take more than a moment.
+
+    Returns a dict with ``tokenizer``, ``vocab``, ``vectors`` (or None),
+    ``train_batches``, ``valid_batches``, ``source``, ``recipe``, ``from_cache`` and
+    ``timings`` (seconds per stage).
+    """
+    from seqlab.text import Tokenizer, default_cache_dir, resolve_imdb
+
+    if unlabelled is not None:
+        if not isinstance(unlabelled, bool):
+            raise TypeError(f"unlabelled must be a bool or None, got {unlabelled!r}.")
+        recipe = dataclasses.replace(recipe, use_unsup=unlabelled)
+    limit, valid_limit = _limits(recipe, limit, valid_limit)
     started = time.perf_counter()
     tokenizer = Tokenizer(punctuation=recipe.punctuation)
+    source = resolve_imdb(data_path, download=download, cache_dir=cache_dir)
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    key = _prepared_key(recipe, tokenizer, source, limit, valid_limit)
+    path = _prepared_path(cache, key)
+    cached = _read_prepared(path, key) if use_cache and path.is_file() else None
+    if cached is not None:
+        from seqlab.text.progress import notice
+
+        notice(
+            logger,
+            progress,
+            "prepared IMDB data (vocabulary, ids, vectors) read from the cache %s: "
+            "tokenising and vectors skipped",
+            path,
+        )
+        timings = {"cache": time.perf_counter() - started}
+        parts = cached
+    else:
+        timings = {}
+        parts = _prepare_parts(
+            source, recipe, tokenizer, cache, limit, valid_limit, use_cache, progress, timings
+        )
+        if use_cache:
+            try:
+                _write_prepared(path, key, parts)
+            except OSError as exc:
+                logger.warning("could not write the prepared-data cache %s (%s)", path, exc)
+    started = time.perf_counter()
+    batches = _batches(recipe, parts)
+    timings["batches"] = time.perf_counter() - started
+    return {
+        "tokenizer": tokenizer,
+        "vocab": parts["vocab"],
+        "vectors": parts["vectors"],
+        **batches,
+        "source": parts["source"],
+        "recipe": recipe,
+        "from_cache": cached is not None,
+        "timings": timings,
+    }
+
+
+def _prepare_parts(
+    source: Path,
+    recipe: ImdbRecipe,
+    tokenizer,
+    cache: Path,
+    limit: int | None,
+    valid_limit: int | None,
+    use_cache: bool,
+    progress: bool,
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """Vocabulary, ids and labels of both parts, and vectors, computed from the source."""
+    from seqlab.text import Vocab, load_imdb_tokenized, load_vectors, ppmi_svd_vectors
+    from seqlab.text.progress import track
+
+    started = time.perf_counter()
     splits = ("train", "unsup") if recipe.use_unsup else ("train",)
-    data = load_imdb_tokenized(data_path, splits, tokenizer, cache_dir=cache_dir, download=download)
-    for name, value in (("limit", limit), ("valid_limit", valid_limit)):
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < MIN_LIMIT
-        ):
-            raise ValueError(f"{name} must be an integer >= {MIN_LIMIT}, got {value!r}.")
+    data = load_imdb_tokenized(
+        source, splits, tokenizer, cache_dir=cache, use_cache=use_cache, progress=progress
+    )
     train_idx, valid_idx = _split_train_valid(data["train"], recipe)
     rng = np.random.default_rng(recipe.split_seed)
+    full_train = len(train_idx)
     if limit is not None:
         train_idx = np.sort(rng.permutation(train_idx)[:limit])
     if valid_limit is not None:
@@ -263,21 +477,37 @@ def prepare(
     _check_parts(data["train"], train_idx, valid_idx, recipe)
     tokens = data["train"].tokens
     labels = data["train"].labels
+    unsup: list[list[str]] = []
+    if recipe.use_unsup:
+        unsup = data["unsup"].tokens
+        if limit is not None:
+            keep = round(len(unsup) * len(train_idx) / full_train)
+            chosen = np.sort(rng.permutation(len(unsup))[:keep])
+            unsup = [unsup[i] for i in chosen]
     timings["tokenise"] = time.perf_counter() - started
 
     started = time.perf_counter()
     streams = [tokens[i] for i in train_idx]
-    unsup = data["unsup"].tokens if recipe.use_unsup else []
-    vocab = Vocab.build(streams + unsup, max_size=recipe.max_vocab, min_freq=recipe.min_freq)
-    encoded = [vocab.encode(t) for t in tokens]
+    vocab = Vocab.build(
+        track(streams + unsup, progress, "counting the vocabulary", unit=" reviews"),
+        max_size=recipe.max_vocab,
+        min_freq=recipe.min_freq,
+    )
+    encode = vocab.encode
+    train_ids = [encode(t) for t in track(streams, progress, "encoding", unit=" reviews")]
+    valid_ids = [encode(tokens[i]) for i in valid_idx]
     timings["vocab"] = time.perf_counter() - started
 
     started = time.perf_counter()
     vectors = None
     dim = int(recipe.model.get("embedding_dim", 128))
     if recipe.vectors == "ppmi":
-        corpus = [encoded[i] for i in train_idx] + [vocab.encode(t) for t in unsup]
-        vectors = ppmi_svd_vectors(corpus, len(vocab), dim, window=recipe.vector_window)
+        unsup_ids = [
+            encode(t) for t in track(unsup, progress, "encoding unlabelled", unit=" reviews")
+        ]
+        vectors = ppmi_svd_vectors(
+            train_ids + unsup_ids, len(vocab), dim, window=recipe.vector_window, progress=progress
+        )
     elif recipe.vectors is not None:
         vectors, found = load_vectors(recipe.vectors, vocab)
         if vectors.shape[1] != dim:
@@ -287,35 +517,41 @@ def prepare(
             )
         logger.info("pretrained vectors cover %d of %d tokens", found, len(vocab))
     timings["vectors"] = time.perf_counter() - started
+    return {
+        "vocab": vocab,
+        "vectors": vectors,
+        "train_ids": train_ids,
+        "train_labels": labels[train_idx],
+        "valid_ids": valid_ids,
+        "valid_labels": labels[valid_idx],
+        "source": str(data["train"].source),
+    }
+
+
+def _batches(recipe: ImdbRecipe, parts: dict[str, Any]) -> dict[str, Any]:
+    from seqlab.text import BucketBatches
 
     common = {
         "max_length": recipe.max_length,
         "truncate": recipe.truncate,
         "fix_length": recipe.fix_length,
     }
-    train_batches = BucketBatches(
-        [encoded[i] for i in train_idx],
-        labels[train_idx],
-        recipe.batch_size,
-        shuffle=True,
-        seed=recipe.split_seed,
-        **common,
-    )
-    valid_batches = BucketBatches(
-        [encoded[i] for i in valid_idx],
-        labels[valid_idx],
-        max(recipe.batch_size, 256),
-        shuffle=False,
-        **common,
-    )
     return {
-        "tokenizer": tokenizer,
-        "vocab": vocab,
-        "vectors": vectors,
-        "train_batches": train_batches,
-        "valid_batches": valid_batches,
-        "source": str(data["train"].source),
-        "timings": timings,
+        "train_batches": BucketBatches(
+            parts["train_ids"],
+            parts["train_labels"],
+            recipe.batch_size,
+            shuffle=True,
+            seed=recipe.split_seed,
+            **common,
+        ),
+        "valid_batches": BucketBatches(
+            parts["valid_ids"],
+            parts["valid_labels"],
+            max(recipe.batch_size, 256),
+            shuffle=False,
+            **common,
+        ),
     }
 
 
@@ -389,12 +625,23 @@ def train(
     progress: bool = True,
     limit: int | None = None,
     valid_limit: int | None = None,
+    unlabelled: bool | None = None,
+    use_cache: bool = True,
     train_overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Prepare the data and train; returns ``prepare``'s dict plus ``trainer``, ``history``."""
+    """Prepare the data and train; returns ``prepare``'s dict plus ``trainer``, ``history``.
+
+    ``limit``, ``valid_limit``, ``unlabelled``, ``use_cache`` and ``progress`` are
+    :func:`prepare`'s (``progress`` also drives the Trainer's bar); the run folder records
+    the recipe with ``unlabelled`` applied.
+    """
     from seqlab.models import SentimentConfig
     from seqlab.train import ClassificationTask, TrainConfig, Trainer, seed_everything
 
+    if unlabelled is not None:
+        if not isinstance(unlabelled, bool):
+            raise TypeError(f"unlabelled must be a bool or None, got {unlabelled!r}.")
+        recipe = dataclasses.replace(recipe, use_unsup=unlabelled)
     subset = _subset(limit, valid_limit)
     if resume and out is not None:
         _check_resume(Path(out), recipe, subset)
@@ -405,6 +652,8 @@ def train(
         download=download,
         limit=limit,
         valid_limit=valid_limit,
+        use_cache=use_cache,
+        progress=progress,
     )
     vocab, tokenizer = prepared["vocab"], prepared["tokenizer"]
     settings = {"seed": recipe.split_seed, **recipe.train, "progress": progress}
@@ -553,9 +802,15 @@ def evaluate_run(
     split: str = "valid",
     *,
     cache_dir: str | Path | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
-    """Accuracy, loss, count and seconds of a run on ``valid`` (its own split) or ``test``."""
+    """Accuracy, loss, count and seconds of a run on ``valid`` (its own split) or ``test``.
+
+    ``progress`` shows tqdm bars on stderr for reading, tokenising and evaluating when
+    they take more than a moment.
+    """
     from seqlab.text import BucketBatches, load_imdb_tokenized
+    from seqlab.text.progress import track
     from seqlab.train import ClassificationTask, TrainConfig, Trainer
 
     if split not in ("valid", "test"):
@@ -563,7 +818,9 @@ def evaluate_run(
     model, tokenizer, vocab, pipeline = load_pipeline(run_dir)
     recipe = pipeline["recipe"]
     source_split = "train" if split == "valid" else "test"
-    data = load_imdb_tokenized(data_path, (source_split,), tokenizer, cache_dir=cache_dir)
+    data = load_imdb_tokenized(
+        data_path, (source_split,), tokenizer, cache_dir=cache_dir, progress=progress
+    )
     part = data[source_split]
     index = _split_train_valid(part, recipe)[1] if split == "valid" else np.arange(len(part))
     batches = BucketBatches(
@@ -576,7 +833,7 @@ def evaluate_run(
         fix_length=pipeline.get("fix_length"),
     )
     trainer = Trainer(model, ClassificationTask(), TrainConfig(progress=False, seed=None))
-    metrics = trainer.evaluate(batches)
+    metrics = trainer.evaluate(track(batches, progress, f"evaluating on {split}", unit=" batches"))
     return {"split": split, **metrics}
 
 

@@ -16,6 +16,8 @@ from seqlab.text.imdb import (
     find_imdb,
     load_imdb,
     load_imdb_tokenized,
+    resolve_imdb,
+    source_identity,
 )
 from seqlab.text.tokenize import Tokenizer
 from seqlab.text.vectors import ppmi_svd_vectors
@@ -36,7 +38,9 @@ __all__ = [
     "load_vectors",
     "pad_batch",
     "ppmi_svd_vectors",
+    "resolve_imdb",
     "sha256_file",
+    "source_identity",
     "stratified_split",
     "truncate_ids",
 ]

@@ -36,6 +36,7 @@ import numpy as np
 
 from seqlab.io import atomic_write
 from seqlab.text.download import download as _download
+from seqlab.text.progress import bar, notice, track
 from seqlab.text.tokenize import Tokenizer
 
 logger = logging.getLogger(__name__)
@@ -316,7 +317,9 @@ def _decode(data: bytes, where: str, errors: str) -> tuple[str, int]:
     return text, bad
 
 
-def _read_raw(source: Path, splits: tuple[str, ...], encoding_errors: str) -> dict:
+def _read_raw(
+    source: Path, splits: tuple[str, ...], encoding_errors: str, progress: bool = False
+) -> dict:
     """Read the wanted splits in one pass; returns {split: TextDataset}."""
     if encoding_errors not in ("replace", "strict"):
         raise ValueError(f"encoding_errors must be 'replace' or 'strict', got {encoding_errors!r}.")
@@ -332,7 +335,9 @@ def _read_raw(source: Path, splits: tuple[str, ...], encoding_errors: str) -> di
     stats = {s: [0, 0, 0, 0] for s in splits}
     special: dict[str, int] = {}
     total = 0
+    counter = bar(progress, f"reading {source.name}", unit=" reviews")
     for top, folder, number, rating, data in items:
+        counter.update(1)
         split = _split_of(top, folder)
         if data is _SKIPPED:
             special[f"{top}/{folder}"] = special.get(f"{top}/{folder}", 0) + 1
@@ -357,6 +362,7 @@ def _read_raw(source: Path, splits: tuple[str, ...], encoding_errors: str) -> di
             stats[split][2] += 1
             continue
         rows[split].append((folder, number, rating, text))
+    counter.close()
     if special:
         logger.warning(
             "%s: skipped %d entries that look like reviews but are not regular files inside "
@@ -437,6 +443,28 @@ def load_imdb(
     (split,) = _check_splits((split,))
     source = _resolve(path, download, cache_dir)
     return _read_raw(source, (split,), encoding_errors)[split]
+
+
+def resolve_imdb(
+    path: str | os.PathLike | None = None,
+    *,
+    download: bool = False,
+    cache_dir: str | os.PathLike | None = None,
+) -> Path:
+    """The IMDB source :func:`load_imdb` would read (:func:`find_imdb`, else a download).
+
+    A ValueError saying where seqlab looked when there is none and ``download`` is false.
+    """
+    return _resolve(path, download, cache_dir)
+
+
+def source_identity(source: str | os.PathLike) -> dict:
+    """What makes data cached from ``source`` stale, as a JSON-ready dict.
+
+    A file: its resolved path, size and modification time (ns). A folder: its resolved
+    path and, per review folder, the modification time and the number of entries.
+    """
+    return _source_identity(Path(source))
 
 
 def _source_identity(source: Path) -> dict:
@@ -520,13 +548,16 @@ def load_imdb_tokenized(
     cache_dir: str | os.PathLike | None = None,
     use_cache: bool = True,
     encoding_errors: str = "replace",
+    progress: bool = False,
 ) -> dict[str, TokenizedDataset]:
     """Tokenised reviews of ``splits`` as ``{split: TokenizedDataset}``, read in one pass.
 
     The result of each split is cached under ``cache_dir/tokens/`` keyed by a SHA-256 of
     the tokenizer settings, the split, the decoding mode and the source's identity (its
     resolved path, size and modification time), so a second run with the same settings
-    skips reading and tokenising. A review with no tokens counts as empty and is skipped.
+    skips reading and tokenising (and says so, :func:`seqlab.text.progress.notice`). A
+    review with no tokens counts as empty and is skipped. ``progress`` shows tqdm bars on
+    stderr for reading and tokenising when they take more than a moment.
     """
     splits = _check_splits(splits)
     tokenizer = tokenizer if tokenizer is not None else Tokenizer()
@@ -550,15 +581,23 @@ def load_imdb_tokenized(
         if use_cache and cache_path.is_file():
             cached = _read_cache(cache_path, split, source)
             if cached is not None:
-                logger.info("read tokenised %s from cache %s", split, cache_path)
+                notice(
+                    logger,
+                    progress,
+                    "tokenised IMDB %s (%d reviews) read from the cache %s",
+                    split,
+                    len(cached),
+                    cache_path,
+                )
                 out[split] = cached
     missing = tuple(s for s in splits if s not in out)
     if missing:
-        raw = _read_raw(source, missing, encoding_errors)
+        raw = _read_raw(source, missing, encoding_errors, progress)
         for split in missing:
             part = raw.pop(split)
             tokens, keep = [], []
-            for i, toks in enumerate(tokenizer.tokenize_many(part.texts)):
+            texts = track(part.texts, progress, f"tokenising {split}", unit=" reviews")
+            for i, toks in enumerate(tokenizer.tokenize_many(texts)):
                 if toks:
                     tokens.append(toks)
                     keep.append(i)

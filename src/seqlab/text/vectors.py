@@ -19,14 +19,23 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from seqlab.text.progress import bar
+
 
 def cooccurrence(
-    sequences: Sequence[np.ndarray], vocab_size: int, window: int = 5, skip_ids: int = 2
+    sequences: Sequence[np.ndarray],
+    vocab_size: int,
+    window: int = 5,
+    skip_ids: int = 2,
+    *,
+    on_step=None,
 ) -> sp.csr_matrix:
     """Symmetric co-occurrence counts within ``window`` tokens, weighted 1/distance.
 
     Ids below ``skip_ids`` (``<pad>``, ``<unk>``) neither count nor are counted; windows
     never cross document boundaries. Returns a ``(vocab_size, vocab_size)`` float64 CSR.
+    ``on_step``, when given, is called with no argument after each of the ``window``
+    distances is counted (a progress hook).
     """
     if not isinstance(window, int) or window < 1:
         raise ValueError(f"window must be a positive int, got {window!r}.")
@@ -48,6 +57,8 @@ def cooccurrence(
         total = total + sp.csr_matrix(
             (weights, (rows, cols)), shape=(vocab_size, vocab_size), dtype=np.float64
         )
+        if on_step is not None:
+            on_step()
     return (total + total.T).tocsr()
 
 
@@ -76,19 +87,27 @@ def randomized_svd(
     oversample: int = 10,
     power_iterations: int = 3,
     seed: int = 0,
+    *,
+    on_step=None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Leading ``rank`` singular triplets ``(U, S, Vt)`` by a randomized range finder.
 
     Halko, Martinsson & Tropp (2011), "Finding structure with randomness", algorithms 4.4
     (subspace iteration, re-orthonormalised each step) and 5.1. Deterministic for a seed.
+    ``on_step``, when given, is called with no argument after the range finder and after
+    each power iteration (a progress hook).
     """
     n_rows, n_cols = matrix.shape
     size = min(rank + oversample, n_rows, n_cols)
     rng = np.random.default_rng(seed)
     basis, _ = np.linalg.qr(matrix @ rng.standard_normal((n_cols, size)))
+    if on_step is not None:
+        on_step()
     for _ in range(power_iterations):
         basis_t, _ = np.linalg.qr(matrix.T @ basis)
         basis, _ = np.linalg.qr(matrix @ basis_t)
+        if on_step is not None:
+            on_step()
     small = np.asarray((matrix.T @ basis).T)  # (size, n_cols) = Q^T A
     u_small, singular, vt = np.linalg.svd(small, full_matrices=False)
     return (basis @ u_small)[:, :rank], singular[:rank], vt[:rank]
@@ -104,16 +123,25 @@ def ppmi_svd_vectors(
     eigen_weight: float = 0.5,
     power_iterations: int = 3,
     seed: int = 0,
+    progress: bool = False,
 ) -> np.ndarray:
     """``(vocab_size, dim)`` float32 word vectors: ``U_d * S_d^eigen_weight`` of the PPMI.
 
     Rows are scaled to unit mean norm; rows of ids with no co-occurrences (specials,
     unseen words) are zero. See the module docstring for the method and references.
+    ``progress`` shows a tqdm bar on stderr (co-occurrence distances, PPMI, SVD steps)
+    when the computation takes more than a moment.
     """
     if not isinstance(dim, int) or not 0 < dim < vocab_size:
         raise ValueError(f"dim must be an int in [1, vocab_size), got {dim!r}.")
-    matrix = ppmi(cooccurrence(sequences, vocab_size, window), alpha)
-    left, singular, _ = randomized_svd(matrix, dim, power_iterations=power_iterations, seed=seed)
+    steps = window + 1 + 1 + power_iterations
+    with bar(progress, "word vectors (PPMI-SVD)", total=steps, unit=" steps") as counter:
+        step = counter.update
+        matrix = ppmi(cooccurrence(sequences, vocab_size, window, on_step=step), alpha)
+        step()
+        left, singular, _ = randomized_svd(
+            matrix, dim, power_iterations=power_iterations, seed=seed, on_step=step
+        )
     vectors = left * singular**eigen_weight
     vectors[np.diff(matrix.indptr) == 0] = 0.0  # rounding noise, not information
     norms = np.linalg.norm(vectors, axis=1)
