@@ -62,7 +62,19 @@ def register(subparsers) -> None:
     fit.add_argument("--hidden-size", type=int)
     fit.add_argument("--vocab-size", type=int, help="ordinary tokens in the vocabulary")
     fit.add_argument("--vectors", help="'ppmi', 'none' or a GloVe/word2vec text file")
-    fit.add_argument("--limit", type=int, help="use only this many training reviews")
+    fit.add_argument(
+        "--limit",
+        type=int,
+        help="use only this many training reviews; validation and unlabelled reviews are "
+        "cut in proportion",
+    )
+    fit.add_argument(
+        "--unlabelled",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="use the 50,000 unlabelled reviews for the vocabulary and word vectors "
+        "(default: the preset's choice)",
+    )
     fit.add_argument("--resume", action="store_true", help="continue the run in --out")
     fit.add_argument("--download", action="store_true", help="fetch aclImdb_v1.tar.gz")
     fit.add_argument("--cache-dir", help="cache folder (downloads, tokenised data)")
@@ -75,6 +87,7 @@ def register(subparsers) -> None:
     ev.add_argument("--split", choices=("valid", "test"), default="valid")
     ev.add_argument("--cache-dir", help="cache folder (tokenised data)")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--quiet", action="store_true", help="no progress bars")
     ev.set_defaults(func=run_evaluate, preload=_PRELOAD)
 
     pr = commands.add_parser("predict", help="label and probability of a review")
@@ -160,6 +173,7 @@ def run_train(args: argparse.Namespace) -> int:
         resume=args.resume,
         progress=not args.quiet,
         limit=limit,
+        unlabelled=args.unlabelled,
     )
     best = max(result["history"], key=lambda r: r.get("valid_accuracy", 0.0))
     print(
@@ -170,7 +184,9 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    metrics = evaluate_run(args.run, args.data, args.split, cache_dir=args.cache_dir)
+    metrics = evaluate_run(
+        args.run, args.data, args.split, cache_dir=args.cache_dir, progress=not args.quiet
+    )
     if args.json:
         print(json.dumps(metrics))
     else:
