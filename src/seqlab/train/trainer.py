@@ -46,6 +46,14 @@ import seqlab
 from seqlab.io import atomic_write, read_json, write_json
 from seqlab.models import build_model, model_config_dict
 from seqlab.train import distributed as dist_utils
+from seqlab.train.callbacks import (
+    Callback,
+    FitStart,
+    TrainEvent,
+    attached_callbacks,
+    check_callbacks,
+    wants_batches,
+)
 from seqlab.train.checkpoint import (
     capture_rng,
     load_model_weights,
@@ -280,6 +288,9 @@ class Trainer:
             registered config dataclass), saved so :func:`load_run` can rebuild it.
         extra_files: ``{"vocab.json": obj}``; dicts/lists are written as JSON, strings as
             text, bytes as they are.
+        callbacks: :class:`~seqlab.train.callbacks.Callback` objects (loggers such as
+            ``TensorBoardLogger``, ``MLflowLogger``), called on the main rank; those
+            attached with :func:`seqlab.train.callbacks.attached` are called after them.
 
     Batches are any re-iterable of dicts ``{"inputs", "targets", "lengths"?}``; a source
     with ``set_epoch(epoch)`` (or a DataLoader whose sampler has it) is told the epoch
@@ -297,6 +308,7 @@ class Trainer:
         run_dir: str | os.PathLike | None = None,
         model_config: Mapping[str, Any] | Any | None = None,
         extra_files: Mapping[str, Any] | None = None,
+        callbacks: list[Callback] | None = None,
     ) -> None:
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
@@ -323,6 +335,9 @@ class Trainer:
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.model_config = dict(model_config) if model_config is not None else None
         self.extra_files = dict(extra_files or {})
+        self.callbacks = check_callbacks(callbacks)
+        self._active: list[Callback] = []
+        self._batch_events = False
         self.history: list[dict[str, float]] = []
         self.best_value: float | None = None
         self.best_epoch: int | None = None
@@ -523,6 +538,8 @@ class Trainer:
                         totals[key] = totals.get(key, 0) + value.double()
                 count += n
                 batches_done += 1
+                if self._batch_events:
+                    self._call("on_batch_end", self._event(epoch + 1, {"loss": float(loss.item())}))
                 postfix = None
                 if bar.due():
                     elapsed = max(time.perf_counter() - started, 1e-9)
@@ -661,9 +678,14 @@ class Trainer:
             if cfg.seed is not None:
                 seed_everything(cfg.seed)
         created = self._writes and not self.run_dir.exists()  # type: ignore[union-attr]
+        self._active = [*self.callbacks, *attached_callbacks()] if self._dist.is_main else []
+        self._batch_events = wants_batches(self._active)
+        started = False
         try:
             if self._writes:
                 self._write_config(fresh=not resume)
+            self._call("on_fit_start", self._fit_start(resume))
+            started = True
             try:
                 with _StopRequest() as stop:
                     for epoch in range(start_epoch, cfg.epochs):
@@ -686,6 +708,7 @@ class Trainer:
                         record = self._end_epoch(
                             epoch, sums, valid_src, optimizer, scheduler, monitor, mode
                         )
+                        self._call("on_epoch_end", self._event(epoch + 1, record))
                         left = (cfg.epochs - epoch - 1) * record["seconds"]
                         logger.info(
                             "epoch %d/%d: %s (about %.0f s of training left)",
@@ -706,6 +729,8 @@ class Trainer:
             finally:
                 if self._writes and self.history:
                     self._write_history(plot=True)
+                if started:
+                    self._call("on_fit_end", list(self.history))
         except BaseException:
             if self._writes and not resume:
                 self._discard_unresumable(created)
@@ -762,10 +787,27 @@ class Trainer:
             )
         if self._writes:
             self._save_resume_point(epoch + 1, _EpochProgress(), None, optimizer, scheduler)
+            self._call("on_checkpoint", self._event(epoch + 1, record))
             # Drawing costs about a second, so mid-run curves are redrawn at most once
             # a minute; the final ones are drawn when fit() ends or is interrupted.
             self._write_history(plot=time.perf_counter() - self._plotted_at > _PLOT_EVERY_S)
         return record
+
+    # ------------------------------------------------------------ callbacks
+    def _event(self, epoch: int, metrics: Mapping[str, float]) -> TrainEvent:
+        return TrainEvent(epoch=epoch, step=self._step, metrics=dict(metrics), run_dir=self.run_dir)
+
+    def _fit_start(self, resume: bool) -> FitStart:
+        config = {
+            **self.config.to_dict(),
+            "model": self.model_config,
+            "task": self.task.describe(),
+        }
+        return FitStart(config=config, run_dir=self.run_dir, resume=resume)
+
+    def _call(self, hook: str, payload: Any) -> None:
+        for callback in self._active:
+            getattr(callback, hook)(payload)
 
     def _improved(self, value: float, mode: str) -> bool:
         if not math.isfinite(value):
