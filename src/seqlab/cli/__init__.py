@@ -121,12 +121,28 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "func", None):
             parser.print_help()
             return 0
+        use_file_backend()
         _preload(args)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return _report_interrupt(args)
     except Exception as exc:  # the one place every error is sorted
         return _report_error(exc, args)
+
+
+def use_file_backend() -> None:
+    """Make matplotlib draw to files only (Agg): the command opens no windows.
+
+    The library itself never picks a backend, so that notebooks keep their inline
+    figures; the command picks Agg before any figure is drawn. When matplotlib is
+    not imported yet, ``MPLBACKEND`` is set instead, which avoids importing it for
+    commands that draw nothing.
+    """
+    matplotlib = sys.modules.get("matplotlib")
+    if matplotlib is None:
+        os.environ["MPLBACKEND"] = "Agg"
+    else:
+        matplotlib.use("Agg")
 
 
 def _preload(args: argparse.Namespace) -> None:
