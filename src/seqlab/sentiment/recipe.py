@@ -294,6 +294,7 @@ def _write_prepared(path: Path, key: dict, prepared: dict[str, Any]) -> None:
         "key": np.frombuffer(json.dumps(key, sort_keys=True).encode(), dtype=np.uint8),
         "vocab": np.frombuffer(json.dumps(prepared["vocab"].to_dict()).encode(), dtype=np.uint8),
         "source": np.frombuffer(prepared["source"].encode(), dtype=np.uint8),
+        "unlabelled": np.array([prepared["sizes"]["unlabelled"]], dtype=np.int64),
     }
     for part in ("train", "valid"):
         flat, offsets = _flatten(prepared[f"{part}_ids"])
@@ -325,6 +326,9 @@ def _read_prepared(path: Path, key: dict) -> dict[str, Any] | None:
         ):
             raise ValueError("it was written for other data or settings")
         vocab = Vocab.from_dict(json.loads(arrays["vocab"].tobytes().decode()), str(path))
+        unlabelled = arrays["unlabelled"]
+        if unlabelled.shape != (1,) or unlabelled[0] < 0:
+            raise ValueError("its unlabelled count is not one non-negative integer")
         out: dict[str, Any] = {"vocab": vocab, "source": arrays["source"].tobytes().decode()}
         for part in ("train", "valid"):
             flat, offsets = arrays[f"{part}_ids"], arrays[f"{part}_offsets"]
@@ -353,6 +357,11 @@ def _read_prepared(path: Path, key: dict) -> dict[str, Any] | None:
         if (vectors is None) != (key["vectors"] is None):
             raise ValueError("it has no vectors" if vectors is None else "it has vectors")
         out["vectors"] = vectors
+        out["sizes"] = {
+            "train": len(out["train_ids"]),
+            "valid": len(out["valid_ids"]),
+            "unlabelled": int(unlabelled[0]),
+        }
         return out
     except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
         logger.warning(
@@ -393,8 +402,9 @@ def prepare(
     tqdm bars on stderr for the steps that take more than a moment.
 
     Returns a dict with ``tokenizer``, ``vocab``, ``vectors`` (or None),
-    ``train_batches``, ``valid_batches``, ``source``, ``recipe``, ``from_cache`` and
-    ``timings`` (seconds per stage).
+    ``train_batches``, ``valid_batches``, ``source``, ``recipe``, ``sizes`` (reviews
+    used: ``{"train", "valid", "unlabelled"}``), ``from_cache`` and ``timings`` (seconds
+    per stage).
     """
     from seqlab.text import Tokenizer, default_cache_dir, resolve_imdb
 
@@ -432,6 +442,10 @@ def prepare(
                 _write_prepared(path, key, parts)
             except OSError as exc:
                 logger.warning("could not write the prepared-data cache %s (%s)", path, exc)
+    logger.info(
+        "IMDB reviews used: %(train)d training, %(valid)d validation, %(unlabelled)d unlabelled",
+        parts["sizes"],
+    )
     started = time.perf_counter()
     batches = _batches(recipe, parts)
     timings["batches"] = time.perf_counter() - started
@@ -442,6 +456,7 @@ def prepare(
         **batches,
         "source": parts["source"],
         "recipe": recipe,
+        "sizes": parts["sizes"],
         "from_cache": cached is not None,
         "timings": timings,
     }
@@ -525,6 +540,7 @@ def _prepare_parts(
         "valid_ids": valid_ids,
         "valid_labels": labels[valid_idx],
         "source": str(data["train"].source),
+        "sizes": {"train": len(train_ids), "valid": len(valid_ids), "unlabelled": len(unsup)},
     }
 
 
