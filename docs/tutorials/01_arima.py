@@ -44,8 +44,8 @@ FIGURES.mkdir(parents=True, exist_ok=True)
 def show(figure, name=None):
     """Keep a figure as a PNG under FIGURES and display it in a notebook.
 
-    ``figure`` is a matplotlib Figure (saved as ``name``) or the path of a PNG that a
-    ``seqlab.plot`` function wrote.
+    ``figure`` is a matplotlib Figure, such as every ``seqlab.plot`` function returns;
+    it is saved as ``name``.
     """
     if isinstance(figure, plt.Figure):
         path = FIGURES / name
@@ -83,9 +83,9 @@ show(
             "rolling mean (12)": stats.iloc[:, 0],
             "rolling sd (12)": stats.iloc[:, 1],
         },
-        FIGURES / "airline.png",
         title="Airline passengers (thousands) with a 12-month rolling mean and sd",
-    )
+    ),
+    "airline.png",
 )
 
 # %% [markdown]
@@ -167,9 +167,9 @@ show(
         acf(both, nlags=36),
         pacf(both, nlags=36),
         band,
-        FIGURES / "correlogram.png",
         title="of the differenced log series",
-    )
+    ),
+    "correlogram.png",
 )
 
 # %% [markdown]
@@ -248,11 +248,11 @@ show(
     plot_forecast(
         flow,
         nile_forecast.mean,
-        FIGURES / "nile_forecast.png",
         intervals={lv: (nile_forecast.lower[lv], nile_forecast.upper[lv]) for lv in (80, 95)},
         title="Nile flow: ARIMA(0,1,1) forecast, 80% and 95% intervals",
         ylabel="10^8 m^3",
-    )
+    ),
+    "nile_forecast.png",
 )
 
 # %% [markdown]
@@ -282,14 +282,14 @@ show(
     plot_forecast(
         passengers,
         np.exp(airline_forecast.mean),
-        FIGURES / "airline_forecast.png",
         intervals={
             lv: (np.exp(airline_forecast.lower[lv]), np.exp(airline_forecast.upper[lv]))
             for lv in (80, 95)
         },
         title="Airline passengers: ARIMA(0,1,1)(0,1,1)12 on the log scale, 24 months ahead",
         ylabel="thousands",
-    )
+    ),
+    "airline_forecast.png",
 )
 
 # %% [markdown]

@@ -88,7 +88,7 @@ else:
     close = pd.Series(80 * np.exp(np.cumsum(rng.normal(0, 0.02, 252))), index=days, name="Close")
     source = "a simulated random walk (SBUX.csv not found)"
 print(f"{source}: {len(close)} days, {close.index[0]:%Y-%m-%d} to {close.index[-1]:%Y-%m-%d}")
-show(plot_series({"close": close}, FIGURES / "prices.png", title=source))
+show(plot_series({"close": close}, title=source), "prices.png")
 
 # %% [markdown]
 # ## Four forecasters, one interface
@@ -190,12 +190,12 @@ print(coverage.round(2))
 # each coverage figure is itself rough (15 origins x 5 steps, and neighbouring steps
 # miss together).
 #
-# The step-1 forecasts of all models against the actual prices, then the LSTM's with its
-# intervals:
+# The forecasts from the last three origins, each over its whole horizon, of all models
+# against the actual prices, then the LSTM's alone with its intervals:
 
 # %%
-show(result.plot(FIGURES / "backtest_all.png", step=1))
-show(result.plot(FIGURES / "backtest_lstm.png", step=1, model="lstm"))
+show(result.plot(), "backtest_all.png")
+show(result.plot(model="lstm"), "backtest_lstm.png")
 
 # %% [markdown]
 # Reading the results: on a daily stock price, tomorrow's price is today's plus noise
@@ -220,13 +220,13 @@ for name, model in (("lstm", lstm), ("arima", arima)):
         plot_forecast(
             close.iloc[-60:],
             pd.Series(fc.mean, index=future),
-            FIGURES / f"forecast_{name}.png",
             intervals={
                 lv: (pd.Series(fc.lower[lv], index=future), pd.Series(fc.upper[lv], index=future))
                 for lv in (80, 95)
             },
             title=f"{name}: the next {HORIZON} business days, 80% and 95% intervals",
             ylabel="$",
-        )
+        ),
+        f"forecast_{name}.png",
     )
     print(name, fc.to_frame().round(2).to_string(), sep="\n")

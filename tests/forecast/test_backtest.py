@@ -10,7 +10,7 @@ import pytest
 
 from seqlab.forecast.backtest import backtest, origins
 from seqlab.forecast.base import Forecaster
-from seqlab.forecast.baselines import Naive
+from seqlab.forecast.baselines import Naive, SeasonalNaive
 
 
 class Recorder(Forecaster):
@@ -84,11 +84,36 @@ def test_naive_scores_by_hand():
     assert {"lower_80", "upper_95"} <= set(result.forecasts.columns)
 
 
-def test_plot_writes_png(tmp_path):
-    y = np.sin(np.arange(40) / 3)
-    result = backtest([Naive()], y, horizon=2, initial=30)
-    assert result.plot(tmp_path / "all.png").stat().st_size > 0
-    assert result.plot(tmp_path / "naive.png", model="naive", step=2).stat().st_size > 0
+def test_plot_shows_only_the_last_windows_with_their_intervals(tmp_path):
+    import matplotlib.image
+    import matplotlib.pyplot as plt
+
+    y = np.sin(np.arange(60) / 3)
+    # origins 30, 33, ..., 54: nine windows of 4 steps
+    result = backtest([Naive(), SeasonalNaive(6)], y, horizon=4, initial=30, step=3)
+    fig, ax = plt.subplots()
+    try:
+        assert result.plot(model="naive", windows=2, ax=ax) is fig
+        lines = ax.lines
+        actual = next(line for line in lines if line.get_label() == "actual")
+        # one horizon of context before origin 51, then rows 51..57 (origins 51 and 54)
+        assert list(actual.get_xdata()) == list(range(47, 58))
+        forecasts = [line for line in lines if len(line.get_xdata()) == 4]
+        assert [list(f.get_xdata()) for f in forecasts] == [[51, 52, 53, 54], [54, 55, 56, 57]]
+        lo, hi = ax.get_xlim()
+        assert 45 < lo < 47 and 57 < hi < 59  # not the whole history from row 0
+        assert len(ax.collections) == 4  # 80% and 95% bands for each of the two windows
+    finally:
+        plt.close(fig)
+    fig = result.plot(tmp_path / "all.png", windows=3)
+    assert not plt.fignum_exists(fig.number)  # made here and saved: closed
+    height, width = matplotlib.image.imread(tmp_path / "all.png").shape[:2]
+    assert width > 600 and height > 300
+    axes = fig.axes[0]
+    assert len(axes.collections) == 0  # several models: means only
+    assert sum(len(line.get_xdata()) == 4 for line in axes.lines) == 6  # 3 windows x 2
+    with pytest.raises(ValueError, match="no model named 'arima'"):
+        result.plot(model="arima")
 
 
 def test_bad_arguments():

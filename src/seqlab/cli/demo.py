@@ -42,10 +42,11 @@ def run(args: argparse.Namespace) -> int:
     print("\nForecast (passengers, thousands; point = median on the original scale):")
     print(table.to_string())
     intervals = {lv: (np.exp(forecast.lower[lv]), np.exp(forecast.upper[lv])) for lv in (80, 95)}
-    path = plot_forecast(
+    path = out / "airline_forecast.png"
+    plot_forecast(
         y,
         np.exp(forecast.mean),
-        out / "airline_forecast.png",
+        path,
         intervals=intervals,
         title="Airline passengers: SARIMA(0,1,1)(0,1,1)12 on log scale",
         ylabel="thousands",

@@ -118,7 +118,7 @@ def register(subparsers) -> None:
         help="refit every k origins (0: fit once at the first origin, then only update)",
     )
     bt.add_argument("--window", choices=["expanding", "sliding"], default="expanding")
-    bt.add_argument("--plot", help="write a PNG of step-1 forecasts against actuals here")
+    bt.add_argument("--plot", help="write a PNG of the last origins' forecasts against actuals")
     bt.add_argument("--json", help="write the metrics table as JSON here")
     bt.set_defaults(func=run_backtest, preload=_backtest_preload)
 
@@ -188,7 +188,8 @@ def run_backtest(args: argparse.Namespace) -> int:
         print("\nBy step (MAE):")
         print(result.by_step["mae"].unstack("step").to_string(float_format=lambda v: f"{v:.4g}"))
     if args.plot:
-        print(f"\nwrote {result.plot(args.plot)}")
+        result.plot(args.plot)
+        print(f"\nwrote {args.plot}")
     if args.json:
         write_json(args.json, {"metrics": json.loads(result.metrics.to_json(orient="index"))})
         print(f"wrote {args.json}")

@@ -115,21 +115,17 @@ def _plot_check(y, report, path: Path) -> list[Path]:
 
     stats, window = report.rolling, report.window
     name = y.name or "series"
-    series_png = plot_series(
+    series_png = path
+    plot_series(
         {name: y, f"rolling mean ({window})": stats["mean"], f"rolling sd ({window})": stats["sd"]},
-        path,
+        series_png,
         title=f"{name}: rolling mean and sd",
         index=y.index,
     )
     nlags = max(1, min(int(10 * np.log10(len(y))), len(y) // 2 - 1))
     band = 1.959963984540054 / np.sqrt(len(y))
-    correlogram_png = plot_correlogram(
-        acf(y, nlags),
-        pacf(y, nlags),
-        band,
-        path.with_name(f"{path.stem}_correlogram{path.suffix or '.png'}"),
-        title=str(name),
-    )
+    correlogram_png = path.with_name(f"{path.stem}_correlogram{path.suffix or '.png'}")
+    plot_correlogram(acf(y, nlags), pacf(y, nlags), band, correlogram_png, title=str(name))
     return [series_png, correlogram_png]
 
 
@@ -273,4 +269,5 @@ def _plot(y, forecast, path: str, title: str) -> Path:
     from seqlab.plot import plot_forecast
 
     intervals = {lv: (forecast.lower[lv], forecast.upper[lv]) for lv in (80, 95)}
-    return plot_forecast(y, forecast.mean, Path(path), intervals=intervals, title=title)
+    plot_forecast(y, forecast.mean, Path(path), intervals=intervals, title=title)
+    return Path(path)

@@ -28,7 +28,6 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -68,44 +67,84 @@ class BacktestResult:
     def table(self) -> str:
         return self.metrics.to_string(float_format=lambda v: f"{v:.4g}")
 
-    def plot(self, path: str | os.PathLike, *, step: int = 1, model: str | None = None) -> Path:
-        """Step-``step`` forecasts against actuals; with ``model``, its intervals too."""
-        from seqlab.plot import plot_forecast, plot_series
+    def plot(
+        self,
+        path: str | os.PathLike | None = None,
+        *,
+        model: str | None = None,
+        windows: int = 3,
+        context: int | None = None,
+        ax=None,
+    ):
+        """The last ``windows`` origins' forecasts over the actuals around them.
 
-        rows = self.forecasts[self.forecasts["step"] == step]
-        if rows.empty:
-            raise ValueError(f"step must be in 1..{int(self.forecasts['step'].max())}, got {step}.")
-        if model is None:
-            lines = {"actual": self.series.to_numpy()}
-            for name, group in rows.groupby("model", sort=False):
-                line = np.full(len(self.series), np.nan)
-                line[group["row"].to_numpy()] = group["mean"].to_numpy()
-                lines[str(name)] = line
-            return plot_series(
-                lines, path, title=f"Backtest, {step}-step-ahead forecasts", index=self.series.index
-            )
-        group = rows[rows["model"] == model]
-        if group.empty:
-            raise ValueError(
-                f"no model named {model!r}; the models are {list(self.metrics.index)}."
-            )
-        first = int(group["row"].min())
-        index = self.series.index[group["row"].to_numpy()]
-        intervals = {
-            int(col.split("_")[1]): (
-                pd.Series(group[col].to_numpy(), index=index),
-                pd.Series(group[col.replace("lower", "upper")].to_numpy(), index=index),
-            )
-            for col in group.columns
-            if col.startswith("lower_") and group[col].notna().all()
-        }
-        return plot_forecast(
-            self.series.iloc[:first],
-            pd.Series(group["mean"].to_numpy(), index=index),
+        Parameters
+        ----------
+        path : str or os.PathLike, optional
+            Where to write the PNG; nothing is written without it.
+        model : str, optional
+            Draw only this model, with its intervals. By default every model is drawn;
+            intervals are shaded when there is only one model.
+        windows : int
+            How many of the last origins to draw (all of them when there are fewer).
+            Each draws its whole horizon from its cutoff (a dotted line).
+        context : int, optional
+            Observed rows shown before the first drawn origin; default: one horizon.
+        ax : matplotlib.axes.Axes, optional
+            Draw into this axes; by default a new figure is made.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            See :func:`seqlab.plot.plot_backtest`.
+        """
+        from seqlab.plot import plot_backtest
+
+        windows = check_int(windows, "windows", minimum=1)
+        names = list(self.metrics.index)
+        if model is not None:
+            if model not in names:
+                raise ValueError(f"no model named {model!r}; the models are {names}.")
+            names = [model]
+        frame = self.forecasts[self.forecasts["model"].isin(names)]
+        start_rows = (frame["row"] - frame["step"] + 1).to_numpy()
+        shown = np.unique(start_rows)[-windows:]
+        horizon = int(frame["step"].max())
+        context = horizon if context is None else check_int(context, "context", minimum=0)
+        first = max(int(shown[0]) - context, 0)
+        last = int(frame.loc[start_rows == shown[-1], "row"].max())
+        index = self.series.index
+        shaded = len(names) == 1
+        drawn = []
+        for origin in shown:
+            for name in names:
+                part = frame[(start_rows == origin) & (frame["model"] == name)]
+                x = index[part["row"].to_numpy()]
+                intervals = {}
+                if shaded:
+                    for col in part.columns:
+                        upper = col.replace("lower", "upper")
+                        if col.startswith("lower_") and part[col].notna().all():
+                            intervals[float(col.split("_", 1)[1])] = (
+                                pd.Series(part[col].to_numpy(), index=x),
+                                pd.Series(part[upper].to_numpy(), index=x),
+                            )
+                drawn.append(
+                    {
+                        "cutoff": index[int(origin) - 1],
+                        "model": name,
+                        "mean": pd.Series(part["mean"].to_numpy(), index=x),
+                        "intervals": intervals,
+                    }
+                )
+        label = names[0] if len(names) == 1 else "Backtest"
+        return plot_backtest(
+            self.series.iloc[first : last + 1],
+            drawn,
             path,
-            intervals=intervals or None,
-            actual=pd.Series(group["actual"].to_numpy(), index=index),
-            title=f"{model}: {step}-step-ahead backtest forecasts",
+            title=f"{label}: the last {len(shown)} of {np.unique(start_rows).size} origins, "
+            f"horizon {horizon}",
+            ax=ax,
         )
 
 
