@@ -76,6 +76,8 @@ def test_second_call_reads_the_cache_and_says_so(tarball, tmp_path, counters, ca
     with caplog.at_level(logging.INFO, logger="seqlab.sentiment.recipe"):
         second = prepare(tarball, _recipe(), cache_dir=cache, progress=False)
     assert second["from_cache"]
+    assert set(second["timings"]) == set(first["timings"])
+    assert second["timings"]["tokenise"] == second["timings"]["vectors"] == 0.0
     assert counters["read"] == [("train", "unsup")]  # not read again
     assert counters["tokenize"] == 140 and counters["vectors"] == 1
     assert "read from the cache" in caplog.text and "tokenising and vectors skipped" in caplog.text

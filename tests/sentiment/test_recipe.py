@@ -65,13 +65,15 @@ def trained(imdb, tmp_path_factory):
 
 def test_presets():
     assert preset("default") == ImdbRecipe()
-    seed = preset("seed")
+    seed = preset("textbook")
+    with pytest.warns(FutureWarning, match="'seed' is now called 'textbook'"):
+        assert preset("seed") == seed
     assert (seed.fix_length, seed.max_vocab, seed.min_freq) == (200, 10_000, 10)
     assert seed.model["encoder"] == "rnncell" and seed.train["lr"] == 1e-4
     # each call is a fresh recipe: the CLI edits the dicts of the one it gets
     preset("default").model["hidden_size"] = 1
     assert preset("default").model["hidden_size"] == 64
-    with pytest.raises(ValueError, match="unknown preset 'best'; choose 'default' or 'seed'"):
+    with pytest.raises(ValueError, match="unknown preset 'best'; choose 'default' or 'textbook'"):
         preset("best")
 
 
@@ -84,7 +86,7 @@ def test_prepare_limits_and_stages(imdb, tmp_path):
     ]
     assert counts == [30, 10]
     assert prepared["vectors"] is None
-    assert set(prepared["timings"]) == {"tokenise", "vocab", "vectors", "batches"}
+    assert set(prepared["timings"]) == {"tokenise", "vocab", "vectors", "cache", "batches"}
     full = prepare(imdb, recipe, cache_dir=tmp_path)
     assert sum(len(batch["targets"]) for batch in full["valid_batches"]) == 24  # 20% of 120
 

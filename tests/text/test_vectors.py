@@ -50,3 +50,18 @@ def test_vectors_put_words_from_the_same_contexts_together():
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     assert unit[2] @ unit[3] > 0.9 > unit[2] @ unit[4]
     assert vectors.dtype == np.float32 and np.all(vectors[:2] == 0)
+
+
+def test_progress_bar_has_a_step_per_stage_and_changes_nothing(capsys, monkeypatch):
+    import seqlab.text.progress as progress_module
+
+    monkeypatch.setattr(progress_module, "PROGRESS_DELAY_S", 0.0)
+    rng = np.random.default_rng(0)
+    docs = [rng.integers(2, 40, size=30) for _ in range(50)]
+    quiet = ppmi_svd_vectors(docs, 40, 8, window=3, power_iterations=2)
+    assert capsys.readouterr().err == ""
+    shown = ppmi_svd_vectors(docs, 40, 8, window=3, power_iterations=2, progress=True)
+    err = capsys.readouterr().err
+    # 7 steps: 3 window distances, PPMI, the range finder, 2 power iterations
+    assert "word vectors (PPMI-SVD)" in err and "0/7" in err
+    np.testing.assert_array_equal(shown, quiet)
