@@ -11,7 +11,7 @@ The tokenised-data cache lives in a fresh temporary folder unless ``--cache-dir`
 given, so by default tokenising is timed too (a second run with a cache skips it).
 
     .venv/bin/python benchmarks/imdb.py                  # the default model
-    .venv/bin/python benchmarks/imdb.py --preset seed    # the seed's set-up, bugs fixed
+    .venv/bin/python benchmarks/imdb.py --preset textbook  # the textbook's set-up, bugs fixed
     .venv/bin/python benchmarks/imdb.py --preset all     # both
 
 Writes ``benchmarks/results/imdb.json``.
@@ -70,7 +70,7 @@ def run_one(name: str, data: Path, cache_dir: Path, epochs: int | None) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", help="IMDB tarball or folder (default: the shared train tarball)")
-    parser.add_argument("--preset", choices=("default", "seed", "all"), default="default")
+    parser.add_argument("--preset", choices=("default", "textbook", "all"), default="default")
     parser.add_argument("--epochs", type=int, help="override the preset's epochs")
     parser.add_argument("--cache-dir", help="reuse this token cache (default: a fresh one)")
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
@@ -89,7 +89,7 @@ def main() -> int:
         data = shared / "imdb" / "aclImdb_train.tar.gz" if shared else None
     if data is None or not data.exists():
         sys.exit("IMDB data not found: pass --data PATH (aclImdb folder or tarball).")
-    names = ("default", "seed") if args.preset == "all" else (args.preset,)
+    names = ("default", "textbook") if args.preset == "all" else (args.preset,)
     rows = []
     with tempfile.TemporaryDirectory(prefix="seqlab-imdb-bench-") as tmp:
         cache = Path(args.cache_dir) if args.cache_dir else Path(tmp)

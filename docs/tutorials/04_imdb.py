@@ -17,7 +17,7 @@
 # at chance, 50% accuracy. seqlab keeps that set-up as a preset, with its bugs fixed,
 # beside the recipe we recommend:
 #
-# | | textbook preset (`preset("seed")`) | default recipe (`preset("default")`) |
+# | | textbook preset (`preset("textbook")`) | default recipe (`preset("default")`) |
 # | --- | --- | --- |
 # | tokens | words only, first 200 | words and punctuation, head and tail 400 |
 # | vocabulary | 10,000 words seen >= 10 times | 30,000 words seen >= 2 times |
@@ -155,7 +155,7 @@ def sized(recipe):
     return dataclasses.replace(recipe, **changes)
 
 
-recipes = {"textbook (seed preset)": sized(preset("seed")), "default": sized(preset("default"))}
+recipes = {"textbook": sized(preset("textbook")), "default": sized(preset("default"))}
 for name, recipe in recipes.items():
     print(f"{name}: model {recipe.model}, training {recipe.train}")
 
@@ -244,5 +244,5 @@ print("run folder:", sorted(p.name for p in runs["default"]["out"].iterdir()))
 
 # %% [markdown]
 # From the command line the same runs are `seqlab imdb train --data PATH --out RUN`
-# (add `--preset seed` for the textbook set-up), `seqlab imdb evaluate --run RUN` and
+# (add `--preset textbook` for the textbook set-up), `seqlab imdb evaluate --run RUN` and
 # `seqlab imdb predict --run RUN "text"`.

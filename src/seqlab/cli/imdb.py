@@ -7,9 +7,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import shlex
 from pathlib import Path
 
+from seqlab.cli._training_flags import (
+    DEFAULT_SEED,
+    add_training_flags,
+    check_training_flags,
+    training_callbacks,
+)
 from seqlab.sentiment import (
     MIN_LIMIT,
     ImdbRecipe,
@@ -39,6 +46,27 @@ def _train_interrupted(args: argparse.Namespace) -> str:
     return f"no checkpoint was reached, nothing resumable was saved in {out}"
 
 
+logger = logging.getLogger(__name__)
+
+#: ``--preset`` names; ``seed`` is the hidden old name of ``textbook`` (one release).
+PRESETS = ("default", "textbook")
+_PRESET_ALIASES = {"seed": "textbook"}
+
+
+class _PresetAction(argparse.Action):
+    """Stores the preset, mapping a hidden old name to its new one (noted in ``args``)."""
+
+    def __call__(self, parser, namespace, value, option_string=None) -> None:
+        if value in _PRESET_ALIASES:
+            namespace.preset_alias = value
+            value = _PRESET_ALIASES[value]
+        if value not in PRESETS:
+            parser.error(
+                f"argument --preset: invalid choice: {value!r} (choose from {', '.join(PRESETS)})"
+            )
+        setattr(namespace, self.dest, value)
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser("imdb", help="IMDB sentiment: train, evaluate, predict")
     commands = parser.add_subparsers(dest="imdb_command", metavar="COMMAND", required=True)
@@ -52,7 +80,14 @@ def register(subparsers) -> None:
     )
     fit.add_argument("--data", help="aclImdb folder or .tar.gz (default: look for one)")
     fit.add_argument("--out", required=True, help="run folder to write")
-    fit.add_argument("--preset", choices=("default", "seed"), default="default")
+    fit.add_argument(
+        "--preset",
+        action=_PresetAction,
+        default="default",
+        metavar="{default,textbook}",
+        help="default: the recipe we recommend; textbook: the textbook chapter's set-up "
+        "(its bugs fixed)",
+    )
     fit.add_argument("--model", choices=("rnncell", "rnn", "lstm", "gru"), help="encoder")
     fit.add_argument("--epochs", type=int)
     fit.add_argument("--lr", type=float)
@@ -78,7 +113,7 @@ def register(subparsers) -> None:
     fit.add_argument("--resume", action="store_true", help="continue the run in --out")
     fit.add_argument("--download", action="store_true", help="fetch aclImdb_v1.tar.gz")
     fit.add_argument("--cache-dir", help="cache folder (downloads, tokenised data)")
-    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_training_flags(fit)
     fit.set_defaults(func=run_train, preload=_PRELOAD, on_interrupt=_train_interrupted)
 
     ev = commands.add_parser("evaluate", help="accuracy of a run on valid or test")
@@ -141,11 +176,21 @@ def recipe_from_args(args: argparse.Namespace) -> ImdbRecipe:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from seqlab.train.callbacks import attached
+
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(
             f"--out {args.out}: exists and is not a folder; give a folder for the run."
         )
+    alias = getattr(args, "preset_alias", None)
+    if alias is not None:
+        logger.warning(
+            "--preset %s is deprecated and will be removed; it is now --preset %s",
+            alias,
+            args.preset,
+        )
+    check_training_flags(args, out)
     if args.limit is not None and args.limit < MIN_LIMIT:
         raise ValueError(
             f"--limit {args.limit}: too few reviews to train on; use at least {MIN_LIMIT}."
@@ -164,17 +209,23 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         recipe = recipe_from_args(args)
         limit = args.limit
-    result = train(
-        args.data,
-        out,
-        recipe,
-        cache_dir=args.cache_dir,
-        download=args.download,
-        resume=args.resume,
-        progress=not args.quiet,
-        limit=limit,
-        unlabelled=args.unlabelled,
-    )
+    # A resumed run keeps its saved seed unless --seed is given again.
+    overrides = {"device": args.device}
+    if args.seed is not None or not args.resume:
+        overrides["seed"] = DEFAULT_SEED if args.seed is None else args.seed
+    with attached(training_callbacks(args, out, epoch_lines=True)):
+        result = train(
+            args.data,
+            out,
+            recipe,
+            cache_dir=args.cache_dir,
+            download=args.download,
+            resume=args.resume,
+            progress=not args.quiet,
+            limit=limit,
+            unlabelled=args.unlabelled,
+            train_overrides=overrides,
+        )
     best = max(result["history"], key=lambda r: r.get("valid_accuracy", 0.0))
     print(
         f"best valid accuracy {best['valid_accuracy']:.4f} (epoch {int(best['epoch'])}); "

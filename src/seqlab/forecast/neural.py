@@ -17,7 +17,9 @@ become additive; forecasts are exponentiated back). Training uses the project's 
 :class:`seqlab.train.Trainer` with ``RegressionTask`` (``loss``: MSE, MAE or Huber) and
 early stopping on the validation loss; with ``refit_full=True`` a fresh network is then
 trained on every window, the held-out newest ones included, for the epoch count early
-stopping chose (the hold-out served only to choose it).
+stopping chose (the hold-out served only to choose it). Training runs on ``device``
+(``"auto"``: CUDA when available, as the Trainer decides); the fitted network is then
+moved to the CPU, where forecasting runs.
 
 ``RecurrentForecaster`` fits one series (optionally with feature columns: the target is
 column 0 of the inputs). ``GlobalRecurrentForecaster`` fits one network across many
@@ -122,7 +124,7 @@ class _RecurrentBase(Forecaster):
         valid_size: int | float = 0.1,
         stride: int = 1,
         seed: int = 0,
-        device: str = "cpu",
+        device: str = "auto",
     ) -> None:
         self.cell = cell
         self.mode = mode
