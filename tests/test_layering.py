@@ -20,6 +20,7 @@ SRC = Path(seqlab.__file__).resolve().parent
 # Lowest first; a module may import from its own layer or any lower one.
 LAYERS = {
     "_validation": 0,
+    "_schema": 0,
     "io": 0,
     "plot": 0,
     "datasets": 0,

@@ -357,7 +357,7 @@ def test_the_cli_names_the_trainer_state_file_the_trainer_writes():
 def test_oversized_json_is_refused_before_parsing(forecast_run, tmp_path, capsys, monkeypatch):
     # The bound lowered to the file's size minus one: the same check a many-gigabyte
     # forecaster.json meets at the real bound.
-    import seqlab.train.schema as schema
+    import seqlab._schema as schema
 
     run, csv = forecast_run
     size = (run / "forecaster.json").stat().st_size
