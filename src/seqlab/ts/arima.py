@@ -80,9 +80,11 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -1218,6 +1220,34 @@ class ARIMAResult:
             upper[lv] = _wrap(mean + z * se, index, name)
         return ARIMAForecast(_wrap(mean, index, name), _wrap(se, index, name), lower, upper)
 
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write this result to the run folder ``path`` (JSON and safetensors, no pickle).
+
+        The folder holds the orders, trend, parameters, sigma2, the fit's figures and
+        the series (with its regressors and dates) that forecasting needs; see
+        :mod:`seqlab.ts.runs`. Returns the folder.
+        """
+        from seqlab.ts.runs import save_arima
+
+        return save_arima(self, path)
+
+    @staticmethod
+    def load(path: str | os.PathLike) -> ARIMAResult:
+        """The result saved in the run folder ``path``; its forecasts equal the original's.
+
+        A damaged or edited folder, or one holding an auto ARIMA result, is a
+        ValueError naming the file and the value.
+        """
+        from seqlab.ts.runs import load_arima
+
+        result = load_arima(path)
+        if not isinstance(result, ARIMAResult):
+            raise ValueError(
+                f"{path}: holds an auto ARIMA result; load it with AutoARIMAResult.load "
+                "or seqlab.ts.runs.load_arima."
+            )
+        return result
+
     def simulate(self, n: int, seed: int | None = 0, exog: Any = None) -> Any:
         """One sample path of the next ``n`` values given the data (state drawn from its
         filtered distribution, then the state equation with Gaussian shocks)."""
@@ -1295,6 +1325,91 @@ class ARIMAResult:
         return self.summary()
 
 
+# The result's deferred computations are module-level callables, not closures, so that
+# a result pickles (for process, Dask and Ray workers).
+@dataclass(frozen=True, eq=False)
+class _StateFn:
+    """The full Kalman filter pass at ``params``; None where the AR part is not
+    stationary (a CSS estimate), which leaves the result without a forecast."""
+
+    problem: _Problem
+    params: np.ndarray
+    stationary: bool = True
+
+    def __call__(self) -> dict[str, Any] | None:
+        return self.problem.run_filter(self.params) if self.stationary else None
+
+
+@dataclass(frozen=True, eq=False)
+class _CSSLoglik:
+    """The conditional-sum-of-squares log-likelihood at scaled parameters (sigma2 last)."""
+
+    problem: _Problem
+    nu: int
+
+    def __call__(self, scaled_params: np.ndarray) -> float:
+        u = np.ascontiguousarray(scaled_params[:-1])
+        mean_ssq = self.problem.core.value(Objective.CSS, u)
+        s2 = scaled_params[-1]
+        return -0.5 * self.nu * math.log(2 * math.pi * s2) - 0.5 * self.nu * mean_ssq / s2
+
+
+@dataclass(frozen=True, eq=False)
+class _CovFn:
+    """The Hessian covariance at ``params`` (of ``loglik``, default the exact one)."""
+
+    problem: _Problem
+    params: np.ndarray
+    loglik: _CSSLoglik | None = None
+
+    def __call__(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.problem.hessian_cov(self.params, self.loglik)
+
+
+def _rebuilt(
+    model: ARIMA, y: Any, exog: Any, params: pd.Series, fields: dict[str, Any]
+) -> ARIMAResult:
+    """A saved result back from its model, data, parameters and the fit's bookkeeping
+    (``fields``: loglik, sigma2, nobs, nobs_effective, converged, message, iterations,
+    method); the filter is rebuilt from the data, nothing is estimated."""
+    spec = model._spec()
+    method = fields["method"]
+    data = model._prepare(spec, y, exog, "mle" if method == "fixed" else method)
+    problem = _Problem(spec, data)
+    if list(params.index) != problem.names:
+        raise ValueError(
+            f"the parameters are named {list(params.index)}, but {spec.label()} with "
+            f"regressors {data.x_names} has {problem.names}."
+        )
+    values = params.to_numpy(dtype=np.float64)
+    if not values[-1] > 0:
+        raise ValueError(f"sigma2 must be positive, got {values[-1]}.")
+    if method == "css":
+        _, ar, _, sar, _, _ = problem.split(values)
+        stationary = all(
+            not c.size or np.isfinite(_kalman.coefs_to_pacf(np.asarray(c, dtype=float))).all()
+            for c in (ar, sar)
+        )
+        raw = problem.to_scaled(values)[:-1]
+        _, _, nu, resid = problem.css_sigma2_loglik(raw)
+        state_fn = _StateFn(problem, values, stationary)
+        cov_fn = _CovFn(problem, values, _CSSLoglik(problem, nu))
+        cache = {"resid": _wrap(resid, data.index, data.name)}
+    else:
+        state_fn, cov_fn, cache = _StateFn(problem, values), _CovFn(problem, values), {}
+    return _checked(
+        ARIMAResult(
+            params=pd.Series(values, index=problem.names, name="params"),
+            _problem=problem,
+            _state_fn=state_fn,
+            _cov_fn=cov_fn,
+            _cache=cache,
+            **fields,
+            **_common(model, spec),
+        )
+    )
+
+
 def _trend_label(spec: _Spec) -> str:
     return {(): "n", (0,): "c", (1,): "t", (0, 1): "ct"}[spec.trend_powers]
 
@@ -1339,8 +1454,8 @@ def _mle_result(
         iterations=iterations,
         method=method,
         _problem=problem,
-        _state_fn=lambda: problem.run_filter(params),
-        _cov_fn=lambda: problem.hessian_cov(params),
+        _state_fn=_StateFn(problem, params),
+        _cov_fn=_CovFn(problem, params),
         **_common(model, spec),
     )
 
@@ -1358,14 +1473,6 @@ def _css_result(
     sigma2, loglik, nu, resid = problem.css_sigma2_loglik(raw)
     scaled = np.concatenate([raw, [sigma2 / problem.scale**2]])
     params = problem.from_scaled(scaled)
-    x = np.ascontiguousarray
-
-    def css_loglik(scaled_params: np.ndarray) -> float:
-        u = x(scaled_params[:-1])
-        mean_ssq = problem.core.value(Objective.CSS, u)
-        s2 = scaled_params[-1]
-        return -0.5 * nu * math.log(2 * math.pi * s2) - 0.5 * nu * mean_ssq / s2
-
     _, ar, _, sar, _, _ = problem.split(params)
     stationary = all(
         not c.size or np.isfinite(_kalman.coefs_to_pacf(np.asarray(c, dtype=float))).all()
@@ -1391,8 +1498,8 @@ def _css_result(
         iterations=iterations,
         method="css",
         _problem=problem,
-        _state_fn=lambda: problem.run_filter(params) if stationary else None,
-        _cov_fn=lambda: problem.hessian_cov(params, css_loglik),
+        _state_fn=_StateFn(problem, params, stationary),
+        _cov_fn=_CovFn(problem, params, _CSSLoglik(problem, nu)),
         _cache={"resid": _wrap(resid, data.index, data.name)},
         **_common(model, spec),
     )

@@ -36,9 +36,11 @@ import contextlib
 import itertools
 import logging
 import math
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -361,6 +363,32 @@ class AutoARIMAResult:
     ) -> ARIMAForecast:
         """Forecasts of the chosen model (``exog``: h future rows of the regressors)."""
         return self.model.forecast(h, level=level, exog=exog)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write this result to the run folder ``path`` (JSON and safetensors, no pickle):
+        the chosen model as :meth:`ARIMAResult.save` writes it, and the search (every
+        candidate, the criterion, the notes); see :mod:`seqlab.ts.runs`. Returns the folder.
+        """
+        from seqlab.ts.runs import save_arima
+
+        return save_arima(self, path)
+
+    @staticmethod
+    def load(path: str | os.PathLike) -> AutoARIMAResult:
+        """The result saved in the run folder ``path``; its forecasts equal the original's.
+
+        A damaged or edited folder, or one holding a plain ARIMA result, is a ValueError
+        naming the file and the value.
+        """
+        from seqlab.ts.runs import load_arima
+
+        result = load_arima(path)
+        if not isinstance(result, AutoARIMAResult):
+            raise ValueError(
+                f"{path}: holds a plain ARIMA result; load it with ARIMAResult.load "
+                "or seqlab.ts.runs.load_arima."
+            )
+        return result
 
     def trace_table(self) -> str:
         """Every candidate and its criterion, one line each, as R's ``trace=TRUE`` prints."""
