@@ -46,9 +46,9 @@ def test_unlabelled_flag_is_recorded_in_the_run(tarball, tmp_path):
     assert _recipe(tmp_path / "off")["use_unsup"] is False
     assert _train(tarball, tmp_path / "on", cache, "--unlabelled", "--quiet") == 0
     assert _recipe(tmp_path / "on")["use_unsup"] is True
-    # --preset seed has no unlabelled reviews unless asked for
-    assert _train(tarball, tmp_path / "seed", cache, "--preset", "seed", "--quiet") == 0
-    assert _recipe(tmp_path / "seed")["use_unsup"] is False
+    # without the flag, the preset decides (the default preset uses them)
+    assert _train(tarball, tmp_path / "preset", cache, "--quiet") == 0
+    assert _recipe(tmp_path / "preset")["use_unsup"] is True
 
 
 def test_second_run_says_the_cache_was_used(tarball, tmp_path, capsys, monkeypatch):
