@@ -132,7 +132,9 @@ def register(subparsers) -> None:
     fit.set_defaults(func=run_fit, preload=_PRELOAD, on_interrupt=_fit_interrupted)
 
     predict = commands.add_parser("predict", help="forecast the end of FILE with a saved run")
-    predict.add_argument("--run", required=True, help="run folder written by 'forecast fit'")
+    predict.add_argument(
+        "--run", required=True, help="run folder written by 'forecast fit' or 'ts fit|auto --save'"
+    )
     predict.add_argument("file", help="CSV with the same columns as at fit time")
     predict.add_argument("--h", type=int, default=None, help="steps (default: the run's horizon)")
     predict.add_argument("--out", help="also write the forecast as CSV here")
@@ -223,6 +225,11 @@ def run_fit(args: argparse.Namespace) -> int:
 
 def run_predict(args: argparse.Namespace) -> int:
     import pandas as pd
+
+    from seqlab.cli.ts import is_arima_run, predict_arima_run
+
+    if is_arima_run(args.run):
+        return predict_arima_run(args)
 
     from seqlab.forecast.data import load_frame
     from seqlab.forecast.runs import load_forecaster, predict_frame

@@ -61,6 +61,13 @@ def register(subparsers) -> None:
     fit.add_argument("--method", default="css-mle", choices=["css-mle", "mle", "css"])
     fit.add_argument("--h", type=int, default=12, help="forecast horizon")
     fit.add_argument("--plot", help="write a PNG of history, forecast and intervals here")
+    fit.add_argument(
+        "--out",
+        "--save",
+        dest="save",
+        metavar="RUN",
+        help="save the fitted model to this run folder (for 'forecast predict --run')",
+    )
     fit.set_defaults(func=run_fit)
 
     auto = commands.add_parser("auto", help="choose an ARIMA automatically and forecast")
@@ -70,6 +77,11 @@ def register(subparsers) -> None:
     _add_auto_options(auto)
     auto.add_argument("--trace", action="store_true", help="print every model tried")
     auto.add_argument("--out", help="write the forecasts to this CSV")
+    auto.add_argument(
+        "--save",
+        metavar="RUN",
+        help="save the chosen model to this run folder (for 'forecast predict --run')",
+    )
     auto.add_argument("--plot", help="write a PNG of history, forecast and intervals here")
     auto.set_defaults(func=run_auto)
 
@@ -149,6 +161,8 @@ def run_fit(args: argparse.Namespace) -> int:
     print(forecast.to_frame().to_string())
     if args.plot:
         print(f"\nwrote {_plot(y, forecast, args.plot, f'{y.name}: ARIMA{args.order}')}")
+    if args.save:
+        print(f"saved the model to {result.save(args.save)}")
     return 0
 
 
@@ -198,6 +212,8 @@ def run_auto(args: argparse.Namespace) -> int:
         print(f"\nwrote {args.out}")
     if args.plot:
         print(f"wrote {_plot(y, forecast, args.plot, f'{y.name}: {result.label}')}")
+    if args.save:
+        print(f"saved the model to {result.save(args.save)}")
     return 0
 
 
@@ -271,3 +287,50 @@ def _plot(y, forecast, path: str, title: str) -> Path:
     intervals = {lv: (forecast.lower[lv], forecast.upper[lv]) for lv in (80, 95)}
     plot_forecast(y, forecast.mean, Path(path), intervals=intervals, title=title)
     return Path(path)
+
+
+def is_arima_run(run: str) -> bool:
+    """Whether ``run`` is a run folder written by ``ts fit|auto --save`` (or ``.save``)."""
+    from seqlab.ts.runs import CONFIG_FILE
+
+    return (Path(run) / CONFIG_FILE).is_file()
+
+
+def predict_arima_run(args: argparse.Namespace) -> int:
+    """``forecast predict --run RUN FILE`` for an ARIMA run: the saved model with its
+    parameters kept, filtered on FILE's series (nothing is re-estimated), forecast
+    ``--h`` steps (default 12) with 80% and 95% intervals, by date where FILE has dates."""
+    from seqlab._validation import check_horizon
+    from seqlab.io import atomic_write, read_csv_frame, read_series_csv
+    from seqlab.ts.auto import AutoARIMAResult, DeterministicResult
+    from seqlab.ts.runs import load_arima
+
+    result = load_arima(args.run)
+    h = check_horizon(12 if args.h is None else args.h, "--h")
+    model = result.model if isinstance(result, AutoARIMAResult) else result
+    if isinstance(model, DeterministicResult):
+        k_exog, name = model.k_exog, model.name
+    else:
+        k_exog, name = model._problem.data.k_exog, model._problem.data.name
+    if k_exog:
+        raise ValueError(
+            f"{args.run}: the model has {k_exog} regressor(s), whose future values the "
+            "command cannot read; forecast it from Python (ARIMAResult.load(...).apply(y, "
+            "exog).forecast(h, exog=future))."
+        )
+    value = getattr(args, "value", None)
+    if value is None:
+        value = name if name in read_csv_frame(args.file).columns else None
+    y = read_series_csv(args.file, value=value, date=getattr(args, "date", None))
+    try:
+        forecast = model.apply(y).forecast(h, level=(80, 95))
+    except ValueError as exc:
+        raise ValueError(f"{args.file}, column {y.name!r}: {exc}") from None
+    print(f"{args.run}: {result.label} on {args.file} ({len(y)} values), {h} steps ahead")
+    table = forecast.to_frame()
+    print(table.to_string())
+    if args.out:
+        with atomic_write(args.out, "w", encoding="utf-8", newline="") as handle:
+            table.to_csv(handle, index_label="ds")
+        print(f"wrote {args.out}")
+    return 0

@@ -1248,6 +1248,13 @@ class ARIMAResult:
             )
         return result
 
+    def apply(self, y: Any, exog: Any = None) -> ARIMAResult:
+        """This model with its parameters kept, on the series ``y`` (and regressors
+        ``exog``, n rows): the Kalman filter runs on ``y`` and nothing is estimated
+        (statsmodels' ``results.apply``). Its forecasts continue from the end of ``y``;
+        on the fitted series they equal this result's."""
+        return self.model.filter(y, self.params, exog)
+
     def simulate(self, n: int, seed: int | None = 0, exog: Any = None) -> Any:
         """One sample path of the next ``n`` values given the data (state drawn from its
         filtered distribution, then the state equation with Gaussian shocks)."""

@@ -33,6 +33,7 @@ log-likelihood and AICc; ``d`` equals a direct KPSS sequence on statsmodels' ``k
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import logging
 import math
@@ -277,6 +278,16 @@ class DeterministicResult:
         wrapped = self._wrap(mean, index)
         bounds = {lv: wrapped for lv in levels}
         return ARIMAForecast(wrapped, self._wrap(np.zeros(h), index), bounds, dict(bounds))
+
+    def apply(self, y: Any, exog: Any = None) -> DeterministicResult:
+        """The same recursion and constant on the series ``y`` (no NaN); ``exog`` as at
+        fit time (n rows of the regressors, which the recursion does not use)."""
+        values = as_float_series(y, "y")
+        if self.k_exog:
+            _check_future_exog(exog, values.size, self.k_exog)
+        index = y.index if isinstance(y, pd.Series) else None
+        name = str(y.name) if isinstance(y, pd.Series) and y.name is not None else self.name
+        return dataclasses.replace(self, values=values, index=index, name=name)
 
     def summary(self) -> str:
         constant = self.order[1] + self.seasonal_order[1] == 0
