@@ -132,3 +132,14 @@ def test_save_refuses_other_objects_and_a_file_in_the_way(tmp_path):
     result = ARIMA((0, 1, 1)).fit(nile())
     with pytest.raises(ValueError, match="is a file"):
         result.save(tmp_path / "file")
+
+
+def test_apply_keeps_the_parameters_and_continues_from_the_new_end():
+    result = ARIMA((0, 1, 1), (0, 1, 1, 12)).fit(LOG_AIRLINE)
+    same = result.apply(LOG_AIRLINE)
+    np.testing.assert_allclose(same.forecast(6).mean, result.forecast(6).mean, rtol=1e-12)
+    assert same.method == "fixed"
+    np.testing.assert_array_equal(same.params, result.params)
+    shorter = result.apply(LOG_AIRLINE.iloc[:-12])
+    assert shorter.forecast(1).mean.index[0] == pd.Timestamp("1960-01-01")
+    np.testing.assert_array_equal(shorter.params, result.params)
