@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -93,3 +94,65 @@ def test_user_errors_are_one_line(prices, capsys, args, message):
     assert main(["forecast", "backtest", str(prices), *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("seqlab: error:") and message in err
+
+
+def _fit_args(prices, out, *extra):
+    args = ["forecast", "fit", str(prices), "--target", "Close", "--model", "lstm"]
+    args += ["--lookback", "6", "--epochs", "3", "--hidden", "4", "--out", str(out)]
+    return [*args, *extra]
+
+
+def test_fit_prints_epoch_lines_and_a_readable_summary(prices, tmp_path, capsys):
+    assert main(_fit_args(prices, tmp_path / "run", "--patience", "5")) == 0
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.startswith("epoch ")]
+    assert [line.split()[1] for line in lines] == ["1/3", "2/3", "3/3"]
+    assert all("[scaled]" in line and "valid loss" in line for line in lines)
+    out = captured.out
+    assert "trained lstm on 120 rows (columns: Close)" in out
+    assert "3 of 3 epochs; last epoch: train loss" in out
+    assert "scaled units" in out and "{" not in out
+    # 4 significant digits, never a 17-digit float.
+    decimals = re.findall(r"\d+\.\d+", out)
+    assert decimals and all(len(d.replace(".", "").lstrip("0")) <= 4 for d in decimals)
+    assert main(_fit_args(prices, tmp_path / "quiet", "--quiet")) == 0
+    assert "epoch 1/3" not in capsys.readouterr().err
+
+
+def test_fit_same_seed_same_figures(prices, tmp_path):
+    for name, seed in (("a", "0"), ("b", "0"), ("c", "3")):
+        assert main(_fit_args(prices, tmp_path / name, "--seed", seed, "--quiet")) == 0
+    figures = []
+    for name in "abc":
+        config = json.loads((tmp_path / name / "forecaster.json").read_text())
+        assert config["params"]["device"] == "auto"
+        weights = (tmp_path / name / "model.safetensors").read_bytes()
+        figures.append(weights)
+    assert figures[0] == figures[1] and figures[0] != figures[2]
+
+
+def test_fit_and_backtest_log_to_tensorboard(prices, tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = tmp_path / "run"
+    assert main(_fit_args(prices, run, "--log", "tensorboard", "--quiet")) == 0
+    events = EventAccumulator(str(run / "tensorboard"))
+    events.Reload()
+    assert [s.step for s in events.Scalars("valid/loss")] == [1, 2, 3]
+    args = ["forecast", "backtest", str(prices), "--target", "Close", "--models", "naive,gru"]
+    args += ["--lookback", "6", "--epochs", "2", "--hidden", "4", "--log", "tensorboard"]
+    assert main([*args, "--log-dir", str(tmp_path / "logs")]) == 0
+    assert list((tmp_path / "logs" / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_training_flag_errors(prices, tmp_path, capsys):
+    import torch
+
+    args = ["forecast", "backtest", str(prices), "--target", "Close", "--models", "lstm"]
+    assert main([*args, "--log", "tensorboard"]) == 2
+    assert "give --log-dir" in capsys.readouterr().err
+    if not torch.cuda.is_available():
+        assert main(_fit_args(prices, tmp_path / "r", "--device", "cuda")) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("seqlab: error: --device cuda: no CUDA device") and "\n" not in err

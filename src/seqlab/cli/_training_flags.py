@@ -139,7 +139,7 @@ def training_callbacks(
         Add :func:`epoch_lines_callback` (on stderr) unless ``--quiet`` or ``-v`` (which logs the
         epoch figures itself).
     loss_units : str
-        Shown after the losses in the per-epoch lines, e.g. ``"scaled"``.
+        Shown after the epoch in the per-epoch lines, e.g. ``"scaled"``.
 
     Raises
     ------
@@ -160,18 +160,22 @@ def training_callbacks(
 
 
 def significant(value: float, digits: int = 4) -> str:
-    """``value`` to ``digits`` significant digits (``0.01234``, ``1235``, ``nan``)."""
+    """``value`` to ``digits`` significant digits, zeros kept (``0.1900``, ``1235``, ``nan``)."""
     if not math.isfinite(value):
         return str(value)
-    return f"{value:.{digits}g}"
+    text = f"{value:#.{digits}g}"
+    return text.rstrip(".") if "e" not in text else text
 
 
 def epoch_line(record: Mapping[str, float], epochs: int | None, loss_units: str = "") -> str:
-    """One epoch as a line: ``epoch 2/5  train loss 0.4123  valid loss 0.4321 ...  3.2 s``."""
+    """One epoch as a line: ``epoch 2/5  train loss 0.4123  valid loss 0.4321 ...  3.2 s``.
+
+    Figures have 4 significant digits (accuracy 4 decimals); ``loss_units``, when given,
+    follows the epoch as ``[scaled]``.
+    """
     width = len(str(epochs)) if epochs else 1
     head = f"epoch {int(record['epoch']):>{width}}" + (f"/{epochs}" if epochs else "")
-    parts = [head]
-    units = f" ({loss_units})" if loss_units else ""
+    parts = [head + (f" [{loss_units}]" if loss_units else "")]
     for split in ("train", "valid"):
         figures = [
             (key[len(split) + 1 :], value)
@@ -180,9 +184,10 @@ def epoch_line(record: Mapping[str, float], epochs: int | None, loss_units: str 
         ]
         for name, value in figures:
             text = f"{value:.4f}" if name == "accuracy" else significant(value)
-            parts.append(f"{split} {name} {text}" + (units if name == "loss" else ""))
+            parts.append(f"{split} {name} {text}")
     if "seconds" in record:
-        parts.append(f"{record['seconds']:.1f} s")
+        seconds = record["seconds"]
+        parts.append(f"{seconds:.1f} s" if seconds >= 1 else f"{seconds:.2g} s")
     return "  ".join(parts)
 
 
@@ -208,8 +213,29 @@ def epoch_lines_callback(loss_units: str = "", stream: TextIO | None = None) -> 
     return EpochLines()
 
 
-def describe_history(history: Sequence[Mapping[str, float]], loss_units: str = "") -> str:
-    """The last epoch of a history as ``train loss 0.01234 (scaled), valid loss ...``."""
+def describe_history(
+    history: Sequence[Mapping[str, float]], epochs: int | None = None, restore_best: bool = True
+) -> str:
+    """A fit's history in two lines: its last epoch's figures, and its best validation loss.
+
+    Parameters
+    ----------
+    history : sequence of dict
+        The Trainer's history (one record per epoch).
+    epochs : int or None
+        The most epochs the fit could run (shown as ``37 of 100 epochs``).
+    restore_best : bool
+        Whether the fit ended with its best epoch's weights (said after the best figure).
+    """
     if not history:
         return "no epochs"
-    return epoch_line(history[-1], None, loss_units)
+    ran = f"{len(history)} of {epochs} epochs" if epochs else f"{len(history)} epochs"
+    last = epoch_line(history[-1], None).split("  ", 1)[1]
+    lines = [f"{ran}; last epoch: {last}"]
+    key = "valid_loss" if "valid_loss" in history[-1] else "train_loss"
+    best = min(history, key=lambda r: r[key] if math.isfinite(r[key]) else math.inf)
+    lines.append(
+        f"best {key.replace('_', ' ')} {significant(best[key])} at epoch {int(best['epoch'])}"
+        + (" (its weights are the ones kept)" if restore_best else "")
+    )
+    return "\n".join(lines)

@@ -4,6 +4,9 @@
         --horizon 5 --lookback 20
     seqlab forecast fit FILE --target Close --model lstm --horizon 5 --lookback 20 --out RUN
     seqlab forecast predict --run RUN FILE
+
+The networks' training flags (``--seed``, ``--device``, ``--log``) are the ones every
+training command shares (:mod:`seqlab.cli._training_flags`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,14 @@ import argparse
 import json
 import shlex
 from pathlib import Path
+
+from seqlab.cli._training_flags import (
+    DEFAULT_SEED,
+    add_training_flags,
+    check_training_flags,
+    describe_history,
+    training_callbacks,
+)
 
 
 def _int_tuple(text: str, count: int, what: str) -> tuple[int, ...]:
@@ -55,7 +66,6 @@ def _add_model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=100, help="maximum training epochs")
     parser.add_argument("--patience", type=int, default=10, help="early stopping patience")
     parser.add_argument("--lr", type=float, default=3e-3, help="learning rate")
-    parser.add_argument("--seed", type=int, default=0)
 
 
 # Imported before a command runs, with Ctrl-C held back (see seqlab.cli.main).
@@ -85,7 +95,8 @@ def _neural_options(args: argparse.Namespace) -> dict:
         "epochs": args.epochs,
         "patience": args.patience,
         "lr": args.lr,
-        "seed": args.seed,
+        "seed": DEFAULT_SEED if args.seed is None else args.seed,
+        "device": args.device,
     }
 
 
@@ -101,6 +112,7 @@ def register(subparsers) -> None:
     )
     _add_data_args(bt)
     _add_model_args(bt)
+    add_training_flags(bt, quiet=False)
     bt.add_argument(
         "--models",
         default="naive,arima,lstm",
@@ -125,6 +137,7 @@ def register(subparsers) -> None:
     fit = commands.add_parser("fit", help="fit a recurrent forecaster and save a run folder")
     _add_data_args(fit)
     _add_model_args(fit)
+    add_training_flags(fit)
     fit.add_argument(
         "--model", default="lstm", help="rnn, lstm, gru, bilstm (+ -recursive/-seq2seq)"
     )
@@ -152,7 +165,9 @@ def run_backtest(args: argparse.Namespace) -> int:
     from seqlab.forecast.backtest import backtest
     from seqlab.forecast.zoo import NEURAL, make_forecaster
     from seqlab.io import write_json
+    from seqlab.train.callbacks import attached
 
+    check_training_flags(args, None)
     _, y, X = _load(args)
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     models = {
@@ -170,17 +185,19 @@ def run_backtest(args: argparse.Namespace) -> int:
     if X is not None and not any(name in NEURAL for name in names):
         # Only the networks read feature columns; the others see the target alone.
         raise ValueError("--features is only used by recurrent models; add one to --models.")
-    result = backtest(
-        models,
-        y,
-        args.horizon,
-        X=X,
-        initial=1.0 - args.test,
-        step=args.step,
-        window=args.window,
-        refit_every=args.refit_every or None,
-        m=args.m,
-    )
+    # Each network's fit is its own logged run (fit-2, fit-3, ... after the first).
+    with attached(training_callbacks(args, None)):
+        result = backtest(
+            models,
+            y,
+            args.horizon,
+            X=X,
+            initial=1.0 - args.test,
+            step=args.step,
+            window=args.window,
+            refit_every=args.refit_every or None,
+            m=args.m,
+        )
     print(
         f"{args.file}: target {args.target!r}, horizon {args.horizon}, "
         f"{int(result.metrics['origins'].iloc[0])} origins"
@@ -201,6 +218,7 @@ def run_backtest(args: argparse.Namespace) -> int:
 def run_fit(args: argparse.Namespace) -> int:
     from seqlab.forecast.runs import save_forecaster
     from seqlab.forecast.zoo import NEURAL, make_forecaster
+    from seqlab.train.callbacks import attached
 
     if args.model not in NEURAL:
         raise ValueError(
@@ -208,16 +226,20 @@ def run_fit(args: argparse.Namespace) -> int:
             "baselines and ARIMA have no run folder (use 'seqlab ts fit')."
         )
     _check_out_folder(args.out)
+    check_training_flags(args, args.out)
     _, y, X = _load(args)
     model = make_forecaster(
         args.model, horizon=args.horizon, lookback=args.lookback, **_neural_options(args)
     )
-    model.fit(y, X)
+    callbacks = training_callbacks(args, args.out, epoch_lines=True, loss_units="scaled")
+    with attached(callbacks):
+        model.fit(y, X)
     path = save_forecaster(model, args.out)
-    last = model.history_[-1] if model.history_ else {}
+    print(f"trained {model.label} on {len(y)} rows (columns: {', '.join(model.columns_)})")
+    print(describe_history(model.history_, args.epochs))
     print(
-        f"trained {model.label} on {len(y)} rows, columns {model.columns_}: "
-        f"{len(model.history_)} epochs, last {json.dumps(last)}"
+        f"losses and errors are in scaled units (the {model.scaler} scaler fitted on the "
+        "training rows), not in the target's units"
     )
     print(f"wrote {path}")
     return 0
