@@ -56,6 +56,16 @@ def _finish(fig: Figure, path: str | os.PathLike | None, owned: bool) -> Figure:
     return fig
 
 
+def _date_ticks(ax: Axes, x) -> None:
+    """Short, non-overlapping date labels when the x axis holds dates."""
+    if isinstance(x, pd.DatetimeIndex):
+        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+        locator = AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+
+
 def _x(values, start: int = 0):
     """A pandas object's index; ``start .. start + n - 1`` for anything else."""
     index = getattr(values, "index", None)
@@ -296,6 +306,7 @@ def plot_backtest(
         if window["cutoff"] not in cutoffs:
             cutoffs.append(window["cutoff"])
             ax.axvline(window["cutoff"], color="grey", ls=":", lw=0.9)
+    _date_ticks(ax, _x(actual))
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     ax.legend(loc="upper left", frameon=False, fontsize="small")
