@@ -147,6 +147,23 @@ def test_mlflow_run_read_back_with_client(marker_batches, tmp_path):
     assert run.data.metrics["valid_accuracy"] == pytest.approx(history[1]["valid_accuracy"])
 
 
+class StopAfterFirstEpoch(Callback):
+    def on_epoch_end(self, event: TrainEvent) -> None:
+        raise KeyboardInterrupt
+
+
+def test_mlflow_run_status_after_ctrl_c(marker_batches, tmp_path):
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+
+    logger = MLflowLogger(f"sqlite:///{tmp_path / 'store.db'}")
+    with pytest.raises(KeyboardInterrupt):
+        _fit(marker_batches, tmp_path / "run", [logger, StopAfterFirstEpoch()], epochs=3)
+    run = MlflowClient(tracking_uri=logger.uri).get_run(logger.run_id)
+    assert run.info.status == "KILLED"
+    assert len(MlflowClient(logger.uri).get_metric_history(logger.run_id, "train_loss")) == 1
+
+
 def test_mlflow_tracking_uri_and_no_folder(marker_batches, tmp_path):
     pytest.importorskip("mlflow")
     from mlflow.tracking import MlflowClient

@@ -26,6 +26,7 @@ import contextlib
 import contextvars
 import math
 import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -297,6 +298,7 @@ class MLflowLogger(_PerFit):
     Metrics are logged per epoch (step = epoch) under the history's names
     (``train_loss``, ``valid_loss``, ``valid_accuracy``, ``lr``, ``seconds``, ...).
     Parameters are the config's fields, nested ones flattened as ``model.hidden_size``.
+    The run ends ``FINISHED``, ``KILLED`` (Ctrl-C) or ``FAILED`` (an error).
     ``run_id`` holds the last run's id. The logger uses an ``MlflowClient`` of its own
     and leaves MLflow's global active run alone.
     """
@@ -367,7 +369,17 @@ class MLflowLogger(_PerFit):
 
     def on_fit_end(self, history: Sequence[Mapping[str, float]]) -> None:
         if self.client is not None and self.run_id is not None:
-            self.client.set_terminated(self.run_id)
+            # fit calls this hook from a ``finally``: an exception on its way out is the
+            # reason the fit ended.
+            error = sys.exc_info()[1]
+            status = (
+                "FINISHED"
+                if error is None
+                else "KILLED"
+                if isinstance(error, KeyboardInterrupt)
+                else "FAILED"
+            )
+            self.client.set_terminated(self.run_id, status=status)
         self.client = None
 
 
