@@ -131,7 +131,7 @@ def test_fit_same_seed_same_figures(prices, tmp_path):
     assert figures[0] == figures[1] and figures[0] != figures[2]
 
 
-def test_fit_and_backtest_log_to_tensorboard(prices, tmp_path):
+def test_fit_and_backtest_log_to_tensorboard(prices, tmp_path, capsys):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -144,6 +144,8 @@ def test_fit_and_backtest_log_to_tensorboard(prices, tmp_path):
     args += ["--lookback", "6", "--epochs", "2", "--hidden", "4", "--log", "tensorboard"]
     assert main([*args, "--log-dir", str(tmp_path / "logs")]) == 0
     assert list((tmp_path / "logs" / "tensorboard").glob("events.out.tfevents.*"))
+    # The backtest fits the network once per refit: each fit is its own TensorBoard run.
+    assert f"tensorboard --logdir {tmp_path / 'logs' / 'tensorboard'}" in capsys.readouterr().out
 
 
 def test_training_flag_errors(prices, tmp_path, capsys):

@@ -87,7 +87,7 @@ def test_epoch_lines_stay_on_stderr(tarball, tmp_path, capsys):
     assert captured.out.startswith("best valid accuracy") and "train loss" not in captured.out
 
 
-def test_tensorboard_and_mlflow_from_the_command_line(tarball, tmp_path):
+def test_tensorboard_and_mlflow_from_the_command_line(tarball, tmp_path, capsys):
     pytest.importorskip("tensorboard")
     pytest.importorskip("mlflow")
     from mlflow.tracking import MlflowClient
@@ -95,6 +95,9 @@ def test_tensorboard_and_mlflow_from_the_command_line(tarball, tmp_path):
 
     out = tmp_path / "run"
     assert _train(tarball, out, "--quiet", "--log", "tensorboard,mlflow") == 0
+    printed = capsys.readouterr().out
+    assert f"view: tensorboard --logdir {out / 'tensorboard'}" in printed
+    assert "mlflow: run " in printed and "view: mlflow ui --backend-store-uri sqlite:" in printed
     events = EventAccumulator(str(out / "tensorboard"))
     events.Reload()
     assert [s.step for s in events.Scalars("valid/accuracy")] == [1, 2]

@@ -10,6 +10,7 @@ command runs.
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import sys
 from collections.abc import Mapping, Sequence
@@ -154,9 +155,36 @@ def training_callbacks(
         for name in logger_names(args)
     ]
     quiet = getattr(args, "quiet", False)
+    if "mlflow" in logger_names(args) and not getattr(args, "verbose", False):
+        # MLflow logs its store's set-up at INFO through a handler of its own; the
+        # command shows INFO lines with -v only.
+        logging.getLogger("mlflow").setLevel(logging.WARNING)
     if epoch_lines and not quiet and not getattr(args, "verbose", False):
         callbacks.append(epoch_lines_callback(loss_units))
     return callbacks
+
+
+def logger_lines(callbacks: Sequence[Any]) -> list[str]:
+    """Where each logger wrote, with the command that shows it (one line per logger)."""
+    import shlex
+
+    from seqlab.train.callbacks import MLflowLogger, TensorBoardLogger
+
+    lines = []
+    for callback in callbacks:
+        if isinstance(callback, TensorBoardLogger) and callback.folder is not None:
+            root = callback.folder.parent if callback.fits > 1 else callback.folder
+            lines.append(
+                f"tensorboard: event files in {root}; view: "
+                f"tensorboard --logdir {shlex.quote(str(root))}"
+            )
+        elif isinstance(callback, MLflowLogger) and callback.run_id is not None:
+            runs = f"{callback.fits} runs" if callback.fits > 1 else f"run {callback.run_id}"
+            lines.append(
+                f"mlflow: {runs} in experiment {callback.experiment!r} at {callback.uri}; "
+                f"view: mlflow ui --backend-store-uri {shlex.quote(callback.uri)}"
+            )
+    return lines
 
 
 def significant(value: float, digits: int = 4) -> str:

@@ -21,6 +21,7 @@ from seqlab.cli._training_flags import (
     add_training_flags,
     check_training_flags,
     describe_history,
+    logger_lines,
     training_callbacks,
 )
 
@@ -186,7 +187,8 @@ def run_backtest(args: argparse.Namespace) -> int:
         # Only the networks read feature columns; the others see the target alone.
         raise ValueError("--features is only used by recurrent models; add one to --models.")
     # Each network's fit is its own logged run (fit-2, fit-3, ... after the first).
-    with attached(training_callbacks(args, None)):
+    callbacks = training_callbacks(args, None)
+    with attached(callbacks):
         result = backtest(
             models,
             y,
@@ -212,6 +214,8 @@ def run_backtest(args: argparse.Namespace) -> int:
     if args.json:
         write_json(args.json, {"metrics": json.loads(result.metrics.to_json(orient="index"))})
         print(f"wrote {args.json}")
+    for line in logger_lines(callbacks):
+        print(line)
     return 0
 
 
@@ -242,6 +246,8 @@ def run_fit(args: argparse.Namespace) -> int:
         "training rows), not in the target's units"
     )
     print(f"wrote {path}")
+    for line in logger_lines(callbacks):
+        print(line)
     return 0
 
 

@@ -15,6 +15,7 @@ from seqlab.cli._training_flags import (
     DEFAULT_SEED,
     add_training_flags,
     check_training_flags,
+    logger_lines,
     training_callbacks,
 )
 from seqlab.sentiment import (
@@ -213,7 +214,8 @@ def run_train(args: argparse.Namespace) -> int:
     overrides = {"device": args.device}
     if args.seed is not None or not args.resume:
         overrides["seed"] = DEFAULT_SEED if args.seed is None else args.seed
-    with attached(training_callbacks(args, out, epoch_lines=True)):
+    callbacks = training_callbacks(args, out, epoch_lines=True)
+    with attached(callbacks):
         result = train(
             args.data,
             out,
@@ -231,6 +233,8 @@ def run_train(args: argparse.Namespace) -> int:
         f"best valid accuracy {best['valid_accuracy']:.4f} (epoch {int(best['epoch'])}); "
         f"run saved in {out}"
     )
+    for line in logger_lines(callbacks):
+        print(line)
     return 0
 
 
