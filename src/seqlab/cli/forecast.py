@@ -80,7 +80,10 @@ def _backtest_preload(args: argparse.Namespace) -> tuple[str, ...]:
 
 
 def _fit_interrupted(args: argparse.Namespace) -> str:
-    return f"nothing was saved in {shlex.quote(str(args.out))}"
+    out = shlex.quote(str(args.out))
+    if getattr(args, "log", None):
+        return f"no model was saved in {out} (the --log files written so far stay)"
+    return f"nothing was saved in {out}"
 
 
 def _check_out_folder(out: str) -> None:
