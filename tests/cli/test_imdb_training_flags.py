@@ -146,3 +146,23 @@ def test_cuda_without_a_gpu_is_one_line(tarball, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("seqlab: error: --device cuda: no CUDA device") and "\n" not in err
     assert not (tmp_path / "r").exists()
+
+
+def test_log_without_its_package_names_the_extra(tmp_path):
+    """A subprocess where tensorboard cannot be found: one line naming the extra, exit 2."""
+    import subprocess
+
+    code = (
+        "import importlib.util, sys\n"
+        "find = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda n, *a: None if n == 'tensorboard' else find(n, *a)\n"
+        "from seqlab.cli import main\n"
+        f"sys.exit(main(['imdb', 'train', '--out', {str(tmp_path / 'r')!r}, "
+        "'--log', 'tensorboard']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "seqlab: error: --log tensorboard needs the tensorboard package: "
+        "pip install 'seqlab[tensorboard]'"
+    )

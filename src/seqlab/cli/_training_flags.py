@@ -42,7 +42,9 @@ def _loggers(text: str) -> list[str]:
     return names
 
 
-def add_training_flags(parser: argparse.ArgumentParser, *, quiet: bool = True) -> None:
+def add_training_flags(
+    parser: argparse.ArgumentParser, *, quiet: bool = True, run_folder: bool = True
+) -> None:
     """Add ``--seed``, ``--device``, ``--log``, ``--log-dir``, ``--tracking-uri`` (and ``--quiet``).
 
     Parameters
@@ -51,6 +53,9 @@ def add_training_flags(parser: argparse.ArgumentParser, *, quiet: bool = True) -
         The training command's parser.
     quiet : bool
         Also add ``--quiet`` (no progress bar, no per-epoch lines).
+    run_folder : bool
+        Whether the command writes a run folder (the loggers' default folder); without
+        one, ``--log`` needs ``--log-dir``.
     """
     group = parser.add_argument_group("training")
     group.add_argument(
@@ -71,14 +76,14 @@ def add_training_flags(parser: argparse.ArgumentParser, *, quiet: bool = True) -
         type=_loggers,
         action="append",
         default=[],
-        metavar="LOGGER",
+        metavar="{tensorboard,mlflow}",
         help="also log training to tensorboard and/or mlflow (repeat or comma-separate); "
         "needs pip install 'seqlab[tensorboard]' / 'seqlab[mlflow]'",
     )
     group.add_argument(
         "--log-dir",
         help="folder for the --log files: tensorboard/ and mlruns/ (MLflow's local store) "
-        "in it (default: the run folder)",
+        + ("in it (default: the run folder)" if run_folder else "in it (needed with --log)"),
     )
     group.add_argument(
         "--tracking-uri", help="MLflow tracking URI instead of the local store in --log-dir"
@@ -111,9 +116,22 @@ def check_device(device: str) -> None:
 
 
 def check_training_flags(args: argparse.Namespace, folder: str | Path | None) -> None:
-    """Check ``--device`` and that the loggers have a folder, before any data is read."""
+    """Check ``--device``, the loggers' packages and folder, before any data is read.
+
+    Raises
+    ------
+    ValueError
+        ``--device cuda`` without CUDA; a ``--log`` whose package is not installed (the
+        message names the extra); loggers with no folder; ``--tracking-uri`` without
+        ``--log mlflow``.
+    """
+    import importlib.util
+
     check_device(args.device)
     names = logger_names(args)
+    for name in names:
+        if importlib.util.find_spec(name) is None:
+            raise ValueError(f"--log {name} needs the {name} package: pip install 'seqlab[{name}]'")
     if args.tracking_uri and "mlflow" not in names:
         raise ValueError("--tracking-uri is for MLflow: add --log mlflow.")
     needs_folder = "tensorboard" in names or ("mlflow" in names and not args.tracking_uri)
@@ -150,10 +168,12 @@ def training_callbacks(
     from seqlab.train.callbacks import make_logger
 
     log_dir = args.log_dir or folder
-    callbacks: list[Any] = [
-        make_logger(name, log_dir=log_dir, tracking_uri=args.tracking_uri)
-        for name in logger_names(args)
-    ]
+    callbacks: list[Any] = []
+    for name in logger_names(args):
+        try:
+            callbacks.append(make_logger(name, log_dir=log_dir, tracking_uri=args.tracking_uri))
+        except ImportError as exc:  # a package that is there but does not import
+            raise ValueError(f"--log {name}: {exc}") from None
     quiet = getattr(args, "quiet", False)
     if "mlflow" in logger_names(args) and not getattr(args, "verbose", False):
         # MLflow logs its store's set-up at INFO through a handler of its own; the

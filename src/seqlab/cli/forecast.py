@@ -116,7 +116,7 @@ def register(subparsers) -> None:
     )
     _add_data_args(bt)
     _add_model_args(bt)
-    add_training_flags(bt, quiet=False)
+    add_training_flags(bt, quiet=False, run_folder=False)
     bt.add_argument(
         "--models",
         default="naive,arima,lstm",
