@@ -262,6 +262,9 @@ class _RecurrentBase(Forecaster):
             monitor="valid_loss" if valid is not None else "train_loss",
             seed=self.seed,
             device=self.device,
+            # Full precision everywhere: a forecast must not depend on whether "auto"
+            # found a GPU (the Trainer's amp="auto" would use bf16 autocast there).
+            amp="off",
             progress=False,
         )
         trainer = Trainer(
