@@ -16,6 +16,10 @@ flight finishes, the state is saved and KeyboardInterrupt is raised again, so a
 run with the same seed would (the data order is rebuilt from the epoch's starting RNG
 state and ``set_epoch``, the batches already done are skipped without training).
 
+Callbacks (:mod:`seqlab.train.callbacks`: ``on_fit_start``, ``on_batch_end``,
+``on_epoch_end``, ``on_checkpoint``, ``on_fit_end``) run on rank 0 only; the TensorBoard
+and MLflow loggers are callbacks.
+
 Run folder (rank 0 writes, every file atomically): ``config.json``, ``model.safetensors``
 (best weights), ``last.safetensors`` and ``trainer_state.pt`` (resume), ``history.json``,
 ``history.csv``, ``curves.png`` and any ``extra_files``.
