@@ -166,3 +166,19 @@ def test_log_without_its_package_names_the_extra(tmp_path):
         "seqlab: error: --log tensorboard needs the tensorboard package: "
         "pip install 'seqlab[tensorboard]'"
     )
+
+
+def test_log_repeated_or_comma_separated():
+    from seqlab.cli import build_parser
+    from seqlab.cli._training_flags import logger_names
+
+    parser = build_parser()
+    for flags in (
+        ["--log", "mlflow", "--log", "tensorboard"],
+        ["--log", "mlflow,tensorboard"],
+        ["--log", "MLflow, tensorboard", "--log", "mlflow"],
+    ):
+        args = parser.parse_args(["imdb", "train", "--out", "r", *flags])
+        assert logger_names(args) == ["mlflow", "tensorboard"]
+    args = parser.parse_args(["forecast", "fit", "f.csv", "--target", "y", "--out", "r"])
+    assert (args.seed, args.device, logger_names(args)) == (None, "auto", [])
