@@ -182,3 +182,18 @@ def test_log_repeated_or_comma_separated():
         assert logger_names(args) == ["mlflow", "tensorboard"]
     args = parser.parse_args(["forecast", "fit", "f.csv", "--target", "y", "--out", "r"])
     assert (args.seed, args.device, logger_names(args)) == (None, "auto", [])
+
+
+def test_resume_keeps_the_saved_seed(tarball, tmp_path):
+    import warnings
+
+    out = tmp_path / "run"
+    assert _train(tarball, out, "--quiet", "--seed", "5", "--epochs", "1") == 0
+    history = _figures(out)
+    resume = ["imdb", "train", "--out", str(out), "--resume", "--quiet", "--data", str(tarball)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main([*resume, "--cache-dir", str(tmp_path / "cache")]) == 0
+    assert not [w for w in caught if "changed training settings" in str(w.message)]
+    assert json.loads((out / "config.json").read_text())["train"]["seed"] == 5
+    assert _figures(out) == history

@@ -61,7 +61,7 @@ def add_training_flags(
     group.add_argument(
         "--seed",
         type=_seed,
-        default=DEFAULT_SEED,
+        default=None,  # None: DEFAULT_SEED, or the saved seed when resuming
         help=f"seeds weights, dropout and data order; same seed, same figures "
         f"(default {DEFAULT_SEED})",
     )

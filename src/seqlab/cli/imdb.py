@@ -176,6 +176,18 @@ def recipe_from_args(args: argparse.Namespace) -> ImdbRecipe:
     return recipe
 
 
+def _saved_seed(run_dir: Path, default: int) -> int | None:
+    """The training seed in ``run_dir/config.json`` (``default`` where it records none)."""
+    from seqlab.io import read_json
+
+    config = read_json(run_dir / "config.json")
+    train = config.get("train") if isinstance(config, dict) else None
+    seed = train.get("seed", default) if isinstance(train, dict) else default
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"{run_dir / 'config.json'}: train.seed must be an integer >= 0.")
+    return seed
+
+
 def run_train(args: argparse.Namespace) -> int:
     from seqlab.train.callbacks import attached
 
@@ -210,10 +222,11 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         recipe = recipe_from_args(args)
         limit = args.limit
-    # A resumed run keeps its saved seed unless --seed is given again.
-    overrides = {"device": args.device}
-    if args.seed is not None or not args.resume:
-        overrides["seed"] = DEFAULT_SEED if args.seed is None else args.seed
+    # A resumed run keeps the seed it was trained with unless --seed is given again.
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    if args.resume and args.seed is None:
+        seed = _saved_seed(out, seed)
+    overrides = {"device": args.device, "seed": seed}
     callbacks = training_callbacks(args, out, epoch_lines=True)
     with attached(callbacks):
         result = train(
