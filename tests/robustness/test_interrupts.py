@@ -114,7 +114,7 @@ def test_imdb_evaluate_interrupted(tmp_path):
     child = _start(["-v", *evaluate, "--cache-dir", cache])
     deadline = time.monotonic() + STARTUP_S
     seen = ""
-    while "read tokenised test from cache" not in seen:
+    while "read from the cache" not in seen:
         line = child.stderr.readline()
         assert line or child.poll() is None, f"evaluation ended first: {seen}"
         assert time.monotonic() < deadline

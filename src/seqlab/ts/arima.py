@@ -272,6 +272,8 @@ class ARIMA:
     include_mean : None or bool
         R-style alternative to ``trend``: True means ``"c"``, False means ``"n"``.
 
+    Notes
+    -----
     ``__init__`` only stores its arguments; they are checked by ``fit``.
     """
 
