@@ -122,7 +122,7 @@ def test_forecast_fit_disk_full(ok_writes, series, tmp_path, monkeypatch, capsys
     run = tmp_path / "run"
     _fill_after(monkeypatch, run.parent / "run", ok_writes)
     run.mkdir()  # the folder exists beforehand: it is kept, emptied of partial files
-    argv = ["forecast", "fit", series, "--target", "y", "--epochs", "1", "--hidden", "4"]
+    argv = ["forecast", "fit", series, "--target", "y", "--epochs", "1", "--hidden", "4", "--quiet"]
     code, _, err = run_cli([*argv, "--lookback", "6", "--out", run], capsys)
     assert_user_error(code, err, f"cannot write {run}/", DISK_FULL)
     assert list(run.iterdir()) == []
@@ -197,7 +197,18 @@ def test_tmpfs_imdb_train(small_disk, tmp_path, capsys):
 
 def test_tmpfs_forecast_fit(small_disk, series, capsys):
     run = small_disk / "run"
-    argv = ["forecast", "fit", series, "--target", "y", "--epochs", "1", "--hidden", "96"]
+    argv = [
+        "forecast",
+        "fit",
+        series,
+        "--target",
+        "y",
+        "--epochs",
+        "1",
+        "--hidden",
+        "96",
+        "--quiet",
+    ]
     code, _, err = run_cli([*argv, "--lookback", "6", "--out", run], capsys)
     assert_user_error(code, err, f"cannot write {run}/model.safetensors", DISK_FULL)
     assert list(small_disk.iterdir()) == []
