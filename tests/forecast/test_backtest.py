@@ -129,3 +129,19 @@ def test_refit_none_fits_once_then_updates():
     log = Recorder.log = []
     backtest([Recorder()], np.arange(1.0, 11.0), horizon=2, initial=6, refit_every=None)
     assert log == [("fit", 6, 1.0), ("update", 7, 1.0), ("update", 8, 1.0)]
+
+
+def test_progress_bar_on_stderr_only_when_asked(capsys, monkeypatch):
+    import sys
+
+    module = sys.modules["seqlab.forecast.backtest"]  # the package exports the function
+
+    # The bar appears after two seconds; a zero delay makes it visible in a quick test.
+    monkeypatch.setattr(module, "PROGRESS_DELAY_S", 0.0)
+    y = np.sin(np.arange(40) / 3)
+    backtest([Naive()], y, horizon=2, initial=30)
+    out, err = capsys.readouterr()
+    assert "backtest" in err and out == ""
+    backtest([Naive()], y, horizon=2, initial=30, progress=False)
+    out, err = capsys.readouterr()
+    assert err == "" and out == ""

@@ -202,6 +202,7 @@ def run_backtest(args: argparse.Namespace) -> int:
             window=args.window,
             refit_every=args.refit_every or None,
             m=args.m,
+            progress=not getattr(args, "quiet", False),
         )
     print(
         f"{args.file}: target {args.target!r}, horizon {args.horizon}, "

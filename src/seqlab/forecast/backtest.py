@@ -25,12 +25,14 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from seqlab._validation import as_float_series, check_int
 from seqlab.forecast import metrics
@@ -38,6 +40,9 @@ from seqlab.forecast.base import Forecaster, check_features, check_levels
 from seqlab.forecast.conformal import LevelUnavailableError
 
 __all__ = ["BacktestResult", "backtest", "origins"]
+
+# Seconds a backtest runs before its progress bar is drawn.
+PROGRESS_DELAY_S = 2.0
 
 logger = logging.getLogger(__name__)
 
@@ -185,13 +190,15 @@ def backtest(
     refit_every: int | None = 1,
     level: Sequence[float] | None = (80, 95),
     m: int = 1,
+    progress: bool = True,
 ) -> BacktestResult:
     """Rolling-origin backtest of ``models`` (a dict name -> forecaster, or a list).
 
     ``initial``: the first origin, as a row count (int) or a fraction of the series
     (float). ``window_size`` (sliding only) defaults to ``initial``. ``X``: feature
     rows aligned with ``series``, passed (cut like the series) to each ``fit``. ``m``:
-    the seasonal period of the MASE scale.
+    the seasonal period of the MASE scale. ``progress``: a tqdm bar of fits on stderr,
+    drawn once the backtest has run two seconds.
     """
     named = _named(models)
     values = as_float_series(series, "series")
@@ -223,53 +230,70 @@ def backtest(
     rows = []
     scores = []
     fit_times: dict[str, float] = {}
-    for name, prototype in named.items():
-        model = copy.deepcopy(prototype)
-        can_update = callable(getattr(model, "update", None))
-        fit_seconds = 0.0
-        for k, origin in enumerate(cut_points):
-            start = 0 if window == "expanding" else origin - window_size
-            y_train = values[start:origin]
-            x_train = None if features is None else features[start:origin]
-            due = k == 0 if refit_every is None else k % refit_every == 0
-            if due or not can_update:
-                began = time.perf_counter()
-                _call(model.fit, y_train, x_train)
-                fit_seconds += time.perf_counter() - began
-            else:
-                _call(model.update, y_train, x_train)
-            try:
-                fc = model.forecast(horizon, level=levels)
-            except LevelUnavailableError as exc:
-                # The table keeps the point forecasts; the interval columns stay NaN.
-                if k == 0:
-                    logger.warning("backtest %s: no intervals: %s", name, exc)
-                fc = model.forecast(horizon, level=None)
-            actual = values[origin : origin + horizon]
-            mean = np.asarray(fc.mean, dtype=np.float64)
-            for s in range(horizon):
-                row = {
-                    "model": name,
-                    "origin": index[origin - 1],
-                    "row": int(origin + s),
-                    "time": index[origin + s],
-                    "step": s + 1,
-                    "actual": actual[s],
-                    "mean": mean[s],
-                }
-                for lv in levels:
-                    row[f"lower_{lv:g}"] = fc.lower[lv][s] if lv in fc.lower else np.nan
-                    row[f"upper_{lv:g}"] = fc.upper[lv][s] if lv in fc.upper else np.nan
-                rows.append(row)
-            scores.append(
-                {
-                    "model": name,
-                    "origin": int(origin),
-                    "mase": metrics.mase(actual, mean, y_train, m),
-                }
+    bar = tqdm(
+        total=len(named) * len(cut_points),
+        desc="backtest",
+        unit="origin",
+        disable=not progress,
+        delay=PROGRESS_DELAY_S,
+        leave=False,
+        dynamic_ncols=True,
+        file=sys.stderr,
+    )
+    try:
+        for name, prototype in named.items():
+            model = copy.deepcopy(prototype)
+            can_update = callable(getattr(model, "update", None))
+            fit_seconds = 0.0
+            bar.set_postfix_str(name, refresh=False)
+            for k, origin in enumerate(cut_points):
+                bar.update(1)
+                start = 0 if window == "expanding" else origin - window_size
+                y_train = values[start:origin]
+                x_train = None if features is None else features[start:origin]
+                due = k == 0 if refit_every is None else k % refit_every == 0
+                if due or not can_update:
+                    began = time.perf_counter()
+                    _call(model.fit, y_train, x_train)
+                    fit_seconds += time.perf_counter() - began
+                else:
+                    _call(model.update, y_train, x_train)
+                try:
+                    fc = model.forecast(horizon, level=levels)
+                except LevelUnavailableError as exc:
+                    # The table keeps the point forecasts; the interval columns stay NaN.
+                    if k == 0:
+                        logger.warning("backtest %s: no intervals: %s", name, exc)
+                    fc = model.forecast(horizon, level=None)
+                actual = values[origin : origin + horizon]
+                mean = np.asarray(fc.mean, dtype=np.float64)
+                for s in range(horizon):
+                    row = {
+                        "model": name,
+                        "origin": index[origin - 1],
+                        "row": int(origin + s),
+                        "time": index[origin + s],
+                        "step": s + 1,
+                        "actual": actual[s],
+                        "mean": mean[s],
+                    }
+                    for lv in levels:
+                        row[f"lower_{lv:g}"] = fc.lower[lv][s] if lv in fc.lower else np.nan
+                        row[f"upper_{lv:g}"] = fc.upper[lv][s] if lv in fc.upper else np.nan
+                    rows.append(row)
+                scores.append(
+                    {
+                        "model": name,
+                        "origin": int(origin),
+                        "mase": metrics.mase(actual, mean, y_train, m),
+                    }
+                )
+            logger.info(
+                "backtest %s: %d origins, %.2f s fitting", name, len(cut_points), fit_seconds
             )
-        logger.info("backtest %s: %d origins, %.2f s fitting", name, len(cut_points), fit_seconds)
-        fit_times[name] = fit_seconds
+            fit_times[name] = fit_seconds
+    finally:
+        bar.close()  # also on an error: the bar is cleared, not left half drawn
 
     forecasts = pd.DataFrame(rows)
     per_origin = pd.DataFrame(scores)
