@@ -350,3 +350,21 @@ def test_evaluate_a_real_cross_validation():
     part = cv[cv["unique_id"] == "s2"]
     row = table[(table["unique_id"] == "s2") & (table["metric"] == "mae")]
     assert row["naive"].iloc[0] == pytest.approx(np.mean(np.abs(part["y"] - part["naive"])))
+
+
+def test_progress_bar_of_series_on_stderr_unless_turned_off(capsys, monkeypatch):
+    import sys
+
+    from seqlab.forecast import Forecasts, Naive
+
+    module = sys.modules["seqlab.forecast.frame"]
+    monkeypatch.setattr(module, "PROGRESS_DELAY_S", 0.0)  # drawn at once in a quick test
+    ds = pd.date_range("2020-01-01", periods=30, freq="D")
+    df = pd.concat(
+        pd.DataFrame({"unique_id": uid, "ds": ds, "y": np.arange(30.0) + k})
+        for k, uid in enumerate("abc")
+    )
+    Forecasts([Naive()], freq="D").forecast(df, h=2)
+    assert "series" in capsys.readouterr().err
+    Forecasts([Naive()], freq="D", progress=False).forecast(df, h=2)
+    assert capsys.readouterr().err == ""

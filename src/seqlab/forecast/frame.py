@@ -45,6 +45,7 @@ import inspect
 import logging
 import math
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +58,9 @@ from seqlab.forecast import metrics as _metrics
 from seqlab.forecast.conformal import ConformalScores
 
 __all__ = ["Forecasts", "evaluate"]
+
+# Seconds local models run before the progress bar is drawn.
+PROGRESS_DELAY_S = 2.0
 
 logger = logging.getLogger(__name__)
 
@@ -410,9 +414,16 @@ class _LocalCall:
 
 
 def _run_batches(
-    jobs: list[_Job], call: Callable, backend: str, n_jobs: int, batch_size: int | None
+    jobs: list[_Job],
+    call: Callable,
+    backend: str,
+    n_jobs: int,
+    batch_size: int | None,
+    progress: bool = True,
 ) -> list[tuple]:
     """Run ``call`` over ``jobs`` in batches on a ``fit_many`` backend, in job order."""
+    from tqdm.auto import tqdm
+
     from seqlab.ts import many
 
     if not jobs:
@@ -424,19 +435,34 @@ def _run_batches(
     outputs: list[list[tuple] | None] = [None] * len(batches)
     failures: list[str] = []
 
+    bar = tqdm(
+        total=len(jobs),
+        desc="series",
+        unit="series",
+        disable=not progress,
+        delay=PROGRESS_DELAY_S,
+        leave=False,
+        dynamic_ncols=True,
+        file=sys.stderr,
+    )
+
     def on_done(i: int, result: list[tuple] | None, exc: BaseException | None) -> None:
         if exc is not None:
             failures.append(f"{type(exc).__name__}: {exc}")
         outputs[i] = result
+        bar.update(len(batches[i]))
 
-    if backend == "serial":
-        many._run_serial(batches, call, on_done)
-    elif backend == "process":
-        many._run_process(batches, call, on_done, n_jobs)
-    elif backend == "dask":
-        many._run_dask(batches, call, on_done, n_jobs)
-    else:
-        many._run_ray(batches, call, on_done, n_jobs)
+    try:
+        if backend == "serial":
+            many._run_serial(batches, call, on_done)
+        elif backend == "process":
+            many._run_process(batches, call, on_done, n_jobs)
+        elif backend == "dask":
+            many._run_dask(batches, call, on_done, n_jobs)
+        else:
+            many._run_ray(batches, call, on_done, n_jobs)
+    finally:
+        bar.close()
     if failures:
         hint = ""
         if getattr(call, "keep", False):
@@ -485,6 +511,9 @@ class Forecasts:
         ``j`` times a series' scale at the forecast origin is the half-width (see
         :mod:`seqlab.forecast.conformal`). It costs ``k`` more fits per model and
         window, and the coverage it promises is over series, not for each one.
+    progress : bool
+        A tqdm bar of series done on stderr, drawn once local models have run two
+        seconds (default True).
 
     Raises
     ------
@@ -505,6 +534,7 @@ class Forecasts:
         time_col: str = "ds",
         target_col: str = "y",
         conformal_windows: int | None = None,
+        progress: bool = True,
     ) -> None:
         self.models = models
         self.freq = freq
@@ -515,6 +545,7 @@ class Forecasts:
         self.time_col = time_col
         self.target_col = target_col
         self.conformal_windows = conformal_windows
+        self.progress = progress
 
     # -- checks -------------------------------------------------------------------
     def _setup(self) -> tuple[dict[str, Any], int]:
@@ -561,7 +592,12 @@ class Forecasts:
         jobs = [_Job(i, s.uid, s.y, s.X, (s.y.size,), None) for i, s in enumerate(series)]
         results = (
             _run_batches(
-                jobs, _LocalCall(local, 1, (), keep=True), self.backend, n_jobs, self.batch_size
+                jobs,
+                _LocalCall(local, 1, (), keep=True),
+                self.backend,
+                n_jobs,
+                self.batch_size,
+                self.progress,
             )
             if local
             else []
@@ -747,7 +783,7 @@ class Forecasts:
         blocks: dict[str, Any] = {}
         if local:
             call = _LocalCall(local, h, levels, keep=False)
-            results = _run_batches(jobs, call, self.backend, n_jobs, self.batch_size)
+            results = _run_batches(jobs, call, self.backend, n_jobs, self.batch_size, self.progress)
             for _, columns, _, _ in results:
                 for name, values in columns.items():
                     blocks.setdefault(name, []).append(values)
