@@ -50,7 +50,7 @@ class ImdbRecipe:
     vector_window: int = 5
     max_length: int | None = 400  # tokens kept per review
     truncate: str = "head+tail"
-    fix_length: int | None = None  # pad every batch to this width (the seed's fix_length)
+    fix_length: int | None = None  # pad every batch to this width (torchtext's fix_length)
     batch_size: int = 64
     valid_fraction: float = 0.2
     split_seed: int = 0
@@ -58,8 +58,8 @@ class ImdbRecipe:
         default_factory=lambda: {
             "encoder": "gru",
             "embedding_dim": 128,
-            # 64 rather than 128: a third of the recurrent work (measured 43.5k against
-            # 19k training tokens per CPU-second), which is what fits 3 epochs in budget.
+            # 64 rather than 128: a quarter of the recurrent matrix work, which is what
+            # fits 3 epochs in the CPU budget (benchmarks/imdb.py measures tokens/s).
             "hidden_size": 64,
             "bidirectional": True,
             "pooling": "max+mean",

@@ -30,7 +30,7 @@ class Tokenizer:
     replaced by a space (``strip_html``), lowercased (``lower``), then split by one regular
     expression into words (letters/digits with inner apostrophes) and, when
     ``punctuation="keep"``, each other non-space character as its own token;
-    ``punctuation="drop"`` keeps words only (the seed's cleaning).
+    ``punctuation="drop"`` keeps words only (the textbook's cleaning).
     """
 
     lower: bool = True

@@ -6,8 +6,8 @@ resumable checkpoint, stop early when the monitored figure stops improving.
 
 Figures are per-sample averages: the training loss is ``sum(batch mean * batch size) /
 samples`` and metrics come from totals summed over batches (and ranks) before dividing
-(see :mod:`seqlab.train.tasks`). The seed divided summed batch means by the dataset size,
-which shrinks the loss by the batch size; that is the bug this fixes.
+(see :mod:`seqlab.train.tasks`). Dividing summed batch means by the dataset size instead
+would shrink the loss by the batch size.
 
 Resume: the trainer state holds the optimizer, the scheduler, every RNG state, the epoch,
 the position inside the epoch and the partial totals. Ctrl-C sets a flag; the step in

@@ -18,61 +18,60 @@ Estimation (``method``):
   ``arima(method="CSS")``). Cannot handle NaN.
 - ``"mle"``: exact Gaussian likelihood by the Kalman filter (the compiled core,
   ``seqlab.ts._kalman``; C++ sources in ``ts/_core/``), maximised over parameters kept
-  stationary and invertible by the Monahan (1984) / Jones (1980) partial-autocorrelation
-  transform, by a compiled BFGS (``_kalman.Problem.minimize``) with the exact gradient of
-  the computed likelihood by reverse-mode differentiation
-  (``ts/_core/adjoint.hpp``: one backward pass through the filter, the stationary initial
-  covariance and the transforms, 1.7 evaluations' worth after the recorded
-  line-search evaluation, where forward differences cost one evaluation per parameter and
-  are accurate to ~1e-7). NaN are skipped by the filter (with finite differences).
+  stationary and invertible by the partial-autocorrelation transform of Monahan (1984)
+  and Jones (1980), by a compiled BFGS (``_kalman.Problem.minimize``). Its gradient is
+  the exact gradient of the computed likelihood by reverse-mode differentiation
+  (``ts/_core/adjoint.hpp``: one backward pass through the filter, the stationary
+  initial covariance and the transforms). NaN are skipped by the filter, with
+  finite-difference gradients.
 - ``"css-mle"`` (default): ``"mle"`` started from the CSS estimate (R's default).
 
+Notes
+-----
 ARMA likelihoods often have several local optima (near-cancelling AR and MA roots, MA
-roots near the unit circle). The search therefore runs BFGS to convergence from several
-points and keeps the best optimum: Hannan-Rissanen (statsmodels' start; else the CSS
-estimate, else zero ARMA coefficients with the regression estimate of ``beta``) and the
-``START_PATTERNS``, fixed partial autocorrelations of the AR and MA parts (a positive,
-a negative, and an oscillating AR part with a pair of complex MA roots near the unit
+roots near the unit circle), so the search runs BFGS to convergence from several points
+and keeps the best optimum: Hannan-Rissanen (statsmodels' start; else the CSS estimate,
+else zero ARMA coefficients with the regression estimate of ``beta``) and the
+``START_PATTERNS``, fixed partial autocorrelations of the AR and MA parts (a positive, a
+negative, and an oscillating AR part with a pair of complex MA roots near the unit
 circle), plus the ``FULL_ORDER_PATTERNS`` where the orders allow them. A run that comes
 close to an optimum already found from an earlier start stops there
-(``_kalman.JOIN_RADIUS``). Models without ARMA terms need no search: least squares on
-the differenced series is their MLE, polished by BFGS for the diffuse prior. On the
-1,428 M3 monthly series this reaches statsmodels' log-likelihood (within 1e-3) or better
-on all of them for ARIMA(1,1,1) and 99.3% for ARIMA(2,1,2) (``benchmarks/arima_fit.py``);
-R's single CSS start (``fit(..., multistart=False)``, 3x faster) on 97% and 81%. Of the
-ten (2,1,2) series left, one (N2777) is a boundary artefact: statsmodels' optimum has
-ar.L2 = 1 - 5e-9 and ma.L2 = -(1 - 6e-7), a cancelling pair of unit roots at which the
-kappa prior inflates the likelihood by 522. Schemes measured against this one (with
-finite-difference gradients): eight BFGS steps from each of more starts with only the
-best few finished, 97.3% (short runs rank basins poorly); dropping a run once its
-quadratic model settles above the best optimum so far, 98.5% (in the flat valleys of
-near-cancelling roots BFGS's curvature estimate is far too small); the fourth pattern
-given 25 steps and finished only when it then leads, 98.9%.
+(``_kalman.JOIN_RADIUS``). ``fit(..., multistart=False)`` is R's single CSS start.
+Models without ARMA terms need no search: least squares on the differenced series is
+their MLE, polished by BFGS for the diffuse prior. ``benchmarks/arima_fit.py`` measures
+how often the search reaches statsmodels' optimum on the M3 monthly series.
 
 Which likelihood, and why it equals statsmodels': statsmodels' ARIMA keeps the
 differencing inside the state space (``simple_differencing=False``) and starts the
-integration states from an *approximate* diffuse prior (mean 0, variance 1e6), leaving the
-first ``d + D*m`` observations out of the sum (``loglikelihood_burn``). R's ``arima``
-also uses ``kappa = 1e6`` but in units of sigma2 (its filter runs at unit innovation
-variance), so its prior is 1e6 * sigma2, not 1e6. An absolute prior is not scale-free:
-for a series in the units (M3 yearly N0017, ARIMA(0,1,1)) it gives -92.77 where the
-exact differenced likelihood (R, ``SARIMAX(simple_differencing=True)``) gives -92.32, and
-the same series x1000 differs by 15. seqlab follows statsmodels, the reference its tests
-hold it to: the same state layout, the same absolute prior and the same burn-in, so its
-log-likelihood equals statsmodels' to rounding at equal parameters (tests check 1e-6 on
-real series). A prior relative to sigma2 was tried in ``auto_arima`` on M3: yearly sMAPE
-17.22 instead of 17.32, but monthly 13.93 instead of 13.44 at 2.2x the time. The optimiser works on
-the series divided by a scale ``s`` (with the prior variance divided by ``s^2``), which is
-the same likelihood up to the constant ``-n log s`` and keeps the search well
-conditioned.
+integration states from an *approximate* diffuse prior (mean 0, variance 1e6), leaving
+the first ``d + D*m`` observations out of the sum (``loglikelihood_burn``). R's
+``arima`` also uses ``kappa = 1e6`` but in units of sigma2 (its filter runs at unit
+innovation variance), so its prior is 1e6 * sigma2, not 1e6. An absolute prior is not
+scale-free: for a series in the units it differs from the exact likelihood of the
+differenced series, and rescaling the series changes the difference. seqlab follows
+statsmodels, the reference its tests hold it to: the same state layout, the same
+absolute prior and the same burn-in, so its log-likelihood equals statsmodels' to
+rounding at equal parameters. The optimiser works on the series divided by a scale
+``s`` (with the prior variance divided by ``s^2``), which is the same likelihood up to
+the constant ``-n log s`` and keeps the search well conditioned.
 
 Standard errors come from a central-difference Hessian of the log-likelihood in the
-reported parameters (statsmodels' ``cov_type="approx"``), computed when first asked for;
-the filter outputs behind ``resid``, ``fitted`` and forecasts likewise. Information criteria follow
-statsmodels: ``k`` counts ``sigma2``; AICc and BIC use ``nobs - (d + D*m)``.
+reported parameters (statsmodels' ``cov_type="approx"``), computed when first asked
+for; the filter outputs behind ``resid``, ``fitted`` and forecasts likewise. Information
+criteria follow statsmodels: ``k`` counts ``sigma2``; AICc and BIC use
+``nobs - (d + D*m)``.
 
 ``ARIMA.filter(y, params)`` evaluates a model at given parameters without estimating
 anything; tests use it to compare forecasts with statsmodels at statsmodels' estimates.
+
+References
+----------
+Gardner, Harvey & Phillips (1980), Algorithm AS 154, Applied Statistics 29.
+Jones (1980), Maximum likelihood fitting of ARMA models to time series with missing
+observations, Technometrics 22.
+Monahan (1984), A note on enforcing stationarity in autoregressive-moving average
+models, Biometrika 71.
+Nocedal & Wright (2006), Numerical Optimization, 2nd ed., ch. 6 (BFGS).
 """
 
 from __future__ import annotations
@@ -128,9 +127,9 @@ START_PATTERNS: tuple[tuple[Any, Any], ...] = (
     ((0.9, -0.9), (0.99, -0.99)),
 )
 #: More patterns, used only when the model has at least as many AR and MA terms as the
-#: pattern gives (they aim at pairs of complex MA roots near the unit circle): the next two
-#: of the 60 candidates above, once the gradient was exact (``ts/_core/adjoint.hpp``) and
-#: starts cheaper; together they take ARIMA(2,1,2) from 98.7% to 99.3% of the series.
+#: pattern gives (they aim at pairs of complex MA roots near the unit circle); chosen, like
+#: ``START_PATTERNS``, by how often the search then reaches statsmodels' optimum on M3
+#: (``benchmarks/arima_fit.py``).
 FULL_ORDER_PATTERNS: tuple[tuple[Any, Any], ...] = (
     ("hr", (0.7, -0.99)),
     ((0.0, 0.0), (0.0, 0.0)),

@@ -474,8 +474,8 @@ class _Search:
             with warnings.catch_warnings(), _quiet(arima_logger):
                 warnings.simplefilter("ignore", RuntimeWarning)
                 # One start per candidate, as R's auto.arima: the search compares many
-                # models, and the extra starts of ARIMA.fit (4x the time) mostly find
-                # optima with roots near the unit circle, which the root check rejects.
+                # models, and the extra starts of ARIMA.fit cost several fits each and mostly
+                # find optima with roots near the unit circle, which the root check rejects.
                 # The chosen model gets them afterwards (``polish``).
                 # R's auto.arima skips a candidate whose converged CSS start has a
                 # non-stationary AR part (R's arima stops there); ARIMA.fit would restart
