@@ -20,6 +20,7 @@ from typing import Any
 from seqlab.io import read_json
 
 __all__ = [
+    "MAX_JSON_BYTES",
     "expect_bool",
     "expect_choice",
     "expect_float",

@@ -22,13 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seqlab.forecast.neural import GlobalRecurrentForecaster, RecurrentForecaster
-from seqlab.forecast.scalers import scaler_from_state
-from seqlab.io import write_json
-from seqlab.models import build_model
-from seqlab.models.registry import MAX_DIMENSION, MAX_LAYERS
-from seqlab.train.checkpoint import load_model_weights, save_weights
-from seqlab.train.schema import (
+from seqlab._schema import (
     expect_bool,
     expect_choice,
     expect_float,
@@ -39,6 +33,12 @@ from seqlab.train.schema import (
     expect_str_list,
     read_json_file,
 )
+from seqlab.forecast.neural import GlobalRecurrentForecaster, RecurrentForecaster
+from seqlab.forecast.scalers import scaler_from_state
+from seqlab.io import write_json
+from seqlab.models import build_model
+from seqlab.models.registry import MAX_DIMENSION, MAX_LAYERS
+from seqlab.train.checkpoint import load_model_weights, save_weights
 
 __all__ = ["load_forecaster", "predict_frame", "save_forecaster"]
 
