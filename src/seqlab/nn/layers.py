@@ -45,7 +45,8 @@ import functools
 import math
 import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -64,6 +65,32 @@ _IMPLEMENTATIONS = ("fused", "reference")
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 # Gate blocks o, i, f, g taken from torch's i, f, g, o (see _training.lstm_recurrence).
 _LSTM_ORDER = (3, 0, 1, 2)
+
+
+class _Kernels(NamedTuple):
+    """One mode's three implementations of a layer direction: the autograd recurrence,
+    the no-grad inference loop and the reference cell step."""
+
+    recurrence: Callable
+    inference: Callable
+    step: Callable
+
+
+# The modes whose state is ``h`` alone; LSTM also carries ``c`` and reorders its gates,
+# so the layer code handles it on its own path.
+_STATE_ONLY = {
+    "GRU": _Kernels(gru_recurrence, gru_inference, gru_step),
+    "RNN_TANH": _Kernels(
+        functools.partial(rnn_recurrence, relu=False),
+        functools.partial(rnn_inference, relu=False),
+        functools.partial(rnn_step, nonlinearity="tanh"),
+    ),
+    "RNN_RELU": _Kernels(
+        functools.partial(rnn_recurrence, relu=True),
+        functools.partial(rnn_inference, relu=True),
+        functools.partial(rnn_step, nonlinearity="relu"),
+    ),
+}
 
 
 class _RNNBase(nn.Module):
@@ -465,18 +492,8 @@ class _RNNBase(nn.Module):
                 bias_hh=bias_hh,
                 batch_sizes=batch_sizes,
             )
-        elif self.mode == "GRU":
-            out, h_n = gru_recurrence(
-                x,
-                h0,
-                weight_ih=weight_ih,
-                weight_hh=weight_hh,
-                bias_ih=bias_ih,
-                bias_hh=bias_hh,
-                batch_sizes=batch_sizes,
-            )
         else:
-            out, h_n = rnn_recurrence(
+            out, h_n = _STATE_ONLY[self.mode].recurrence(
                 x,
                 h0,
                 weight_ih=weight_ih,
@@ -484,7 +501,6 @@ class _RNNBase(nn.Module):
                 bias_ih=bias_ih,
                 bias_hh=bias_hh,
                 batch_sizes=batch_sizes,
-                relu=self.mode == "RNN_RELU",
             )
         if self.bidirectional:
             # Row r of the output is (forward row r, reverse row reverse[r]): one gather
@@ -522,21 +538,8 @@ class _RNNBase(nn.Module):
                     rows=rows,
                 )
                 c_finals.append(c_n)
-            elif self.mode == "GRU":
-                h_n = gru_inference(
-                    x,
-                    h0[direction],
-                    weight_ih=weight_ih,
-                    weight_hh=weight_hh,
-                    bias_ih=bias_ih,
-                    bias_hh=bias_hh,
-                    batch_sizes=batch_sizes,
-                    out=out,
-                    reverse=reverse,
-                    rows=rows,
-                )
             else:
-                h_n = rnn_inference(
+                h_n = _STATE_ONLY[self.mode].inference(
                     x,
                     h0[direction],
                     weight_ih=weight_ih,
@@ -545,7 +548,6 @@ class _RNNBase(nn.Module):
                     bias_hh=bias_hh,
                     batch_sizes=batch_sizes,
                     out=out,
-                    relu=self.mode == "RNN_RELU",
                     reverse=reverse,
                     rows=rows,
                 )
@@ -586,11 +588,8 @@ class _RNNBase(nn.Module):
             if self.mode == "LSTM":
                 h_t, c_t = lstm_step(x_t, h[:size], c[:size], *weights)
                 c = torch.cat((c_t, c[size:])) if size < c.shape[0] else c_t
-            elif self.mode == "GRU":
-                h_t = gru_step(x_t, h[:size], *weights)
             else:
-                nonlinearity = "relu" if self.mode == "RNN_RELU" else "tanh"
-                h_t = rnn_step(x_t, h[:size], *weights, nonlinearity=nonlinearity)
+                h_t = _STATE_ONLY[self.mode].step(x_t, h[:size], *weights)
             h = torch.cat((h_t, h[size:])) if size < h.shape[0] else h_t
             outputs[t] = h_t
         return torch.cat(outputs), h, c
