@@ -280,3 +280,51 @@ def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}.")
     return value
+
+
+def check_choice(
+    value: Any, name: str, choices: Sequence[Any], *, ignore_case: bool = False
+) -> Any:
+    """``value`` if it is one of ``choices``.
+
+    With ``ignore_case`` the value must be a string and is compared, and returned, in
+    lower case (``choices`` are then lower-case strings).
+
+    Raises
+    ------
+    TypeError
+        ``ignore_case`` is set and ``value`` is not a string.
+    ValueError
+        ``value`` is not one of ``choices``; the message lists them.
+    """
+    if ignore_case:
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be one of {list(choices)}, got {value!r}.")
+        key = value.lower()
+    else:
+        key = value
+    if key not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}.")
+    return key
+
+
+def check_alpha(alpha: Any, *, allow_none: bool = False) -> float | None:
+    """A significance level ``alpha`` as a float strictly between 0 and 1.
+
+    With ``allow_none``, None is accepted and returned (no confidence band).
+
+    Raises
+    ------
+    TypeError
+        ``alpha`` is not a real number (bools are refused).
+    ValueError
+        ``alpha`` is not strictly between 0 and 1.
+    """
+    if alpha is None and allow_none:
+        return None
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
+        what = "a number between 0 and 1" + (" or None" if allow_none else "")
+        raise TypeError(f"alpha must be {what}, got {alpha!r}.")
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha}.")
+    return float(alpha)

@@ -47,6 +47,7 @@ import numpy as np
 import torch
 
 import seqlab
+from seqlab._validation import check_choice, check_int
 from seqlab.io import atomic_write, read_json, write_json
 from seqlab.models import build_model, model_config_dict
 from seqlab.train import distributed as dist_utils
@@ -116,36 +117,36 @@ class TrainConfig:
     progress: bool = True  # tqdm bar (rank 0 only)
 
     def __post_init__(self) -> None:
-        _check_int(self.epochs, "epochs", 1)
+        check_int(self.epochs, "epochs", minimum=1)
         _check_float(self.lr, "lr", positive=True)
-        _check_choice(self.optimizer, "optimizer", _OPTIMIZERS)
+        check_choice(self.optimizer, "optimizer", _OPTIMIZERS)
         _check_float(self.weight_decay, "weight_decay")
         _check_float(self.momentum, "momentum")
         if self.grad_clip is not None:
             _check_float(self.grad_clip, "grad_clip", positive=True)
-        _check_choice(self.lr_schedule, "lr_schedule", _SCHEDULES)
-        _check_int(self.warmup_steps, "warmup_steps", 0)
+        check_choice(self.lr_schedule, "lr_schedule", _SCHEDULES)
+        check_int(self.warmup_steps, "warmup_steps", minimum=0)
         _check_float(self.min_lr_ratio, "min_lr_ratio")
         if self.min_lr_ratio > 1:
             raise ValueError(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio!r}.")
         _check_float(self.plateau_factor, "plateau_factor", positive=True)
         if self.plateau_factor >= 1:
             raise ValueError(f"plateau_factor must be in (0, 1), got {self.plateau_factor!r}.")
-        _check_int(self.plateau_patience, "plateau_patience", 0)
+        check_int(self.plateau_patience, "plateau_patience", minimum=0)
         if self.early_stopping_patience is not None:
-            _check_int(self.early_stopping_patience, "early_stopping_patience", 1)
+            check_int(self.early_stopping_patience, "early_stopping_patience", minimum=1)
         if not isinstance(self.monitor, str) or not self.monitor.startswith(("train_", "valid_")):
             raise ValueError(
                 f"monitor must name a recorded figure such as 'valid_loss' or "
                 f"'valid_accuracy', got {self.monitor!r}."
             )
-        _check_choice(self.monitor_mode, "monitor_mode", (None, "min", "max"))
+        check_choice(self.monitor_mode, "monitor_mode", (None, "min", "max"))
         _check_float(self.min_delta, "min_delta")
         if self.seed is not None:
-            _check_int(self.seed, "seed", 0)
+            check_int(self.seed, "seed", minimum=0)
         if not isinstance(self.device, str):
             raise TypeError(f"device must be a string like 'auto' or 'cpu', got {self.device!r}.")
-        _check_choice(self.amp, "amp", _AMP)
+        check_choice(self.amp, "amp", _AMP)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -159,24 +160,12 @@ class TrainConfig:
         return cls(**values)
 
 
-def _check_int(value: Any, name: str, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}.")
-
-
 def _check_float(value: Any, name: str, positive: bool = False) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
         raise TypeError(f"{name} must be a number, got {value!r}.")
     if not math.isfinite(value) or value < 0 or (positive and value == 0):
         bound = "> 0" if positive else ">= 0"
         raise ValueError(f"{name} must be a finite number {bound}, got {value!r}.")
-
-
-def _check_choice(value: Any, name: str, choices: tuple) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}.")
 
 
 def seed_everything(seed: int) -> None:

@@ -33,7 +33,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from seqlab._validation import as_float_series, check_int, ordered_series
+from seqlab._validation import (
+    as_float_series,
+    check_alpha,
+    check_choice,
+    check_int,
+    ordered_series,
+)
 from seqlab.ts import _mackinnon
 
 __all__ = [
@@ -48,23 +54,6 @@ __all__ = [
 
 _ADF_WORDS = {"n": "no constant", "c": "constant", "ct": "constant and trend"}
 _KPSS_WORDS = {"c": "level", "ct": "trend"}
-
-
-def _check_alpha(alpha: Any) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
-        raise TypeError(f"alpha must be a number between 0 and 1, got {alpha!r}.")
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha}.")
-    return float(alpha)
-
-
-def _check_choice(value: Any, name: str, options: tuple[str, ...]) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be one of {options}, got {value!r}.")
-    lowered = value.lower()
-    if lowered not in options:
-        raise ValueError(f"{name} must be one of {options}, got {value!r}.")
-    return lowered
 
 
 def _series(y: Any) -> np.ndarray:
@@ -221,10 +210,10 @@ def adf_test(
     y : 1-D numbers (list, ndarray, Series) without NaN or inf; not constant.
     """
     x = _series(y)
-    regression = _check_choice(regression, "regression", ("c", "ct", "n"))
+    regression = check_choice(regression, "regression", ("c", "ct", "n"), ignore_case=True)
     if autolag is not None:
-        autolag = _check_choice(autolag, "autolag", ("aic", "bic")).upper()
-    alpha = _check_alpha(alpha)
+        autolag = check_choice(autolag, "autolag", ("aic", "bic"), ignore_case=True).upper()
+    alpha = check_alpha(alpha)
     n = x.size
     ntrend = len(regression) if regression != "n" else 0
     # Leave at least one residual degree of freedom in the largest regression.
@@ -381,8 +370,8 @@ def kpss_test(
     it was clipped). Checked against ``statsmodels.tsa.stattools.kpss`` in the tests.
     """
     x = _series(y)
-    regression = _check_choice(regression, "regression", ("c", "ct"))
-    alpha = _check_alpha(alpha)
+    regression = check_choice(regression, "regression", ("c", "ct"), ignore_case=True)
+    alpha = check_alpha(alpha)
     n = x.size
     minimum = 3 if regression == "c" else 4
     if n < minimum:
@@ -403,7 +392,7 @@ def kpss_test(
         resid = x - x.mean()
 
     if isinstance(nlags, str):
-        choice = _check_choice(nlags, "nlags", ("auto", "legacy"))
+        choice = check_choice(nlags, "nlags", ("auto", "legacy"), ignore_case=True)
         if choice == "auto":
             lags = min(_kpss_auto_lags(resid), n - 1)
         else:
@@ -537,7 +526,7 @@ def check_stationarity(
     and sd (:func:`rolling_stats`, ``window`` by default from :func:`default_window`) in
     the first and last windows; they illustrate, and do not enter the verdict.
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     y = ordered_series(y, "y")
     x = _series(y)
     name = getattr(y, "name", None)

@@ -33,19 +33,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from seqlab._validation import as_float_series, check_int, ordered_series
+from seqlab._validation import as_float_series, check_alpha, check_int, ordered_series
 
 __all__ = ["LjungBoxResult", "acf", "acovf", "ljung_box", "pacf"]
-
-
-def _check_alpha(alpha: Any) -> float | None:
-    if alpha is None:
-        return None
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
-        raise TypeError(f"alpha must be a number between 0 and 1 or None, got {alpha!r}.")
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha}.")
-    return float(alpha)
 
 
 def _nonconstant(y: Any, name: str) -> np.ndarray:
@@ -93,7 +83,7 @@ def acf(
     nlags = check_int(nlags, "nlags", minimum=0)
     if nlags > n - 1:
         raise ValueError(f"nlags={nlags} must be at most n - 1 = {n - 1} for y of length {n}.")
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha, allow_none=True)
     cov = acovf(x, nlags)
     values = cov / cov[0]
     if alpha is None:
@@ -153,7 +143,7 @@ def pacf(
             f"nlags={nlags} is too large for {n} observations; partial autocorrelations "
             f"are only computed up to n // 2 = {n // 2}."
         )
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha, allow_none=True)
     values = durbin_levinson(acovf(x, nlags))
     if alpha is None:
         return values
