@@ -42,7 +42,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from seqlab.nn._layout import chunks, kernel, schedule, summed_bias, uses_kernels
+from seqlab.nn._layout import SizeViews, chunks, kernel, schedule, summed_bias, uses_kernels
 
 __all__ = ["gru_inference", "lstm_inference", "rnn_inference"]
 
@@ -54,20 +54,6 @@ def _doubled(tensor: Tensor | None, start: int, stop: int | None = None) -> Tens
     tensor = tensor.clone()
     tensor[start:stop].mul_(2)
     return tensor
-
-
-class _Rows:
-    """First-``size``-rows views of a running state buffer, made once per size."""
-
-    def __init__(self, state: Tensor) -> None:
-        self.state = state
-        self._views: dict[int, Tensor] = {state.shape[0]: state}
-
-    def __getitem__(self, size: int) -> Tensor:
-        view = self._views.get(size)
-        if view is None:
-            view = self._views[size] = self.state[:size]
-        return view
 
 
 class _Direction:
@@ -206,7 +192,7 @@ def _rnn_compiled(x, h0, *, weight_ih, weight_hh, bias, batch_sizes, out, revers
     run = _CompiledRun(x, out, weight_ih, bias, batch_sizes, *_order(batch_sizes, rows, reverse))
     weight_t = weight_hh.t()
     state = h0.detach().contiguous().clone()
-    state_flat, states = state.numpy().reshape(-1), _Rows(state)
+    state_flat, states = state.numpy().reshape(-1), SizeViews(state)
     for pre, local, size, out_rows in run.steps():
         pre.addmm_(states[size], weight_t)
         rnn_cell(
@@ -232,7 +218,7 @@ def _lstm_compiled(x, h0, c0, *, weight_ih, weight_hh, bias, batch_sizes, out, r
     state = h0.detach().contiguous().clone()
     cells = c0.detach().contiguous().clone()
     state_flat, cells_flat = state.numpy().reshape(-1), cells.numpy().reshape(-1)
-    states = _Rows(state)
+    states = SizeViews(state)
     for gates, local, size, out_rows in run.steps():
         gates.addmm_(states[size], weight_t)
         lstm_cell(
@@ -255,10 +241,10 @@ def _gru_compiled(x, h0, *, weight_ih, weight_hh, bias_ih, b_hn, batch_sizes, ou
     run = _CompiledRun(x, out, weight_ih, bias_ih, batch_sizes, *_order(batch_sizes, rows, reverse))
     weight_t = weight_hh.t()
     hidden_proj = x.new_empty(h0.shape[0], 3 * hidden)
-    hh_flat, hidden_projs = hidden_proj.numpy().reshape(-1), _Rows(hidden_proj)
+    hh_flat, hidden_projs = hidden_proj.numpy().reshape(-1), SizeViews(hidden_proj)
     b_hn_flat = b_hn.detach().contiguous().numpy()
     state = h0.detach().contiguous().clone()
-    state_flat, states = state.numpy().reshape(-1), _Rows(state)
+    state_flat, states = state.numpy().reshape(-1), SizeViews(state)
     for _, local, size, out_rows in run.steps():
         torch.mm(states[size], weight_t, out=hidden_projs[size])
         gru_cell(
@@ -315,8 +301,8 @@ def _lstm_steps(x, out, groups, reverse, h0, c0, *, weight_ih, weight_hh, bias):
     weight_t = weight_hh.t()
     # Running 2c (so tanh(c) = 2 sigmoid(2c) - 1 needs no scaling op); the rows past a
     # step's batch size keep the final state of the sequences that have ended.
-    cells = _Rows(c0 * 2)
-    scratch = _Rows(torch.empty_like(c0))
+    cells = SizeViews(c0 * 2)
+    scratch = SizeViews(torch.empty_like(c0))
     one = x.new_ones(())
     h_prev = h0
     for start, stop, sizes in run.chunks:

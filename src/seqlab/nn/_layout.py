@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-__all__ = ["Schedule", "chunks", "kernel", "schedule", "uses_kernels", "wants_grad"]
+__all__ = ["Schedule", "SizeViews", "chunks", "kernel", "schedule", "uses_kernels", "wants_grad"]
 
 
 @dataclass(frozen=True)
@@ -109,3 +109,23 @@ def kernel(name: str):
     from seqlab.nn import _kernels
 
     return _kernels.compiled(name)
+
+
+class SizeViews:
+    """Views of ``state`` on its first ``size`` entries along ``dim``, made once per size.
+
+    ``views[size]`` is ``state.narrow(dim, 0, size)``, cached, so a packed loop that
+    runs the same batch sizes again and again builds each view once; ``views[n]`` for
+    the full length ``n`` is ``state`` itself.
+    """
+
+    def __init__(self, state: Tensor, dim: int = 0) -> None:
+        self.state = state
+        self._dim = dim
+        self._views: dict[int, Tensor] = {state.shape[dim]: state}
+
+    def __getitem__(self, size: int) -> Tensor:
+        view = self._views.get(size)
+        if view is None:
+            view = self._views[size] = self.state.narrow(self._dim, 0, size)
+        return view

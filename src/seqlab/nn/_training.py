@@ -45,7 +45,15 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from seqlab.nn._layout import Schedule, chunks, kernel, schedule, summed_bias, uses_kernels
+from seqlab.nn._layout import (
+    Schedule,
+    SizeViews,
+    chunks,
+    kernel,
+    schedule,
+    summed_bias,
+    uses_kernels,
+)
 
 __all__ = ["gru_recurrence", "lstm_recurrence", "release_scratch", "rnn_recurrence"]
 
@@ -237,20 +245,6 @@ def release_scratch() -> None:
     _SavedBlocks._blocks().clear()
 
 
-class _StateViews:
-    """Views of a (D, batch, ...) state buffer on its first ``size`` rows, made once per size."""
-
-    def __init__(self, state: Tensor) -> None:
-        self.state = state
-        self._views: dict[int, Tensor] = {state.shape[1]: state}
-
-    def __getitem__(self, size: int) -> Tensor:
-        view = self._views.get(size)
-        if view is None:
-            view = self._views[size] = self.state[:, :size]
-        return view
-
-
 class _RNNRecurrence(torch.autograd.Function):
     """h_t = act(x_t W_ih^T + b + h_{t-1} W_hh^T), b = b_ih + b_hh."""
 
@@ -294,7 +288,7 @@ class _RNNRecurrence(torch.autograd.Function):
         else:
             torch.mul(out, out, out=slope).neg_().add_(1)
         d_pre = scratch.take(*out.shape)
-        d_h = _StateViews(d_h_n.contiguous().clone())
+        d_h = SizeViews(d_h_n.contiguous().clone(), dim=1)
         steps = zip(
             sizes, _rows(d_out, sizes), _rows(slope, sizes), _rows(d_pre, sizes), strict=True
         )
@@ -406,8 +400,8 @@ class _LSTMRecurrence(torch.autograd.Function):
         d_h_state = d_h_n.contiguous().clone()
         d_c_state = d_c_n.contiguous().clone()
         # The same state memory seen as (D, batch, hidden) and (D, batch, 1, hidden).
-        d_h, d_h_4d = _StateViews(d_h_state), _StateViews(d_h_state.unsqueeze(2))
-        d_c = _StateViews(d_c_state.unsqueeze(2))
+        d_h, d_h_4d = SizeViews(d_h_state, dim=1), SizeViews(d_h_state.unsqueeze(2), dim=1)
+        d_c = SizeViews(d_c_state.unsqueeze(2), dim=1)
         steps = zip(
             sizes,
             _rows(d_out.unsqueeze(2), sizes),
@@ -556,7 +550,7 @@ class _GRURecurrence(torch.autograd.Function):
         torch.addcmul(z, z, z, value=-1, out=k_z).mul_(d_h_all)
         # dL/d(W_hh h + b_hh) overwrite the factors in place, step by step.
         d_hidden_proj = factors.view(directions, rows, 3 * hidden)
-        d_h = _StateViews(d_h_n.contiguous().clone())
+        d_h = SizeViews(d_h_n.contiguous().clone(), dim=1)
         steps = zip(
             sizes,
             _rows(d_out, sizes),
