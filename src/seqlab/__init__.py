@@ -15,3 +15,32 @@ Layers, lowest first; a module imports only from its own layer or a lower one
 """
 
 __version__ = "0.1.0"
+
+# The optional dependencies behind the recurrent family, text, training and the IMDB recipes.
+TORCH_EXTRA = "pip install 'seqlab[torch]'"
+
+
+def _require(part: str, *modules: str) -> None:
+    """Import ``modules``, or raise one ImportError naming the extra that provides them.
+
+    Called first by the packages that need torch (``seqlab.nn``, ``seqlab.text``,
+    ``seqlab.models``, ``seqlab.train``), which ``pip install seqlab`` leaves out.
+
+    Raises
+    ------
+    ImportError
+        When one of ``modules`` is not installed; its ``name`` is the missing module and
+        its message ``"<part> needs <module>, which the core install leaves out: pip
+        install 'seqlab[torch]'"``.
+    """
+    import importlib
+
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            missing = (exc.name or module).split(".")[0]
+            raise ImportError(
+                f"{part} needs {missing}, which the core install leaves out: {TORCH_EXTRA}",
+                name=missing,
+            ) from exc

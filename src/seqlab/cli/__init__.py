@@ -9,7 +9,8 @@ to say after a Ctrl-C, such as how to resume; it must not import anything).
 One error boundary, :func:`main`, sorts whatever a command raises:
 
 - a user error (``ValueError``, ``TypeError``, ``OSError`` such as a full disk or a
-  permission denied, ``MemoryError``, a diverged training's ``FloatingPointError``):
+  permission denied, ``MemoryError``, a diverged training's ``FloatingPointError``, an
+  ``ImportError`` naming the extra to install, such as torch's on a core install):
   one line ``seqlab: error: ...`` on stderr, exit status 2; a message that spans several
   lines (pandas', torch's) is cut to its first line, the rest shown with ``-v``;
 - an interrupt (Ctrl-C): ``seqlab: interrupted`` plus the command's resume hint, exit
@@ -174,8 +175,16 @@ def _report_interrupt(args: argparse.Namespace | None) -> int:
 
 
 def is_user_error(exc: BaseException) -> bool:
-    """Whether ``exc`` describes the input or the machine (exit 2) rather than a bug."""
-    return isinstance(exc, _USER_ERRORS) or _is_out_of_memory(exc)
+    """Whether ``exc`` describes the input or the machine (exit 2) rather than a bug.
+
+    A missing optional dependency is the machine's: an ImportError whose message names
+    the seqlab extra to install (``pip install 'seqlab[torch]'`` on a core install).
+    """
+    return isinstance(exc, _USER_ERRORS) or _is_out_of_memory(exc) or _is_missing_extra(exc)
+
+
+def _is_missing_extra(exc: BaseException) -> bool:
+    return isinstance(exc, ImportError) and "pip install 'seqlab[" in str(exc)
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:

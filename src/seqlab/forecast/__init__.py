@@ -3,12 +3,15 @@ and the long-frame front door for many series (``Forecasts``, ``evaluate``).
 
 Every forecaster follows one interface (``fit(y, X=None)``, ``predict(h)``,
 ``forecast(h, level)``; see :mod:`seqlab.forecast.base`). The torch-based names
-(recurrent forecasters, the hybrid, run folders) load on first use, so the metrics and
-baselines import without torch.
+(recurrent forecasters, the hybrid, run folders) load on first use, so the baselines,
+ARIMA forecasters, metrics, backtests and ``Forecasts`` of local models import without
+torch; using a torch-based name on a core install raises one ImportError naming
+``pip install 'seqlab[torch]'``.
 """
 
 import importlib
 
+import seqlab
 from seqlab.forecast.backtest import BacktestResult, backtest
 from seqlab.forecast.base import Forecast, Forecaster
 from seqlab.forecast.baselines import Drift, MeanForecast, Naive, SeasonalNaive
@@ -32,6 +35,7 @@ _LAZY = {
 
 def __getattr__(name: str):
     if name in _LAZY:
+        seqlab._require(f"seqlab.forecast.{name}", "torch")
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'seqlab.forecast' has no attribute {name!r}")
 

@@ -8,6 +8,11 @@ The slow steps take ``progress=True`` for tqdm bars on stderr (:mod:`seqlab.text
 :func:`source_identity` is what data cached from a source is keyed by.
 """
 
+# ruff: noqa: E402  (torch is checked first, so a core install gets one clear error)
+import seqlab
+
+seqlab._require("seqlab.text", "torch")
+
 from seqlab.text.batching import BucketBatches, pad_batch, stratified_split, truncate_ids
 from seqlab.text.download import download, sha256_file
 from seqlab.text.imdb import (

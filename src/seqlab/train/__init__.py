@@ -8,6 +8,11 @@ and runs under ``torchrun`` (DDP) unchanged. ``load_run(run_dir)`` rebuilds a mo
 extras ``seqlab[tensorboard]``, ``seqlab[mlflow]``, imported only when a logger is built).
 """
 
+# ruff: noqa: E402  (torch is checked first, so a core install gets one clear error)
+import seqlab
+
+seqlab._require("seqlab.train", "torch", "safetensors")
+
 from seqlab.train.callbacks import (
     Callback,
     FitStart,
