@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test docs lint r-reference bench-cold bench-arima bench-rnn bench-imdb bench-m3 bench-forecast clean
 
-# The package with its runtime dependencies: what the demo needs.
+# The package with its torch extra (recurrent models, IMDB): what the demo needs.
 $(BIN)/.core: pyproject.toml setup.py $(wildcard src/seqlab/ts/_core/*.[ch]pp)
 	$(PYTHON) -m venv $(VENV)
 	# The CPU build of torch first, pinned: an unpinned torch may pull a multi-GB CUDA build.
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e '.[torch]'
 	touch $@
 
 # Plus the test and reference tools (statsmodels, hypothesis, dask, ray, ruff).
