@@ -21,6 +21,7 @@ SRC = Path(seqlab.__file__).resolve().parent
 LAYERS = {
     "_validation": 0,
     "_schema": 0,
+    "_progress": 0,
     "io": 0,
     "plot": 0,
     "datasets": 0,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import seqlab.text.progress as progress_module
+import seqlab._progress as progress_module
 from seqlab.cli import main
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "sentiment"))

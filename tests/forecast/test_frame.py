@@ -353,11 +353,10 @@ def test_evaluate_a_real_cross_validation():
 
 
 def test_progress_bar_of_series_on_stderr_unless_turned_off(capsys, monkeypatch):
-    import sys
 
+    import seqlab._progress as module
     from seqlab.forecast import Forecasts, Naive
 
-    module = sys.modules["seqlab.forecast.frame"]
     monkeypatch.setattr(module, "PROGRESS_DELAY_S", 0.0)  # drawn at once in a quick test
     ds = pd.date_range("2020-01-01", periods=30, freq="D")
     df = pd.concat(

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import seqlab._progress as progress_module
 import seqlab.text as text_module
 import seqlab.text.imdb as imdb_module
-import seqlab.text.progress as progress_module
 from seqlab.sentiment import prepare, preset
 from seqlab.text import Tokenizer
 

@@ -53,7 +53,7 @@ def test_vectors_put_words_from_the_same_contexts_together():
 
 
 def test_progress_bar_has_a_step_per_stage_and_changes_nothing(capsys, monkeypatch):
-    import seqlab.text.progress as progress_module
+    import seqlab._progress as progress_module
 
     monkeypatch.setattr(progress_module, "PROGRESS_DELAY_S", 0.0)
     rng = np.random.default_rng(0)

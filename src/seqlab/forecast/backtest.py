@@ -25,15 +25,14 @@ from __future__ import annotations
 import copy
 import logging
 import os
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from seqlab._progress import bar as progress_bar
 from seqlab._validation import as_float_series, check_int
 from seqlab.forecast import metrics
 from seqlab.forecast.base import Forecaster, check_features, check_levels
@@ -41,8 +40,6 @@ from seqlab.forecast.conformal import LevelUnavailableError
 
 __all__ = ["BacktestResult", "backtest", "origins"]
 
-# Seconds a backtest runs before its progress bar is drawn.
-PROGRESS_DELAY_S = 2.0
 
 logger = logging.getLogger(__name__)
 
@@ -230,16 +227,7 @@ def backtest(
     rows = []
     scores = []
     fit_times: dict[str, float] = {}
-    bar = tqdm(
-        total=len(named) * len(cut_points),
-        desc="backtest",
-        unit="origin",
-        disable=not progress,
-        delay=PROGRESS_DELAY_S,
-        leave=False,
-        dynamic_ncols=True,
-        file=sys.stderr,
-    )
+    bar = progress_bar(progress, "backtest", len(named) * len(cut_points), "origin")
     try:
         for name, prototype in named.items():
             model = copy.deepcopy(prototype)

@@ -45,7 +45,6 @@ import inspect
 import logging
 import math
 import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,14 +52,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seqlab._progress import bar as progress_bar
 from seqlab._validation import as_float_series, check_horizon, check_int, check_levels
 from seqlab.forecast import metrics as _metrics
 from seqlab.forecast.conformal import ConformalScores
 
 __all__ = ["Forecasts", "evaluate"]
 
-# Seconds local models run before the progress bar is drawn.
-PROGRESS_DELAY_S = 2.0
 
 logger = logging.getLogger(__name__)
 
@@ -422,8 +420,6 @@ def _run_batches(
     progress: bool = True,
 ) -> list[tuple]:
     """Run ``call`` over ``jobs`` in batches on a ``fit_many`` backend, in job order."""
-    from tqdm.auto import tqdm
-
     from seqlab.ts import many
 
     if not jobs:
@@ -435,16 +431,7 @@ def _run_batches(
     outputs: list[list[tuple] | None] = [None] * len(batches)
     failures: list[str] = []
 
-    bar = tqdm(
-        total=len(jobs),
-        desc="series",
-        unit="series",
-        disable=not progress,
-        delay=PROGRESS_DELAY_S,
-        leave=False,
-        dynamic_ncols=True,
-        file=sys.stderr,
-    )
+    bar = progress_bar(progress, "series", len(jobs), "series")
 
     def on_done(i: int, result: list[tuple] | None, exc: BaseException | None) -> None:
         if exc is not None:

@@ -437,7 +437,7 @@ def prepare(
     path = _prepared_path(cache, key)
     cached = _read_prepared(path, key) if use_cache and path.is_file() else None
     if cached is not None:
-        from seqlab.text.progress import notice
+        from seqlab._progress import notice
 
         notice(
             logger,
@@ -491,8 +491,8 @@ def _prepare_parts(
     timings: dict[str, float],
 ) -> dict[str, Any]:
     """Vocabulary, ids and labels of both parts, and vectors, computed from the source."""
+    from seqlab._progress import track
     from seqlab.text import Vocab, load_imdb_tokenized, load_vectors, ppmi_svd_vectors
-    from seqlab.text.progress import track
 
     started = time.perf_counter()
     splits = ("train", "unsup") if recipe.use_unsup else ("train",)
@@ -842,8 +842,8 @@ def evaluate_run(
     ``progress`` shows tqdm bars on stderr for reading, tokenising and evaluating when
     they take more than a moment.
     """
+    from seqlab._progress import track
     from seqlab.text import BucketBatches, load_imdb_tokenized
-    from seqlab.text.progress import track
     from seqlab.train import ClassificationTask, TrainConfig, Trainer
 
     if split not in ("valid", "test"):

@@ -34,9 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
+from seqlab._progress import bar, notice, track
 from seqlab.io import atomic_write
 from seqlab.text.download import download as _download
-from seqlab.text.progress import bar, notice, track
 from seqlab.text.tokenize import Tokenizer
 
 logger = logging.getLogger(__name__)
@@ -555,7 +555,7 @@ def load_imdb_tokenized(
     The result of each split is cached under ``cache_dir/tokens/`` keyed by a SHA-256 of
     the tokenizer settings, the split, the decoding mode and the source's identity (its
     resolved path, size and modification time), so a second run with the same settings
-    skips reading and tokenising (and says so, :func:`seqlab.text.progress.notice`). A
+    skips reading and tokenising (and says so, :func:`seqlab._progress.notice`). A
     review with no tokens counts as empty and is skipped. ``progress`` shows tqdm bars on
     stderr for reading and tokenising when they take more than a moment.
     """

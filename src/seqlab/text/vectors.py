@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from seqlab.text.progress import bar
+from seqlab._progress import bar
 
 
 def cooccurrence(

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seqlab._progress import bar as progress_bar
 from seqlab._validation import check_horizon, check_int, check_levels, check_period
 
 logger = logging.getLogger(__name__)
@@ -409,9 +410,7 @@ def fit_many(
     call = _BatchCall(h, level, m, dict(auto_arima_options))
     outputs: list[list[tuple] | None] = [None] * len(batches)
 
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(tasks), desc="series", unit="series", disable=not progress)
+    bar = progress_bar(progress, "series", len(tasks), "series")
 
     def on_done(i: int, result: list[tuple] | None, exc: BaseException | None) -> None:
         if exc is not None:
