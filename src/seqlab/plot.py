@@ -56,6 +56,32 @@ def _finish(fig: Figure, path: str | os.PathLike | None, owned: bool) -> Figure:
     return fig
 
 
+def _shade(ax: Axes, x, intervals: Mapping, colour: str, alpha: float, label) -> None:
+    """Shade each of ``intervals`` (level to ``(lower, upper)``) over ``x``, the widest
+    first and palest: the i-th is drawn at opacity ``alpha * (i + 1)``, labelled
+    ``label(level)`` (None leaves it out of the legend)."""
+    for i, level in enumerate(sorted(intervals, reverse=True)):
+        lower, upper = intervals[level]
+        ax.fill_between(
+            x,
+            np.asarray(lower, float),
+            np.asarray(upper, float),
+            color=colour,
+            alpha=alpha + alpha * i,
+            lw=0,
+            label=label(level),
+        )
+
+
+def _label(ax: Axes, title: str, ylabel: str, **legend) -> None:
+    """Title, y label, a frameless legend at the upper left (``legend``: more of its
+    options) and a light grid: the finish of a one-panel forecast figure."""
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper left", frameon=False, **legend)
+    ax.grid(alpha=0.3)
+
+
 def _date_ticks(ax: Axes, x) -> None:
     """Short, non-overlapping date labels when the x axis holds dates."""
     if isinstance(x, pd.DatetimeIndex):
@@ -113,17 +139,7 @@ def plot_forecast(
     ax.plot(_x(history), np.asarray(history, dtype=float), color="black", lw=1.2, label="history")
     x_fc = _x(mean, start=len(history))
     if intervals:
-        for i, level in enumerate(sorted(intervals, reverse=True)):
-            lower, upper = intervals[level]
-            ax.fill_between(
-                x_fc,
-                np.asarray(lower, float),
-                np.asarray(upper, float),
-                color="tab:blue",
-                alpha=0.15 + 0.15 * i,
-                lw=0,
-                label=f"{level:g}% interval",
-            )
+        _shade(ax, x_fc, intervals, "tab:blue", 0.15, lambda level: f"{level:g}% interval")
     ax.plot(x_fc, np.asarray(mean, dtype=float), color="tab:blue", lw=1.6, label="forecast")
     if actual is not None:
         ax.plot(
@@ -134,10 +150,7 @@ def plot_forecast(
             ls="--",
             label="actual",
         )
-    ax.set_title(title)
-    ax.set_ylabel(ylabel)
-    ax.legend(loc="upper left", frameon=False)
-    ax.grid(alpha=0.3)
+    _label(ax, title, ylabel)
     return _finish(fig, path, owned)
 
 
@@ -284,17 +297,14 @@ def plot_backtest(
         colour = colours.setdefault(name, f"C{len(colours)}")
         mean = window["mean"]
         x = _x(mean)
-        for i, level in enumerate(sorted(window.get("intervals") or {}, reverse=True)):
-            lower, upper = window["intervals"][level]
-            ax.fill_between(
-                x,
-                np.asarray(lower, float),
-                np.asarray(upper, float),
-                color=colour,
-                alpha=0.12 + 0.12 * i,
-                lw=0,
-                label=f"{name} {level:g}%" if first else None,
-            )
+        _shade(
+            ax,
+            x,
+            window.get("intervals") or {},
+            colour,
+            0.12,
+            lambda level, name=name, first=first: f"{name} {level:g}%" if first else None,
+        )
         ax.plot(
             x,
             np.asarray(mean, dtype=float),
@@ -307,8 +317,5 @@ def plot_backtest(
             cutoffs.append(window["cutoff"])
             ax.axvline(window["cutoff"], color="grey", ls=":", lw=0.9)
     _date_ticks(ax, _x(actual))
-    ax.set_title(title)
-    ax.set_ylabel(ylabel)
-    ax.legend(loc="upper left", frameon=False, fontsize="small")
-    ax.grid(alpha=0.3)
+    _label(ax, title, ylabel, fontsize="small")
     return _finish(fig, path, owned)
