@@ -1,9 +1,10 @@
 """``seqlab forecast ...``: backtest forecasters on a CSV, fit one to a run folder, predict.
 
-    seqlab forecast backtest FILE --target Close --models naive,arima,lstm,bilstm \\
-        --horizon 5 --lookback 20
-    seqlab forecast fit FILE --target Close --model lstm --horizon 5 --lookback 20 --out RUN
+    seqlab forecast backtest FILE --value Close --models naive,arima,lstm,bilstm \\
+        --h 5 --lookback 20
+    seqlab forecast fit FILE --value Close --model lstm --h 5 --lookback 20 --out RUN
     seqlab forecast predict --run RUN FILE
+    seqlab forecast cv LONG.csv --models auto_arima,snaive --h 12 --windows 3 --m 12
 
 The networks' training flags (``--seed``, ``--device``, ``--log``) are the ones every
 training command shares (:mod:`seqlab.cli._training_flags`).
@@ -24,41 +25,33 @@ from seqlab.cli._training_flags import (
     logger_lines,
     training_callbacks,
 )
-
-
-def _int_tuple(text: str, count: int, what: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(p) for p in text.split(","))
-    except ValueError:
-        values = ()
-    if len(values) != count:
-        raise argparse.ArgumentTypeError(
-            f"{what} must be {count} comma-separated integers, got {text!r}"
-        )
-    return values
+from seqlab.cli._vocabulary import add_alias, add_level, int_tuple, levels, require
 
 
 def _add_data_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="CSV with a target column (and optional feature columns)")
-    parser.add_argument("--target", required=True, help="the column to forecast, e.g. Close")
+    parser.add_argument("--value", help="the column to forecast, e.g. Close (required)")
+    add_alias(parser, "--target", "--value", "value")
     parser.add_argument(
         "--features",
         default=None,
         help="extra input columns for the recurrent models: comma-separated names or 'all'",
     )
-    parser.add_argument("--date", default=None, help="date column (default: a first date column)")
+    parser.add_argument(
+        "--time-col", dest="date", default=None, help="date column (default: a first date column)"
+    )
+    add_alias(parser, "--date", "--time-col", "date")
 
 
 def _add_model_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--horizon", type=int, default=1, help="steps ahead to forecast")
+    parser.add_argument("--h", type=int, default=1, help="steps ahead to forecast")
+    add_alias(parser, "--horizon", "--h", "h", type=int)
     parser.add_argument("--lookback", type=int, default=20, help="window length of the networks")
     parser.add_argument("--m", type=int, default=1, help="seasonal period (snaive, MASE)")
-    parser.add_argument(
-        "--order", type=lambda s: _int_tuple(s, 3, "--order"), default=(1, 1, 0), help="p,d,q"
-    )
+    parser.add_argument("--order", type=int_tuple(3, "--order"), default=(1, 1, 0), help="p,d,q")
     parser.add_argument(
         "--seasonal",
-        type=lambda s: _int_tuple(s, 4, "--seasonal"),
+        type=int_tuple(4, "--seasonal"),
         default=(0, 0, 0, 0),
         help="P,D,Q,m of the ARIMA",
     )
@@ -154,14 +147,54 @@ def register(subparsers) -> None:
     )
     predict.add_argument("file", help="CSV with the same columns as at fit time")
     predict.add_argument("--h", type=int, default=None, help="steps (default: the run's horizon)")
+    add_level(predict, (80, 95))
     predict.add_argument("--out", help="also write the forecast as CSV here")
     predict.set_defaults(func=run_predict, preload=_PRELOAD)
+
+    cv = commands.add_parser(
+        "cv",
+        help="cross-validate models on every series of a long CSV; prints evaluate's table",
+    )
+    cv.add_argument("file", help="long CSV: an id column, a time column and a value column")
+    cv.add_argument(
+        "--models",
+        default="auto_arima,snaive,naive",
+        help=f"comma-separated: {', '.join(_CV_MODELS)} (default: %(default)s)",
+    )
+    cv.add_argument("--h", type=int, required=True, help="steps ahead of each window")
+    cv.add_argument("--windows", type=int, default=1, help="cross-validation windows")
+    cv.add_argument("--step-size", type=int, default=None, help="rows between windows (--h)")
+    add_level(cv)
+    cv.add_argument("--freq", help="pandas frequency of the time column when not inferable")
+    cv.add_argument("--m", type=int, default=1, help="seasonal period (snaive, auto_arima, MASE)")
+    cv.add_argument(
+        "--order", type=int_tuple(3, "--order"), default=(1, 1, 0), help="p,d,q of arima"
+    )
+    cv.add_argument(
+        "--seasonal",
+        type=int_tuple(4, "--seasonal"),
+        default=(0, 0, 0, 0),
+        help="P,D,Q,m of arima",
+    )
+    cv.add_argument("--id-col", default="unique_id", help="series id column (%(default)s)")
+    cv.add_argument("--time-col", default="ds", help="time stamp column (%(default)s)")
+    cv.add_argument("--value", default="y", help="value column (%(default)s)")
+    cv.add_argument("--backend", default="serial", choices=["serial", "process"])
+    cv.add_argument("--n-jobs", type=int, default=None, help="workers (default: all cores)")
+    cv.add_argument("--out", help="write the cross-validation frame to this CSV")
+    cv.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    cv.set_defaults(func=run_cv)
+
+
+# Local models ``forecast cv`` runs per series (names as in ``forecast backtest``).
+_CV_MODELS = ("auto_arima", "arima", "naive", "snaive", "drift", "mean")
 
 
 def _load(args: argparse.Namespace):
     from seqlab.forecast.data import load_frame, split_frame
 
-    frame = load_frame(args.file, args.target, args.features, date=args.date)
+    require(args, "value", "--value")
+    frame = load_frame(args.file, args.value, args.features, date=args.date)
     return frame, *split_frame(frame)
 
 
@@ -177,7 +210,7 @@ def run_backtest(args: argparse.Namespace) -> int:
     models = {
         name: make_forecaster(
             name,
-            horizon=args.horizon,
+            horizon=args.h,
             lookback=args.lookback,
             m=args.m,
             order=args.order,
@@ -195,7 +228,7 @@ def run_backtest(args: argparse.Namespace) -> int:
         result = backtest(
             models,
             y,
-            args.horizon,
+            args.h,
             X=X,
             initial=1.0 - args.test,
             step=args.step,
@@ -205,11 +238,11 @@ def run_backtest(args: argparse.Namespace) -> int:
             progress=not getattr(args, "quiet", False),
         )
     print(
-        f"{args.file}: target {args.target!r}, horizon {args.horizon}, "
+        f"{args.file}: column {args.value!r}, horizon {args.h}, "
         f"{int(result.metrics['origins'].iloc[0])} origins"
     )
     print(result.table())
-    if args.horizon > 1:
+    if args.h > 1:
         print("\nBy step (MAE):")
         print(result.by_step["mae"].unstack("step").to_string(float_format=lambda v: f"{v:.4g}"))
     if args.plot:
@@ -237,7 +270,7 @@ def run_fit(args: argparse.Namespace) -> int:
     check_training_flags(args, args.out)
     _, y, X = _load(args)
     model = make_forecaster(
-        args.model, horizon=args.horizon, lookback=args.lookback, **_neural_options(args)
+        args.model, horizon=args.h, lookback=args.lookback, **_neural_options(args)
     )
     callbacks = training_callbacks(args, args.out, epoch_lines=True, loss_units="scaled")
     with attached(callbacks):
@@ -266,6 +299,11 @@ def run_predict(args: argparse.Namespace) -> int:
     from seqlab.forecast.data import load_frame
     from seqlab.forecast.runs import load_forecaster, predict_frame
 
+    if args.level is not None:
+        raise ValueError(
+            f"--level: {args.run} is a recurrent run, whose forecasts this command gives "
+            "without intervals."
+        )
     forecaster = load_forecaster(args.run)
     target, *features = forecaster.columns_
     try:
@@ -284,5 +322,60 @@ def run_predict(args: argparse.Namespace) -> int:
 
         with atomic_write(args.out, "w", encoding="utf-8") as handle:
             table.to_csv(handle, index=False)
+        print(f"wrote {args.out}")
+    return 0
+
+
+def run_cv(args: argparse.Namespace) -> int:
+    """``forecast cv``: :meth:`Forecasts.cross_validation` on a long CSV, scored by
+    :func:`evaluate` (the mean over series per model; MASE scaled at lag ``--m``)."""
+    from seqlab._validation import check_horizon, check_int, check_period
+    from seqlab.cli.ts import read_long_csv
+    from seqlab.forecast import Forecasts, evaluate
+    from seqlab.forecast.zoo import make_forecaster
+    from seqlab.io import atomic_write
+
+    h = check_horizon(args.h, "--h")
+    check_int(args.windows, "--windows", minimum=1)
+    if args.step_size is not None:
+        check_int(args.step_size, "--step-size", minimum=1)
+    check_period(args.m, "--m")
+    level = levels(args)
+    names = [n.strip() for n in args.models.split(",") if n.strip()]
+    unknown = [n for n in names if n not in _CV_MODELS]
+    if not names or unknown:
+        raise ValueError(
+            f"--models: unknown model {unknown[0] if unknown else args.models!r}; "
+            f"choose from {', '.join(_CV_MODELS)}."
+        )
+    models = {
+        name: make_forecaster(
+            name, horizon=h, lookback=1, m=args.m, order=args.order, seasonal_order=args.seasonal
+        )
+        for name in dict.fromkeys(names)
+    }
+    columns = {args.id_col: "unique_id", args.time_col: "ds", args.value: "y"}
+    frame = read_long_csv(args.file, "the series", columns)[["unique_id", "ds", "y"]]
+    runner = Forecasts(
+        models,
+        freq=args.freq,
+        backend=args.backend,
+        n_jobs=args.n_jobs,
+        progress=not args.no_progress,
+    )
+    try:
+        cv = runner.cross_validation(
+            frame, h, n_windows=args.windows, step_size=args.step_size, level=level or None
+        )
+        table = evaluate(cv, train_df=frame, season_length=args.m, agg="mean")
+    except ValueError as exc:
+        raise ValueError(f"{args.file}: {exc}") from None
+    n_series = frame["unique_id"].nunique()
+    print(f"{args.file}: {n_series} series, {args.windows} window(s) of h={h}; mean over series")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.out:
+        out = cv.rename(columns={"unique_id": args.id_col, "ds": args.time_col, "y": args.value})
+        with atomic_write(args.out, "w", encoding="utf-8", newline="") as handle:
+            out.to_csv(handle, index=False)
         print(f"wrote {args.out}")
     return 0

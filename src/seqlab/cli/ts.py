@@ -5,26 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-
-def _int_tuple(text: str, count: int, what: str) -> tuple[int, ...]:
-    parts = text.split(",")
-    try:
-        values = tuple(int(p) for p in parts)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{what} must be {count} comma-separated integers, got {text!r}"
-        ) from None
-    if len(values) != count:
-        raise argparse.ArgumentTypeError(
-            f"{what} must be {count} comma-separated integers, got {text!r}"
-        )
-    return values
+from seqlab.cli._vocabulary import add_alias, add_level, int_tuple, levels
 
 
 def _add_file_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="CSV with a date column and a value column, or one column")
     parser.add_argument("--value", help="value column, by name or 0-based position")
-    parser.add_argument("--date", help="date column, by name or 0-based position")
+    parser.add_argument("--time-col", dest="date", help="date column, by name or 0-based position")
+    add_alias(parser, "--date", "--time-col", "date")
 
 
 def register(subparsers) -> None:
@@ -48,18 +36,17 @@ def register(subparsers) -> None:
 
     fit = commands.add_parser("fit", help="fit an ARIMA and forecast")
     _add_file_args(fit)
-    fit.add_argument(
-        "--order", required=True, type=lambda s: _int_tuple(s, 3, "--order"), help="p,d,q"
-    )
+    fit.add_argument("--order", required=True, type=int_tuple(3, "--order"), help="p,d,q")
     fit.add_argument(
         "--seasonal",
-        type=lambda s: _int_tuple(s, 4, "--seasonal"),
+        type=int_tuple(4, "--seasonal"),
         default=(0, 0, 0, 0),
         help="P,D,Q,m",
     )
     fit.add_argument("--trend", default=None, help="n, c (constant), t (drift) or ct")
     fit.add_argument("--method", default="css-mle", choices=["css-mle", "mle", "css"])
     fit.add_argument("--h", type=int, default=12, help="forecast horizon")
+    add_level(fit, (80, 95))
     fit.add_argument("--plot", help="write a PNG of history, forecast and intervals here")
     fit.add_argument(
         "--out",
@@ -74,6 +61,7 @@ def register(subparsers) -> None:
     _add_file_args(auto)
     auto.add_argument("--m", type=int, default=1, help="seasonal period (12 monthly, 4 quarterly)")
     auto.add_argument("--h", type=int, default=12, help="forecast horizon")
+    add_level(auto, (80, 95))
     _add_auto_options(auto)
     auto.add_argument("--trace", action="store_true", help="print every model tried")
     auto.add_argument("--out", help="write the forecasts to this CSV")
@@ -95,11 +83,22 @@ def register(subparsers) -> None:
     many.add_argument("--backend", default="serial", choices=["serial", "process", "dask", "ray"])
     many.add_argument("--n-jobs", type=int, default=None, help="workers (default: all cores)")
     many.add_argument("--freq", help="pandas frequency of ds when it cannot be inferred")
+    add_level(many, (80, 95))
+    _add_long_columns(many)
     _add_auto_options(many)
     many.add_argument("--out", default="forecasts.csv", help="forecasts CSV (default: %(default)s)")
-    many.add_argument("--models", help="also write the per-series models table to this CSV")
+    many.add_argument(
+        "--models-out", dest="models_out", help="also write the per-series models table here"
+    )
+    add_alias(many, "--models", "--models-out", "models_out")
     many.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     many.set_defaults(func=run_many)
+
+
+def _add_long_columns(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--id-col", default="unique_id", help="series id column (%(default)s)")
+    parser.add_argument("--time-col", default="ds", help="time stamp column (%(default)s)")
+    parser.add_argument("--value", default="y", help="value column (%(default)s)")
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -147,6 +146,7 @@ def run_fit(args: argparse.Namespace) -> int:
     from seqlab.ts import ARIMA
 
     check_horizon(args.h, "--h")
+    level = levels(args)
     y = read_series_csv(args.file, value=args.value, date=args.date)
     model = ARIMA(
         order=args.order, seasonal_order=args.seasonal, trend=args.trend, method=args.method
@@ -156,11 +156,12 @@ def run_fit(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ValueError(f"{args.file}, column {y.name!r}: {exc}") from None
     print(result.summary())
-    forecast = result.forecast(args.h, level=(80, 95))
+    forecast = result.forecast(args.h, level=level)
     print()
     print(forecast.to_frame().to_string())
     if args.plot:
-        print(f"\nwrote {_plot(y, forecast, args.plot, f'{y.name}: ARIMA{args.order}')}")
+        title = f"{y.name}: ARIMA{args.order}"
+        print(f"\nwrote {_plot(y, forecast, args.plot, title, level)}")
     if args.save:
         print(f"saved the model to {result.save(args.save)}")
     return 0
@@ -193,10 +194,11 @@ def run_auto(args: argparse.Namespace) -> int:
 
     check_horizon(args.h, "--h")
     check_period(args.m, "--m")
+    level = levels(args)
     y = read_series_csv(args.file, value=args.value, date=args.date)
     try:
         result = auto_arima(y, args.m, **_auto_options(args))
-        forecast = result.forecast(args.h, level=(80, 95))
+        forecast = result.forecast(args.h, level=level)
     except ValueError as exc:
         raise ValueError(f"{args.file}, column {y.name!r}: {exc}") from None
     if args.trace:
@@ -211,13 +213,19 @@ def run_auto(args: argparse.Namespace) -> int:
             table.to_csv(handle, index_label="ds")
         print(f"\nwrote {args.out}")
     if args.plot:
-        print(f"wrote {_plot(y, forecast, args.plot, f'{y.name}: {result.label}')}")
+        print(f"wrote {_plot(y, forecast, args.plot, f'{y.name}: {result.label}', level)}")
     if args.save:
         print(f"saved the model to {result.save(args.save)}")
     return 0
 
 
-def _read_long_csv(path: str, what: str):
+def read_long_csv(path: str, what: str, columns: dict | None = None):
+    """A long CSV as a frame with ``ds`` parsed as dates where it is not numeric.
+
+    ``columns`` maps the file's columns to their names in the frame (e.g.
+    ``{"date": "ds"}``); a column it names that the file lacks is a ValueError naming
+    the file and the column.
+    """
     import pandas as pd
 
     from seqlab.io import read_csv_frame
@@ -225,6 +233,15 @@ def _read_long_csv(path: str, what: str):
     if not Path(path).is_file():
         raise ValueError(f"{path}: no such file ({what}).")
     frame = read_csv_frame(path)
+    columns = columns or {}
+    renames = {old: new for old, new in columns.items() if old != new}
+    missing = [old for old in columns if old not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{path}: lacks the column(s) {missing} (it has {list(map(str, frame.columns))}); "
+            "name the columns with --id-col, --time-col and --value."
+        )
+    frame = frame.rename(columns=renames)
     if "ds" in frame.columns and not pd.api.types.is_numeric_dtype(frame["ds"]):
         parsed = pd.to_datetime(frame["ds"], errors="coerce", format="mixed")
         if parsed.isna().any():
@@ -246,13 +263,19 @@ def run_many(args: argparse.Namespace) -> int:
 
     check_horizon(args.h, "--h")
     check_period(args.m, "--m")
-    frame = _read_long_csv(args.file, "the series")
-    future = _read_long_csv(args.future, "future regressors") if args.future else None
+    level = levels(args)
+    columns = {args.id_col: "unique_id", args.time_col: "ds", args.value: "y"}
+    frame = read_long_csv(args.file, "the series", columns)
+    future = None
+    if args.future:
+        keys = {args.id_col: "unique_id", args.time_col: "ds"}
+        future = read_long_csv(args.future, "future regressors", keys)
     try:
         result = fit_many(
             frame,
             args.h,
             args.m,
+            level=level,
             future=future,
             backend=args.backend,
             n_jobs=args.n_jobs,
@@ -264,14 +287,14 @@ def run_many(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.file}: {exc}") from None
     with atomic_write(args.out, "w", encoding="utf-8", newline="") as handle:
         result.forecasts.to_csv(handle, index=False)
-    if args.models:
-        with atomic_write(args.models, "w", encoding="utf-8", newline="") as handle:
+    if args.models_out:
+        with atomic_write(args.models_out, "w", encoding="utf-8", newline="") as handle:
             result.models.to_csv(handle, index=False)
     models = result.models
     failed = result.errors
     print(f"{len(models) - len(failed)} of {len(models)} series fitted; wrote {args.out}")
-    if args.models:
-        print(f"wrote {args.models}")
+    if args.models_out:
+        print(f"wrote {args.models_out}")
     counts = models["model"].dropna().value_counts().head(5)
     for label, count in counts.items():
         print(f"  {count:>5}  {label}")
@@ -280,11 +303,11 @@ def run_many(args: argparse.Namespace) -> int:
     return 0 if len(failed) < len(models) else 1
 
 
-def _plot(y, forecast, path: str, title: str) -> Path:
-    """History, forecast and its 80/95% intervals as a PNG at ``path``."""
+def _plot(y, forecast, path: str, title: str, level: tuple = (80, 95)) -> Path:
+    """History, forecast and its ``level`` intervals as a PNG at ``path``."""
     from seqlab.plot import plot_forecast
 
-    intervals = {lv: (forecast.lower[lv], forecast.upper[lv]) for lv in (80, 95)}
+    intervals = {lv: (forecast.lower[lv], forecast.upper[lv]) for lv in level}
     plot_forecast(y, forecast.mean, Path(path), intervals=intervals, title=title)
     return Path(path)
 
@@ -299,7 +322,8 @@ def is_arima_run(run: str) -> bool:
 def predict_arima_run(args: argparse.Namespace) -> int:
     """``forecast predict --run RUN FILE`` for an ARIMA run: the saved model with its
     parameters kept, filtered on FILE's series (nothing is re-estimated), forecast
-    ``--h`` steps (default 12) with 80% and 95% intervals, by date where FILE has dates."""
+    ``--h`` steps (default 12) with ``--level`` intervals (default 80 and 95), by date
+    where FILE has dates."""
     from seqlab._validation import check_horizon
     from seqlab.io import atomic_write, read_csv_frame, read_series_csv
     from seqlab.ts.auto import AutoARIMAResult, DeterministicResult
@@ -307,6 +331,7 @@ def predict_arima_run(args: argparse.Namespace) -> int:
 
     result = load_arima(args.run)
     h = check_horizon(12 if args.h is None else args.h, "--h")
+    level = levels(args)
     model = result.model if isinstance(result, AutoARIMAResult) else result
     if isinstance(model, DeterministicResult):
         k_exog, name = model.k_exog, model.name
@@ -323,7 +348,7 @@ def predict_arima_run(args: argparse.Namespace) -> int:
         value = name if name in read_csv_frame(args.file).columns else None
     y = read_series_csv(args.file, value=value, date=getattr(args, "date", None))
     try:
-        forecast = model.apply(y).forecast(h, level=(80, 95))
+        forecast = model.apply(y).forecast(h, level=level)
     except ValueError as exc:
         raise ValueError(f"{args.file}, column {y.name!r}: {exc}") from None
     print(f"{args.run}: {result.label} on {args.file} ({len(y)} values), {h} steps ahead")

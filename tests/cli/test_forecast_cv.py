@@ -1,0 +1,99 @@
+"""``seqlab forecast cv``: cross-validation of local models on a long CSV."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqlab.cli import main
+from seqlab.forecast import Forecasts, SeasonalNaive, evaluate
+
+
+@pytest.fixture
+def long_csv(tmp_path):
+    rng = np.random.default_rng(3)
+    parts = []
+    for k, uid in enumerate(["north", "south", "east"]):
+        t = np.arange(36 + 6 * k)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "store": uid,
+                    "month": pd.date_range("2019-01-01", periods=t.size, freq="MS").strftime(
+                        "%Y-%m-%d"
+                    ),
+                    "sales": 50 + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, t.size),
+                }
+            )
+        )
+    path = tmp_path / "sales.csv"
+    pd.concat(parts).to_csv(path, index=False)
+    return path
+
+
+def _argv(long_csv, *extra):
+    return [
+        "forecast", "cv", str(long_csv), "--id-col", "store", "--time-col", "month",
+        "--value", "sales", "--h", "3", "--windows", "2", "--m", "12", "--no-progress", *extra,
+    ]  # fmt: skip
+
+
+def test_cv_prints_the_mean_table_and_writes_the_frame(long_csv, tmp_path, capsys):
+    out = tmp_path / "cv.csv"
+    argv = _argv(long_csv, "--models", "snaive,naive,mean", "--level", "80,95", "--out", str(out))
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("3 series, 2 window(s) of h=3; mean over series")
+    assert lines[1].split() == ["metric", "snaive", "naive", "mean"]
+    metrics = [line.split()[0] for line in lines[2:-1]]
+    assert metrics == ["mae", "rmse", "smape", "mase"] + [
+        f"{m}-{lv}" for m in ("coverage", "width") for lv in (80, 95)
+    ]
+    assert lines[-1] == f"wrote {out}"
+
+    cv = pd.read_csv(out)
+    assert list(cv.columns[:4]) == ["store", "month", "cutoff", "sales"]
+    for model in ("snaive", "naive", "mean"):
+        for lv in (80, 95):
+            assert {f"{model}-lo-{lv}", f"{model}-hi-{lv}"} <= set(cv.columns)
+    assert len(cv) == 3 * 2 * 3
+    assert cv.groupby("store")["cutoff"].nunique().eq(2).all()
+
+    # The printed figures are the library's: Forecasts.cross_validation and evaluate.
+    frame = pd.read_csv(long_csv).rename(columns={"store": "unique_id", "month": "ds"})
+    frame = frame.rename(columns={"sales": "y"}).assign(ds=lambda f: pd.to_datetime(f["ds"]))
+    ref_cv = Forecasts({"snaive": SeasonalNaive(12)}, progress=False).cross_validation(
+        frame, 3, n_windows=2, level=[80, 95]
+    )
+    ref = evaluate(ref_cv, train_df=frame, season_length=12, agg="mean").set_index("metric")
+    printed = {line.split()[0]: float(line.split()[1]) for line in lines[2:-1]}
+    for metric, value in printed.items():
+        assert value == pytest.approx(ref.loc[metric, "snaive"], rel=1e-3)
+
+
+def test_cv_with_auto_arima_and_no_levels(long_csv, capsys):
+    assert main(_argv(long_csv, "--models", "auto_arima,snaive")) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split() == ["metric", "auto_arima", "snaive"]
+    assert [line.split()[0] for line in lines[2:]] == ["mae", "rmse", "smape", "mase"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--models", "prophet"], "--models: unknown model 'prophet'"),
+        (["--level", "0.8"], "Did you mean 80?"),
+        (["--windows", "20"], "series 'north' has 36 rows"),
+    ],
+)
+def test_cv_user_errors_are_one_line(long_csv, capsys, extra, message):
+    assert main(_argv(long_csv, *extra)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("seqlab: error: ") and message in err[0]
+
+
+def test_cv_names_a_missing_column(long_csv, capsys):
+    argv = ["forecast", "cv", str(long_csv), "--h", "3", "--models", "naive"]
+    assert main(argv) == 2
+    assert "lacks the column(s) ['unique_id', 'ds', 'y']" in capsys.readouterr().err
