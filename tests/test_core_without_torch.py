@@ -98,7 +98,7 @@ def test_arima_and_local_forecasts_run_without_torch(tmp_path):
     assert "loaded: []" in out
 
 
-def test_ts_cli_fits_and_saves_without_torch(tmp_path):
+def test_ts_cli_fits_saves_and_predicts_without_torch(tmp_path):
     from seqlab.datasets import airline
 
     airline().to_csv(tmp_path / "airline.csv")
@@ -108,10 +108,14 @@ def test_ts_cli_fits_and_saves_without_torch(tmp_path):
 
         status = main(["ts", "fit", "airline.csv", "--order", "1,1,1", "--h", "6", "--out", "run"])
         assert status == 0, status
+        status = main(["forecast", "predict", "airline.csv", "--run", "run", "--h", "3"])
+        assert status == 0, status
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "numba"))
+        print("loaded:", loaded)
         """,
         tmp_path,
     )
-    _ok(result)
+    assert "loaded: []" in _ok(result)
     assert (tmp_path / "run").is_dir() and any((tmp_path / "run").iterdir())
 
 
