@@ -218,15 +218,9 @@ def _is_text(column: pd.Series) -> bool:
 def _prepare(
     df: Any, id_col: str, time_col: str, target_col: str, freq: Any
 ) -> tuple[list[_Series], _Calendar, list[str]]:
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}.")
-    missing = [c for c in (id_col, time_col, target_col) if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"df lacks the column(s) {missing}; it needs {id_col!r}, {time_col!r}, "
-            f"{target_col!r} (pass id_col=/time_col=/target_col= for other names). "
-            f"Its columns are {list(df.columns)}."
-        )
+    from seqlab.ts.many import check_long_frame
+
+    check_long_frame(df, id_col, time_col, target_col)
     if df.empty:
         raise ValueError("df has no rows.")
     frame = df

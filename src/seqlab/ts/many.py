@@ -336,6 +336,28 @@ class _BatchCall:
 
 
 # ---------------------------------------------------------------- fit_many
+def check_long_frame(df: Any, id_col: str, time_col: str, target_col: str) -> None:
+    """Check that ``df`` is a long frame: a DataFrame with the id, time and target columns.
+
+    Raises
+    ------
+    TypeError
+        When ``df`` is not a pandas DataFrame.
+    ValueError
+        When a column is missing; the message names the missing ones, the keyword
+        arguments that rename them, and the columns ``df`` has.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}.")
+    missing = [c for c in (id_col, time_col, target_col) if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"df lacks the column(s) {missing}; it needs {id_col!r}, {time_col!r}, "
+            f"{target_col!r} (pass id_col=/time_col=/target_col= for other names). "
+            f"Its columns are {list(df.columns)}."
+        )
+
+
 def fit_many(
     df: pd.DataFrame,
     h: int,
@@ -366,15 +388,7 @@ def fit_many(
     """
     h = check_horizon(h)
     m = check_period(m)
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}.")
-    missing = [c for c in (id_col, time_col, target_col) if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"df lacks the column(s) {missing}; it needs {id_col!r}, {time_col!r}, "
-            f"{target_col!r} (pass id_col=/time_col=/target_col= for other names). "
-            f"Its columns are {list(df.columns)}."
-        )
+    check_long_frame(df, id_col, time_col, target_col)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}.")
     if n_jobs is None:
