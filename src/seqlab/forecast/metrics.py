@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from seqlab._validation import check_int
+from seqlab.ts.transforms import _difference_array
 
 __all__ = [
     "METRICS", "coverage", "interval_width", "mae", "mape", "mase", "mase_scale", "rmse", "smape",
@@ -89,7 +90,7 @@ def mase_scale(insample, m: int = 1) -> float:
     x = np.asarray(insample, dtype=np.float64).reshape(-1)
     if x.size <= m:
         raise ValueError(f"MASE needs more than m={m} in-sample values to scale by, got {x.size}.")
-    return float(np.mean(np.abs(x[m:] - x[:-m])))
+    return float(np.mean(np.abs(_difference_array(x, D=1, m=m))))
 
 
 def mase(actual, forecast, insample, m: int = 1) -> float:

@@ -57,6 +57,7 @@ from seqlab._validation import (
 from seqlab.ts import _kalman
 from seqlab.ts.arima import ARIMA, ARIMAForecast, ARIMAResult, CSSStartError, _in_date_order
 from seqlab.ts.seasonality import ndiffs, nsdiffs
+from seqlab.ts.transforms import _difference_array
 
 logger = logging.getLogger(__name__)
 
@@ -698,9 +699,7 @@ def _auto_arima(
         D = nsdiffs(xx_obs, m, test=seasonal_test, max_D=max_D)
     else:
         D = check_int(D, "D", minimum=0)
-    dx = xx_obs
-    for _ in range(D):
-        dx = dx[m:] - dx[:-m]
+    dx = _difference_array(xx_obs, D=D, m=m)
     if d is None:
         d = ndiffs(dx, alpha=alpha, test=test, max_d=max_d) if dx.size > 2 else 0
     else:

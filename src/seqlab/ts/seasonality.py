@@ -26,6 +26,7 @@ import numpy as np
 
 from seqlab._validation import as_float_series, check_int, ordered_series
 from seqlab.ts import _kalman
+from seqlab.ts.transforms import _difference_array
 
 logger = logging.getLogger(__name__)
 
@@ -163,9 +164,9 @@ def _ocsb_regression(x: np.ndarray, m: int, lags: int, max_lag: int):
     """
     n = x.size
     seasonal_diff = np.full(n, np.nan)
-    seasonal_diff[m:] = x[m:] - x[:-m]
+    seasonal_diff[m:] = _difference_array(x, D=1, m=m)
     first_diff = np.full(n, np.nan)
-    first_diff[1:] = x[1:] - x[:-1]
+    first_diff[1:] = _difference_array(x, d=1)
     w = np.full(n, np.nan)
     w[1:] = seasonal_diff[1:] - seasonal_diff[:-1]
     # forecast's fitOCSB drops the first max_lag values of w for every lag choice, so
@@ -299,7 +300,7 @@ def nsdiffs(y, m: int, test: str = "seas", max_D: int = 1) -> int:
         if not _seasonal_unit_root(x, m, test):
             break
         D += 1
-        x = x[m:] - x[:-m]
+        x = _difference_array(x, D=1, m=m)
     return D
 
 

@@ -99,12 +99,22 @@ def difference(y: Any, d: int = 1, D: int = 0, m: int = 1) -> np.ndarray | pd.Se
             f"y has {x.size} values; differencing with d={d}, D={D}, m={m} removes {lost}, "
             "leaving nothing."
         )
+    x = _difference_array(x, d, D, m)
+    if isinstance(y, (pd.Series, pd.DataFrame)):
+        return _wrap(x, y, index=y.index[lost:])
+    return x
+
+
+def _difference_array(x: np.ndarray, d: int = 0, D: int = 0, m: int = 1) -> np.ndarray:
+    """``(1 - B)^d (1 - B^m)^D x`` for a 1-D float array, ``d + D*m`` values shorter.
+
+    The arithmetic of :func:`difference` without its checks: the caller guarantees
+    valid orders and more than ``d + D*m`` values.
+    """
     for _ in range(D):
         x = x[m:] - x[:-m]
     for _ in range(d):
         x = x[1:] - x[:-1]
-    if isinstance(y, (pd.Series, pd.DataFrame)):
-        return _wrap(x, y, index=y.index[lost:])
     return x
 
 
