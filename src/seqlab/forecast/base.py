@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from seqlab._validation import as_float_series, check_horizon, check_levels, ordered_series
+from seqlab.ts._exog import as_exog
 
 __all__ = ["Forecast", "Forecaster", "check_features", "check_levels"]
 
@@ -41,17 +42,20 @@ class Forecast:
 
 
 def check_features(X, n: int, name: str = "X") -> np.ndarray | None:
-    """``X`` as a (n, k) float array aligned with a series of length ``n``, or None."""
+    """``X`` as a (n, k) float array aligned with a series of length ``n``, or None.
+
+    Parsed as regressors are everywhere (:func:`seqlab.ts._exog.as_exog`); NaN is allowed.
+
+    Raises
+    ------
+    TypeError
+        ``X`` is a string.
+    ValueError
+        ``X`` is not numeric, not 2-D, has no columns or not ``n`` rows.
+    """
     if X is None:
         return None
-    array = np.asarray(X.to_numpy() if hasattr(X, "to_numpy") else X, dtype=np.float64)
-    if array.ndim == 1:
-        array = array[:, None]
-    if array.ndim != 2 or array.shape[0] != n:
-        raise ValueError(
-            f"{name} must have one row per observation: expected {n} rows, got shape {array.shape}."
-        )
-    return array
+    return as_exog(X, n, name, finite=False)[0]
 
 
 class Forecaster:

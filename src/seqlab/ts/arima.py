@@ -100,6 +100,7 @@ from seqlab._validation import (
     ordered_series,
 )
 from seqlab.ts import _kalman
+from seqlab.ts._exog import as_exog, check_future_exog
 from seqlab.ts._kalman import Objective, Status
 
 logger = logging.getLogger(__name__)
@@ -373,7 +374,7 @@ class ARIMA:
         x_names = [_TREND_NAMES[power] for power in spec.trend_powers]
         k_exog = 0
         if exog is not None:
-            ex, ex_names = _as_exog(exog, n, "exog")
+            ex, ex_names = as_exog(exog, n, "exog")
             k_exog = ex.shape[1]
             columns.extend(ex.T)
             x_names.extend(ex_names)
@@ -522,45 +523,6 @@ def MA(q: int, **kwargs: Any) -> ARIMA:
 def ARMA(p: int, q: int, **kwargs: Any) -> ARIMA:
     """ARMA(p, q): ``ARIMA(order=(p, 0, q), **kwargs)``."""
     return ARIMA(order=(p, 0, q), **kwargs)
-
-
-def _as_exog(exog: Any, n: int, what: str) -> tuple[np.ndarray, list[str]]:
-    """Regressors as an (n, k) float array plus column names (x1, x2, ... for arrays)."""
-    names = None
-    if isinstance(exog, pd.DataFrame):
-        names = [str(c) for c in exog.columns]
-        values = exog.to_numpy()
-    elif isinstance(exog, pd.Series):
-        names = [str(exog.name) if exog.name is not None else "x1"]
-        values = exog.to_numpy()[:, None]
-    else:
-        if isinstance(exog, (str, bytes)):
-            raise TypeError(f"{what} must be a 2-D array of numbers, got {type(exog).__name__}.")
-        values = np.asarray(exog)
-        if values.ndim == 1:
-            values = values[:, None]
-    if values.ndim != 2:
-        raise ValueError(f"{what} must be 2-D (rows x regressors), got shape {values.shape}.")
-    try:
-        values = values.astype(np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be numeric.") from None
-    if values.shape[0] != n:
-        raise ValueError(
-            f"{what} has {values.shape[0]} rows but {n} are needed (one per "
-            f"{'observation' if what == 'exog' else 'forecast step'})."
-        )
-    if values.shape[1] == 0:
-        raise ValueError(f"{what} has no columns; pass exog=None for no regressors.")
-    if not np.isfinite(values).all():
-        row, col = np.argwhere(~np.isfinite(values))[0]
-        raise ValueError(
-            f"{what} holds {values[row, col]} at row {row}, column {col}; regressors must be "
-            "finite (fill or drop them)."
-        )
-    if names is None:
-        names = [f"x{j + 1}" for j in range(values.shape[1])]
-    return values, names
 
 
 class _Problem:
@@ -1152,19 +1114,8 @@ class ARIMAResult:
             for power in self._spec.trend_powers
         ]
         if data.k_exog:
-            if exog is None:
-                raise ValueError(
-                    f"this model was fitted with {data.k_exog} regressor(s) "
-                    f"{data.x_names[-data.k_exog :]}; pass {what}= with their future values "
-                    f"({h} rows, {data.k_exog} columns)."
-                )
-            values, _ = _as_exog(exog, h, what)
-            if values.shape[1] != data.k_exog:
-                raise ValueError(
-                    f"{what} has {values.shape[1]} columns but the model was fitted with "
-                    f"{data.k_exog} regressor(s) {data.x_names[-data.k_exog :]}."
-                )
-            cols.extend(values.T)
+            names = data.x_names[-data.k_exog :]
+            cols.extend(check_future_exog(exog, h, data.k_exog, names, what).T)
         elif exog is not None:
             raise ValueError(f"this model was fitted without regressors; {what} must be None.")
         return np.column_stack(cols) if cols else np.zeros((h, 0))

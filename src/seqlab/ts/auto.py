@@ -55,6 +55,7 @@ from seqlab._validation import (
     check_period,
 )
 from seqlab.ts import _kalman
+from seqlab.ts._exog import as_exog, check_future_exog
 from seqlab.ts.arima import ARIMA, ARIMAForecast, ARIMAResult, CSSStartError, _in_date_order
 from seqlab.ts.seasonality import ndiffs, nsdiffs
 from seqlab.ts.transforms import _difference_array
@@ -147,34 +148,8 @@ def _label(order, seasonal_order, constant: bool) -> str:
 def _check_exog(exog: Any, n: int) -> pd.DataFrame | None:
     if exog is None:
         return None
-    if isinstance(exog, pd.Series):
-        frame = exog.to_frame(exog.name if exog.name is not None else "x1")
-    elif isinstance(exog, pd.DataFrame):
-        frame = exog
-    else:
-        if isinstance(exog, (str, bytes)):
-            raise TypeError(f"exog must be a 2-D array of numbers, got {type(exog).__name__}.")
-        values = np.asarray(exog)
-        if values.ndim == 1:
-            values = values[:, None]
-        if values.ndim != 2:
-            raise ValueError(f"exog must be 2-D (rows x regressors), got shape {values.shape}.")
-        frame = pd.DataFrame(values, columns=[f"x{j + 1}" for j in range(values.shape[1])])
-    if frame.shape[0] != n:
-        raise ValueError(f"exog has {frame.shape[0]} rows but y has {n}; they must match.")
-    if frame.shape[1] == 0:
-        raise ValueError("exog has no columns; pass exog=None for no regressors.")
-    try:
-        values = frame.to_numpy(dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError("exog must be numeric.") from None
-    bad = ~np.isfinite(values)
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
-        raise ValueError(
-            f"exog column {frame.columns[col]!r} holds {values[row, col]} at row {row}; "
-            "regressors must be finite (fill or drop those rows)."
-        )
+    values, names = as_exog(exog, n, "exog")
+    frame = pd.DataFrame(values, columns=names)
     for j, name in enumerate(frame.columns):
         if np.ptp(values[:, j]) == 0:
             raise ValueError(
@@ -186,7 +161,7 @@ def _check_exog(exog: Any, n: int) -> pd.DataFrame | None:
             "exog is rank deficient (some columns are linear combinations of others "
             "or of a constant); drop the redundant columns."
         )
-    return pd.DataFrame(values, columns=[str(c) for c in frame.columns])
+    return frame
 
 
 # ------------------------------------------------------------------ results
@@ -265,7 +240,7 @@ class DeterministicResult:
         h = check_horizon(h)
         levels = check_levels(level)
         if self.k_exog:
-            _check_future_exog(exog, h, self.k_exog)
+            check_future_exog(exog, h, self.k_exog)
         poly = self._difference_poly()
         constant = float(self.params.iloc[0])
         history = list(self.values)
@@ -285,7 +260,7 @@ class DeterministicResult:
         fit time (n rows of the regressors, which the recursion does not use)."""
         values = as_float_series(y, "y")
         if self.k_exog:
-            _check_future_exog(exog, values.size, self.k_exog)
+            check_future_exog(exog, values.size, self.k_exog)
         index = y.index if isinstance(y, pd.Series) else None
         name = str(y.name) if isinstance(y, pd.Series) and y.name is not None else self.name
         return dataclasses.replace(self, values=values, index=index, name=name)
@@ -296,22 +271,6 @@ class DeterministicResult:
         return (
             f"Deterministic model ARIMA{self.order}{self.seasonal_order}: the series is "
             f"exactly {kind} (params {dict(self.params)}); forecasts have no uncertainty."
-        )
-
-
-def _check_future_exog(exog: Any, h: int, k_exog: int) -> None:
-    if exog is None:
-        raise ValueError(
-            f"this model was fitted with {k_exog} regressor(s); pass exog= with their "
-            f"future values ({h} rows, {k_exog} columns)."
-        )
-    shape = np.shape(exog)
-    if len(shape) == 1:
-        shape = (shape[0], 1)
-    if shape != (h, k_exog):
-        raise ValueError(
-            f"exog for the forecast must have shape ({h}, {k_exog}) (h rows, one column per "
-            f"regressor); got {shape}."
         )
 
 

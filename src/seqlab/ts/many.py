@@ -41,6 +41,7 @@ import pandas as pd
 
 from seqlab._progress import bar as progress_bar
 from seqlab._validation import check_horizon, check_int, check_levels, check_period
+from seqlab.ts._exog import check_future_exog, first_nonfinite
 
 logger = logging.getLogger(__name__)
 
@@ -171,9 +172,9 @@ def _check_series(
     exog = future_exog = None
     if exog_cols:
         exog = group[exog_cols].to_numpy(dtype=float)
-        bad = ~np.isfinite(exog)
-        if bad.any():
-            row, col = np.argwhere(bad)[0]
+        bad = first_nonfinite(exog)
+        if bad is not None:
+            row, col = bad
             return failed(
                 f"regressor {exog_cols[col]!r} is NaN/inf at ds {ds.iloc[row]}; "
                 "regressors must be complete."
@@ -190,9 +191,12 @@ def _check_series(
                 f"future regressors are missing for ds {missing[0]} "
                 f"({len(missing)} of the {h} forecast steps)."
             )
-        future_exog = rows.loc[future_ds, exog_cols].to_numpy(dtype=float)
-        if not np.isfinite(future_exog).all():
-            return failed("future regressors hold NaN/inf; they must be complete.")
+        try:
+            future_exog = check_future_exog(
+                rows.loc[future_ds, exog_cols], h, len(exog_cols), exog_cols, what="future"
+            )
+        except ValueError as error:
+            return failed(str(error))
     return _Task(uid, y, exog, tuple(exog_cols), future_exog, np.asarray(future_ds))
 
 
