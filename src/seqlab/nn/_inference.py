@@ -467,23 +467,14 @@ def lstm_inference(
 
     Parameters
     ----------
-    x : Tensor
-        Inputs, (rows, H_in): packed rows, or padded rows read through ``rows``.
     h0, c0 : Tensor
         Initial states, (batch, H) each.
     weight_ih, weight_hh : Tensor
         (4H, H_in) and (4H, H), gate blocks o, i, f, g (the biases too).
     bias_ih, bias_hh : Tensor or None
         (4H,) each, or both None.
-    batch_sizes : tuple of int
-        Rows per step (packed layout).
-    out : Tensor
-        (rows, H) with unit column stride; the outputs are written into it.
-    reverse : bool
-        Run each sequence from its true last step backwards.
-    rows : Tensor or None
-        int64, one per packed row: the row of x and out that holds packed row p (padded
-        layouts; float32 kernels only, see :func:`seqlab.nn._layout.uses_kernels`).
+    x, batch_sizes, out, reverse, rows
+        As in :func:`rnn_inference`.
 
     Returns
     -------
@@ -540,23 +531,14 @@ def gru_inference(
 
     Parameters
     ----------
-    x : Tensor
-        Inputs, (rows, H_in): packed rows, or padded rows read through ``rows``.
     h0 : Tensor
         Initial state, (batch, H).
     weight_ih, weight_hh : Tensor
         (3H, H_in) and (3H, H), gates r, z, n.
     bias_ih, bias_hh : Tensor or None
         (3H,) each, or both None.
-    batch_sizes : tuple of int
-        Rows per step (packed layout).
-    out : Tensor
-        (rows, H) with unit column stride; the outputs are written into it.
-    reverse : bool
-        Run each sequence from its true last step backwards.
-    rows : Tensor or None
-        int64, one per packed row: the row of x and out that holds packed row p (padded
-        layouts; float32 kernels only, see :func:`seqlab.nn._layout.uses_kernels`).
+    x, batch_sizes, out, reverse, rows
+        As in :func:`rnn_inference`.
 
     Returns
     -------

@@ -629,16 +629,14 @@ def lstm_recurrence(
 
     Parameters
     ----------
-    x : Tensor
-        Inputs, (D, rows, H_in).
     h0, c0 : Tensor
         Initial states, (D, batch, H) each.
     weight_ih, weight_hh : Tensor
         (D, 4H, H_in) and (D, 4H, H), gate blocks in the order o, i, f, g.
     bias_ih, bias_hh : Tensor or None
         (D, 4H) each in the same block order, or both None.
-    batch_sizes : tuple of int
-        Rows per step (packed layout).
+    x, batch_sizes
+        As in :func:`rnn_recurrence`.
 
     Returns
     -------
@@ -668,16 +666,14 @@ def gru_recurrence(
 
     Parameters
     ----------
-    x : Tensor
-        Inputs, (D, rows, H_in).
     h0 : Tensor
         Initial states, (D, batch, H).
     weight_ih, weight_hh : Tensor
         (D, 3H, H_in) and (D, 3H, H), gate blocks r, z, n.
     bias_ih, bias_hh : Tensor or None
         (D, 3H) each, or both None.
-    batch_sizes : tuple of int
-        Rows per step (packed layout).
+    x, batch_sizes
+        As in :func:`rnn_recurrence`.
 
     Returns
     -------
