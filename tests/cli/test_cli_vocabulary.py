@@ -14,8 +14,8 @@ from seqlab.cli import _vocabulary, build_parser, main
 # command -> (flags its --help must show, old spellings it must hide)
 COMMANDS = {
     ("ts", "check"): (["--value", "--time-col"], ["--date"]),
-    ("ts", "fit"): (["--value", "--time-col", "--h", "--level", "--out"], ["--date"]),
-    ("ts", "auto"): (["--value", "--time-col", "--h", "--level", "--out"], ["--date"]),
+    ("ts", "fit"): (["--value", "--time-col", "--h", "--level", "--freq", "--out"], ["--date"]),
+    ("ts", "auto"): (["--value", "--time-col", "--h", "--level", "--freq", "--out"], ["--date"]),
     ("ts", "many"): (
         ["--h", "--level", "--freq", "--value", "--id-col", "--time-col", "--out", "--models-out"],
         ["--models"],
@@ -155,3 +155,26 @@ def test_ts_many_reads_named_columns_and_writes_models_out(tmp_path, capsys):
         "95" in c for c in forecasts.columns
     )
     assert len(pd.read_csv(models)) == 2
+
+
+def test_ts_fit_and_auto_take_freq(tmp_path, capsys):
+    days = pd.bdate_range("2024-01-01", periods=40)  # ends on Friday 2024-02-23
+    close = 100 + np.cumsum(np.sin(np.arange(40)))
+    path = tmp_path / "b.csv"
+    pd.DataFrame({"Date": days.strftime("%Y-%m-%d"), "Close": close}).to_csv(path, index=False)
+    for argv in (["ts", "fit", str(path), "--order", "1,0,0"], ["ts", "auto", str(path)]):
+        assert main([*argv, "--h", "2", "--freq", "B"]) == 0
+        lines = capsys.readouterr().out.strip().splitlines()
+        assert [line.split()[0] for line in lines[-2:]] == ["2024-02-26", "2024-02-27"]
+
+    gap = tmp_path / "gap.csv"
+    frame = pd.DataFrame({"Date": days.delete(5).strftime("%Y-%m-%d"), "Close": close[1:]})
+    frame.to_csv(gap, index=False)
+    assert main(["ts", "fit", str(gap), "--order", "1,0,0", "--freq", "B"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{gap}, column 'Date': --freq B" in err[0]
+
+    plain = tmp_path / "plain.csv"
+    pd.Series(close, name="Close").to_csv(plain, index=False)
+    assert main(["ts", "fit", str(plain), "--order", "1,0,0", "--freq", "B"]) == 2
+    assert "--freq B needs a date column" in capsys.readouterr().err

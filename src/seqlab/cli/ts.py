@@ -11,8 +11,35 @@ from seqlab.cli._vocabulary import add_alias, add_level, int_tuple, levels
 def _add_file_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="CSV with a date column and a value column, or one column")
     parser.add_argument("--value", help="value column, by name or 0-based position")
-    parser.add_argument("--time-col", dest="date", help="date column, by name or 0-based position")
+    parser.add_argument(
+        "--time-col", dest="date", metavar="COL", help="date column, by name or 0-based position"
+    )
     add_alias(parser, "--date", "--time-col", "date")
+
+
+def _add_freq(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--freq",
+        help="pandas frequency of the dates when it cannot be inferred (e.g. B, D, MS)",
+    )
+
+
+def _read_series(args: argparse.Namespace):
+    """The series of ``args.file``; with ``--freq``, its dates carry that frequency."""
+    import pandas as pd
+
+    from seqlab.io import read_series_csv
+
+    y = read_series_csv(args.file, value=args.value, date=args.date)
+    freq = getattr(args, "freq", None)
+    if freq is None:
+        return y
+    if not isinstance(y.index, pd.DatetimeIndex):
+        raise ValueError(f"{args.file}: --freq {freq} needs a date column; the file has none.")
+    try:
+        return y.set_axis(pd.DatetimeIndex(y.index, freq=freq))
+    except ValueError as exc:
+        raise ValueError(f"{args.file}, column {y.index.name!r}: --freq {freq}: {exc}") from None
 
 
 def register(subparsers) -> None:
@@ -47,6 +74,7 @@ def register(subparsers) -> None:
     fit.add_argument("--method", default="css-mle", choices=["css-mle", "mle", "css"])
     fit.add_argument("--h", type=int, default=12, help="forecast horizon")
     add_level(fit, (80, 95))
+    _add_freq(fit)
     fit.add_argument("--plot", help="write a PNG of history, forecast and intervals here")
     fit.add_argument(
         "--out",
@@ -62,6 +90,7 @@ def register(subparsers) -> None:
     auto.add_argument("--m", type=int, default=1, help="seasonal period (12 monthly, 4 quarterly)")
     auto.add_argument("--h", type=int, default=12, help="forecast horizon")
     add_level(auto, (80, 95))
+    _add_freq(auto)
     _add_auto_options(auto)
     auto.add_argument("--trace", action="store_true", help="print every model tried")
     auto.add_argument("--out", help="write the forecasts to this CSV")
@@ -142,12 +171,11 @@ def _plot_check(y, report, path: Path) -> list[Path]:
 
 def run_fit(args: argparse.Namespace) -> int:
     from seqlab._validation import check_horizon
-    from seqlab.io import read_series_csv
     from seqlab.ts import ARIMA
 
     check_horizon(args.h, "--h")
     level = levels(args)
-    y = read_series_csv(args.file, value=args.value, date=args.date)
+    y = _read_series(args)
     model = ARIMA(
         order=args.order, seasonal_order=args.seasonal, trend=args.trend, method=args.method
     )
@@ -189,13 +217,13 @@ def _auto_options(args: argparse.Namespace) -> dict:
 
 def run_auto(args: argparse.Namespace) -> int:
     from seqlab._validation import check_horizon, check_period
-    from seqlab.io import atomic_write, read_series_csv
+    from seqlab.io import atomic_write
     from seqlab.ts import auto_arima
 
     check_horizon(args.h, "--h")
     check_period(args.m, "--m")
     level = levels(args)
-    y = read_series_csv(args.file, value=args.value, date=args.date)
+    y = _read_series(args)
     try:
         result = auto_arima(y, args.m, **_auto_options(args))
         forecast = result.forecast(args.h, level=level)
