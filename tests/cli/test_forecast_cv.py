@@ -97,3 +97,12 @@ def test_cv_names_a_missing_column(long_csv, capsys):
     argv = ["forecast", "cv", str(long_csv), "--h", "3", "--models", "naive"]
     assert main(argv) == 2
     assert "lacks the column(s) ['unique_id', 'ds', 'y']" in capsys.readouterr().err
+
+
+def test_cv_process_backend_prints_the_serial_table(long_csv, capsys):
+    tables = []
+    for backend in ("serial", "process"):
+        argv = _argv(long_csv, "--models", "snaive,drift", "--level", "90")
+        assert main([*argv, "--backend", backend, "--n-jobs", "2"]) == 0
+        tables.append(capsys.readouterr().out)
+    assert tables[0] == tables[1]
