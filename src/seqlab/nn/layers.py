@@ -76,9 +76,10 @@ class _Kernels(NamedTuple):
     step: Callable
 
 
-# The modes whose state is ``h`` alone; LSTM also carries ``c`` and reorders its gates,
-# so the layer code handles it on its own path.
-_STATE_ONLY = {
+# Each mode's kernels. LSTM's also take and return the cell state ``c`` after ``h``, and
+# want the gate blocks in the order of ``_lstm_order``.
+_KERNELS = {
+    "LSTM": _Kernels(lstm_recurrence, lstm_inference, lstm_step),
     "GRU": _Kernels(gru_recurrence, gru_inference, gru_step),
     "RNN_TANH": _Kernels(
         functools.partial(rnn_recurrence, relu=False),
@@ -475,33 +476,25 @@ class _RNNBase(nn.Module):
             x = x.index_select(0, both[0]).view(2, x.shape[0], x.shape[1])
         else:
             x = x.unsqueeze(0)
-        h0 = h0.contiguous()
-        c_n = None
+        states = (h0.contiguous(),)
         if self.mode == "LSTM":
             # Gate blocks i, f, g, o -> o, i, f, g (see _training.lstm_recurrence).
             order = _lstm_order(self.hidden_size, x.device)
+            weight_ih = weight_ih.index_select(1, order)
+            weight_hh = weight_hh.index_select(1, order)
             if bias_ih is not None:
                 bias_ih, bias_hh = bias_ih.index_select(1, order), bias_hh.index_select(1, order)
-            out, h_n, c_n = lstm_recurrence(
-                x,
-                h0,
-                c0.contiguous(),
-                weight_ih=weight_ih.index_select(1, order),
-                weight_hh=weight_hh.index_select(1, order),
-                bias_ih=bias_ih,
-                bias_hh=bias_hh,
-                batch_sizes=batch_sizes,
-            )
-        else:
-            out, h_n = _STATE_ONLY[self.mode].recurrence(
-                x,
-                h0,
-                weight_ih=weight_ih,
-                weight_hh=weight_hh,
-                bias_ih=bias_ih,
-                bias_hh=bias_hh,
-                batch_sizes=batch_sizes,
-            )
+            states = (h0.contiguous(), c0.contiguous())
+        out, h_n, *c_n = _KERNELS[self.mode].recurrence(
+            x,
+            *states,
+            weight_ih=weight_ih,
+            weight_hh=weight_hh,
+            bias_ih=bias_ih,
+            bias_hh=bias_hh,
+            batch_sizes=batch_sizes,
+        )
+        c_n = c_n[0] if c_n else None
         if self.bidirectional:
             # Row r of the output is (forward row r, reverse row reverse[r]): one gather
             # over the (2 * rows, H) outputs, viewed as (rows, 2H).
@@ -520,37 +513,30 @@ class _RNNBase(nn.Module):
         for direction, (weight_ih, weight_hh, bias_ih, bias_hh) in enumerate(weights):
             out = output[:, direction * hidden : (direction + 1) * hidden]
             reverse = direction == 1
+            states = (h0[direction],)
             if self.mode == "LSTM":
                 order = _lstm_order(hidden, x.device)
+                weight_ih, weight_hh = weight_ih[order], weight_hh[order]
                 if bias_ih is not None:
                     bias_ih, bias_hh = bias_ih[order], bias_hh[order]
-                h_n, c_n = lstm_inference(
-                    x,
-                    h0[direction],
-                    c0[direction],
-                    weight_ih=weight_ih[order],
-                    weight_hh=weight_hh[order],
-                    bias_ih=bias_ih,
-                    bias_hh=bias_hh,
-                    batch_sizes=batch_sizes,
-                    out=out,
-                    reverse=reverse,
-                    rows=rows,
-                )
+                states = (h0[direction], c0[direction])
+            finals = _KERNELS[self.mode].inference(
+                x,
+                *states,
+                weight_ih=weight_ih,
+                weight_hh=weight_hh,
+                bias_ih=bias_ih,
+                bias_hh=bias_hh,
+                batch_sizes=batch_sizes,
+                out=out,
+                reverse=reverse,
+                rows=rows,
+            )
+            if self.mode == "LSTM":
+                h_n, c_n = finals
                 c_finals.append(c_n)
             else:
-                h_n = _STATE_ONLY[self.mode].inference(
-                    x,
-                    h0[direction],
-                    weight_ih=weight_ih,
-                    weight_hh=weight_hh,
-                    bias_ih=bias_ih,
-                    bias_hh=bias_hh,
-                    batch_sizes=batch_sizes,
-                    out=out,
-                    reverse=reverse,
-                    rows=rows,
-                )
+                h_n = finals
             h_finals.append(h_n)
         c_n = torch.stack(c_finals) if c_finals else None
         return output, torch.stack(h_finals), c_n
@@ -589,7 +575,7 @@ class _RNNBase(nn.Module):
                 h_t, c_t = lstm_step(x_t, h[:size], c[:size], *weights)
                 c = torch.cat((c_t, c[size:])) if size < c.shape[0] else c_t
             else:
-                h_t = _STATE_ONLY[self.mode].step(x_t, h[:size], *weights)
+                h_t = _KERNELS[self.mode].step(x_t, h[:size], *weights)
             h = torch.cat((h_t, h[size:])) if size < h.shape[0] else h_t
             outputs[t] = h_t
         return torch.cat(outputs), h, c
