@@ -163,7 +163,9 @@ def register(subparsers) -> None:
     )
     cv.add_argument("--h", type=int, required=True, help="steps ahead of each window")
     cv.add_argument("--windows", type=int, default=1, help="cross-validation windows")
-    cv.add_argument("--step-size", type=int, default=None, help="rows between windows (--h)")
+    cv.add_argument(
+        "--step-size", type=int, default=None, help="rows between windows (default: --h)"
+    )
     add_level(cv)
     cv.add_argument("--freq", help="pandas frequency of the time column when not inferable")
     cv.add_argument("--m", type=int, default=1, help="seasonal period (snaive, auto_arima, MASE)")
