@@ -119,6 +119,21 @@ def test_ts_cli_fits_saves_and_predicts_without_torch(tmp_path):
     assert (tmp_path / "run").is_dir() and any((tmp_path / "run").iterdir())
 
 
+def test_demo_runs_its_arima_part_and_names_the_extra_for_the_rest(tmp_path):
+    result = _run(
+        """
+        from seqlab.cli import main
+
+        assert main(["demo", "--out", "figs"]) == 0
+        """,
+        tmp_path,
+    )
+    out = _ok(result)
+    assert "airline" in out.lower() and (tmp_path / "figs" / "airline_forecast.png").is_file()
+    assert "pip install 'seqlab[torch]'" in out
+    assert "error" not in result.stderr.lower()
+
+
 @pytest.mark.parametrize(
     "statement",
     [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +59,15 @@ def run(args: argparse.Namespace) -> int:
 
 def sentiment_demo(args: argparse.Namespace) -> None:
     """A short IMDB sentiment run when the data is found; otherwise how to get it."""
+    print("\n== seqlab demo: sentiment of IMDB reviews with a recurrent network ==\n")
+    try:
+        importlib.import_module("torch")  # already imported by the preload when installed
+    except ImportError:
+        print(
+            "This part needs torch, which the core install leaves out: "
+            "pip install 'seqlab[torch]' (the CPU build first: pip install torch==2.13.0)."
+        )
+        return
     from seqlab.cli.imdb import print_demo
 
-    print("\n== seqlab demo: sentiment of IMDB reviews with a recurrent network ==\n")
     print_demo(getattr(args, "imdb", None))
