@@ -1,9 +1,13 @@
-"""seqlab.nn (exports are added by each module's author as the module lands)."""
+"""seqlab.nn: recurrent cells and layers, parameter-compatible with torch.nn.
+
+numba is optional here: the float32 kernels use it when installed (imported on first
+need), and the layers fall back to torch ops without it.
+"""
 
 # ruff: noqa: E402  (torch is checked first, so a core install gets one clear error)
 import seqlab
 
-seqlab._require("seqlab.nn", "torch", "numba")
+seqlab._require("seqlab.nn", "torch")
 
 from seqlab.nn.cells import GRUCell, LSTMCell, RNNCell
 from seqlab.nn.layers import GRU, LSTM, RNN

@@ -4,7 +4,7 @@ Normalise and tokenise (:class:`Tokenizer`), build a :class:`Vocab`, cut and pad
 (:func:`truncate_ids`, :func:`pad_batch`), batch by length (:class:`BucketBatches`),
 split reproducibly (:func:`stratified_split`), read IMDB (:func:`load_imdb`,
 :func:`load_imdb_tokenized`) and compute in-domain word vectors (:func:`ppmi_svd_vectors`).
-The slow steps take ``progress=True`` for tqdm bars on stderr (:mod:`seqlab.text.progress`);
+The slow steps take ``progress=True`` for tqdm bars on stderr (:mod:`seqlab._progress`);
 :func:`source_identity` is what data cached from a source is keyed by.
 """
 

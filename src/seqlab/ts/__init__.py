@@ -1,4 +1,4 @@
-"""seqlab.ts (exports are added by each module's author as the module lands)."""
+"""seqlab.ts: classical time series (stationarity, transforms, ARIMA family, many series)."""
 
 from seqlab.ts.arima import AR as AR
 from seqlab.ts.arima import ARIMA as ARIMA
