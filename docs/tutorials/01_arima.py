@@ -26,7 +26,6 @@
 # Runs in seconds; `SEQLAB_DOCS_QUICK=0` changes nothing here (the data are small).
 
 # %%
-# ruff: noqa: E402  (a tutorial imports each tool where it first uses it)
 import os
 import sys
 import tempfile

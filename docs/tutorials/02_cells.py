@@ -21,7 +21,6 @@
 # 3. shows why LSTM and GRU exist: how much gradient reaches an input 100 steps back.
 
 # %%
-# ruff: noqa: E402  (a tutorial imports each tool where it first uses it)
 import os
 import sys
 import tempfile

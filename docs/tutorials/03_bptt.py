@@ -25,7 +25,6 @@
 # many-to-many) on toy data.
 
 # %%
-# ruff: noqa: E402  (a tutorial imports each tool where it first uses it)
 import os
 import sys
 import tempfile

@@ -38,7 +38,6 @@
 # words mixed in) stands in for it.
 
 # %%
-# ruff: noqa: E402  (a tutorial imports each tool where it first uses it)
 import dataclasses
 import importlib.util
 import os

@@ -26,7 +26,6 @@
 # year) when present; otherwise a simulated random walk of the same length.
 
 # %%
-# ruff: noqa: E402  (a tutorial imports each tool where it first uses it)
 import os
 import sys
 import tempfile

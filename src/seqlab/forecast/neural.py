@@ -40,7 +40,6 @@ come from the early-stopped network, the one that did not see the hold-out.
 
 from __future__ import annotations
 
-# ruff: noqa: E402  (torch is checked first, so a core install gets one clear error)
 import seqlab
 
 seqlab._require("seqlab.forecast.neural", "torch")

@@ -3,7 +3,6 @@
 ``build_model(config_dict)`` is the one place a model is built from its configuration.
 """
 
-# ruff: noqa: E402  (torch is checked first, so a core install gets one clear error)
 import seqlab
 
 seqlab._require("seqlab.models", "torch")

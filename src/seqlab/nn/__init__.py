@@ -4,7 +4,6 @@ numba is optional here: the float32 kernels use it when installed (imported on f
 need), and the layers fall back to torch ops without it.
 """
 
-# ruff: noqa: E402  (torch is checked first, so a core install gets one clear error)
 import seqlab
 
 seqlab._require("seqlab.nn", "torch")

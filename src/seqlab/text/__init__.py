@@ -8,7 +8,6 @@ The slow steps take ``progress=True`` for tqdm bars on stderr (:mod:`seqlab._pro
 :func:`source_identity` is what data cached from a source is keyed by.
 """
 
-# ruff: noqa: E402  (torch is checked first, so a core install gets one clear error)
 import seqlab
 
 seqlab._require("seqlab.text", "torch")

@@ -8,7 +8,6 @@ and runs under ``torchrun`` (DDP) unchanged. ``load_run(run_dir)`` rebuilds a mo
 extras ``seqlab[tensorboard]``, ``seqlab[mlflow]``, imported only when a logger is built).
 """
 
-# ruff: noqa: E402  (torch is checked first, so a core install gets one clear error)
 import seqlab
 
 seqlab._require("seqlab.train", "torch", "safetensors")
