@@ -126,6 +126,17 @@ def main(argv: list[str] | None = None) -> int:
         _preload(args)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
+        if argv is None and threading.current_thread() is threading.main_thread():
+            # As the program itself, the command is over once the interrupt is reported:
+            # the command has already saved or removed its files, so the process ends at
+            # once with 130. Interpreter shutdown after a Ctrl-C (thread joins, atexit
+            # hooks of the libraries loaded) was seen, rarely, to end in a death by
+            # SIGINT instead. A caller of main(argv) keeps its own process as it was.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            code = _report_interrupt(args)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
         return _report_interrupt(args)
     except Exception as exc:  # the one place every error is sorted
         return _report_error(exc, args)
