@@ -2,33 +2,10 @@
 
 import json
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
 from seqlab.cli import main
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "sentiment"))
-
-from tiny_imdb import write_imdb
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models: a second intra-op thread only adds synchronisation (16x the CPU
-    time per step measured on a loaded 2-core machine), so these tests use one."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def tarball(tmp_path_factory):
-    return write_imdb(tmp_path_factory.mktemp("imdb"), tarball=True)
 
 
 @pytest.fixture(scope="module")

@@ -8,25 +8,6 @@ import pytest
 
 from seqlab.cli import main
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "sentiment"))
-
-from tiny_imdb import write_imdb
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def tarball(tmp_path_factory):
-    return write_imdb(tmp_path_factory.mktemp("imdb"), tarball=True)
-
 
 def _train(tarball, out, *extra):
     return main(
