@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "sentiment"))
 from tiny_imdb import write_imdb
 
 __all__ = [
+    "ar1",
     "assert_user_error",
     "run_cli",
     "snapshot",
@@ -75,6 +76,17 @@ def snapshot(root: Path, exclude: Path | None = None) -> dict[str, tuple[int, in
             else:
                 found[str(path.relative_to(root))] = (stat.st_size, stat.st_mtime_ns, stat.st_mode)
     return found
+
+
+def ar1(n: int, phi: float = 0.8, seed: int = 0) -> np.ndarray:
+    """``n`` values of a stationary AR(1) with coefficient ``phi`` around 10."""
+    rng = np.random.default_rng(seed)
+    e = rng.standard_normal(n)
+    y = np.empty(n)
+    y[0] = e[0]
+    for t in range(1, n):
+        y[t] = phi * y[t - 1] + e[t]
+    return y + 10.0
 
 
 def write_series_csv(path: Path, n: int = 80, seed: int = 0) -> Path:

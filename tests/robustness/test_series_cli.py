@@ -22,22 +22,16 @@ import pytest
 
 from seqlab.cli import main
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _clihelp import ar1
+
 N = 72
-
-
-def _ar1(n: int = N, phi: float = 0.8, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    e = rng.standard_normal(n)
-    y = np.empty(n)
-    y[0] = e[0]
-    for t in range(1, n):
-        y[t] = phi * y[t - 1] + e[t]
-    return y + 10.0
 
 
 def _frame(n: int = N, values=None) -> pd.DataFrame:
     dates = pd.date_range("2015-01-01", periods=n, freq="MS").strftime("%Y-%m-%d")
-    return pd.DataFrame({"date": dates, "value": _ar1(n) if values is None else values})
+    return pd.DataFrame({"date": dates, "value": ar1(n) if values is None else values})
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -133,7 +127,7 @@ def test_guessed_column_is_named(folder):
 
 
 def test_named_column_gives_no_notice(folder, run, caplog):
-    frame = pd.DataFrame({"Date": _frame()["date"], "Open": _ar1(), "Close": _ar1(seed=4)})
+    frame = pd.DataFrame({"Date": _frame()["date"], "Open": ar1(N), "Close": ar1(N, seed=4)})
     frame.to_csv(folder / "px.csv", index=False)
     code, out, err = run("ts", "check", "px.csv", "--value", "Close")
     assert code == 0 and err == "" and caplog.records == []
@@ -191,7 +185,7 @@ def test_long_form_file_says_to_use_ts_many(folder, run, command):
     rows = [
         {"unique_id": uid, "ds": ds, "y": v}
         for uid in ("a", "b", "c")
-        for ds, v in zip(_frame()["date"], _ar1(seed=ord(uid)), strict=True)
+        for ds, v in zip(_frame()["date"], ar1(N, seed=ord(uid)), strict=True)
     ]
     pd.DataFrame(rows).to_csv(folder / "long.csv", index=False)
     _user_error(*run(*command, "long.csv"), "holds 3 series in long form", "seqlab ts many")
@@ -212,7 +206,7 @@ def test_huge_values_are_refused(folder, run, value):
 
 
 def test_values_near_the_bound_fit_with_finite_numbers(folder, run):
-    _frame(values=_ar1() * 1e148).to_csv(folder / "big.csv", index=False)
+    _frame(values=ar1(N) * 1e148).to_csv(folder / "big.csv", index=False)
     code, out, err = run("ts", "fit", "big.csv", "--order", "1,0,0", "--h", "2")
     assert code == 0, err
     assert "nan" not in out.lower() and "inf" not in out.lower()

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,22 +36,16 @@ from seqlab.ts.stationarity import adf_test, check_stationarity, kpss_test
 from seqlab.ts.stattools import acf
 from seqlab.ts.transforms import boxcox, difference
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _clihelp import ar1
+
 N = 96
-
-
-def _ar1(n: int = N, phi: float = 0.8, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    e = rng.standard_normal(n)
-    y = np.empty(n)
-    y[0] = e[0]
-    for t in range(1, n):
-        y[t] = phi * y[t - 1] + e[t]
-    return y + 10.0
 
 
 @pytest.fixture(scope="module")
 def monthly() -> pd.Series:
-    return pd.Series(_ar1(), index=pd.date_range("2010-01-01", periods=N, freq="MS"), name="y")
+    return pd.Series(ar1(N), index=pd.date_range("2010-01-01", periods=N, freq="MS"), name="y")
 
 
 def _shuffled(series: pd.Series, seed: int = 1) -> pd.Series:
@@ -165,7 +161,7 @@ def test_arima_forecaster_and_tests_sort_too(monthly):
 # ------------------------------------------------------------ magnitude, finiteness
 @pytest.mark.parametrize("value", [1.5e150, 1e200, -1e300, np.finfo(float).max])
 def test_values_beyond_the_bound_are_refused(value):
-    y = _ar1(40)
+    y = ar1(40)
     y[7] = value
     with pytest.raises(ValueError, match=r"observed position 7.*not supported.*Divide the series"):
         ARIMA((1, 0, 0)).fit(y)
@@ -173,7 +169,7 @@ def test_values_beyond_the_bound_are_refused(value):
 
 @pytest.mark.parametrize("fit", ["arima", "auto", "kpss", "naive"])
 def test_every_entry_point_refuses_huge_values(fit):
-    y = _ar1(40) * 1e160
+    y = ar1(40) * 1e160
     call = {
         "arima": lambda: ARIMA((0, 1, 1)).fit(y),
         "auto": lambda: auto_arima(y),
@@ -197,7 +193,7 @@ def test_scaled_series_give_the_scaled_fit(scale, method):
     # The optimiser runs on the series divided by its own spread, so estimates are
     # equivariant: ARMA terms equal, mean x scale, sigma2 x scale^2, forecasts x scale,
     # log-likelihood shifted by -n log(scale).
-    y = _ar1(80)
+    y = ar1(80)
     base = ARIMA((1, 0, 1), method=method).fit(y)
     got = ARIMA((1, 0, 1), method=method).fit(y * scale)
     units = np.array([scale, 1.0, 1.0, scale**2])
@@ -222,7 +218,7 @@ def test_small_differenced_series_forecast_like_the_unscaled_one(scale, order):
 
 
 def test_values_at_the_bound_fit_with_finite_results():
-    y = _ar1(60)
+    y = ar1(60)
     y = y / np.abs(y).max() * 1e150
     result = ARIMA((1, 0, 0)).fit(y)
     assert np.isfinite(result.params).all() and np.isfinite(result.loglik)
