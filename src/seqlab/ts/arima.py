@@ -90,6 +90,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from seqlab._dates import future_index
 from seqlab._validation import (
     as_float_series,
     check_finite_estimates,
@@ -988,22 +989,14 @@ def _wrap(values: np.ndarray, index: pd.Index | None, name: str) -> Any:
     return pd.Series(values, index=index, name=name)
 
 
+_FREQ_HINT = (
+    "give the series' index a frequency (pd.DatetimeIndex(y.index, freq=...), e.g. a "
+    "pandas CustomBusinessDay with the holidays for trading days) or fit its values alone"
+)
+
+
 def _future_index(index: pd.Index | None, h: int) -> pd.Index | None:
-    if index is None:
-        return None
-    if isinstance(index, pd.DatetimeIndex):
-        freq = index.freq or (pd.infer_freq(index) if len(index) >= 3 else None)
-        if freq is not None:
-            return pd.date_range(index[-1], periods=h + 1, freq=freq)[1:]
-        return pd.RangeIndex(len(index), len(index) + h)
-    if isinstance(index, pd.PeriodIndex):
-        return pd.period_range(index[-1] + 1, periods=h, freq=index.freq)
-    if isinstance(index, pd.RangeIndex):
-        return pd.RangeIndex(index.stop, index.stop + h * index.step, index.step)
-    if pd.api.types.is_integer_dtype(index) and len(index) >= 2:
-        step = int(index[-1] - index[-2]) or 1
-        return pd.Index(index[-1] + step * np.arange(1, h + 1))
-    return pd.RangeIndex(len(index), len(index) + h)
+    return future_index(index, h, hint=_FREQ_HINT)
 
 
 def _summary_scalar(value: float) -> str:
