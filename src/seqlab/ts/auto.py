@@ -49,6 +49,8 @@ import pandas as pd
 
 from seqlab._validation import (
     as_float_series,
+    check_alpha,
+    check_choice,
     check_horizon,
     check_int,
     check_levels,
@@ -162,6 +164,147 @@ def _check_exog(exog: Any, n: int) -> pd.DataFrame | None:
             "or of a constant); drop the redundant columns."
         )
     return frame
+
+
+# ------------------------------------------------------------ configuration
+# The largest value of each order argument: the orders ARIMA itself accepts.
+_ORDER_BOUNDS = {
+    "max_p": 100,
+    "max_q": 100,
+    "max_P": 10,
+    "max_Q": 10,
+    "max_order": 220,
+    "max_d": 3,
+    "max_D": 2,
+    "start_p": 100,
+    "start_q": 100,
+    "start_P": 10,
+    "start_Q": 10,
+}
+_FLAGS = ("seasonal", "stepwise", "allow_drift", "allow_mean", "trace")
+
+
+@dataclass(frozen=True)
+class AutoARIMAConfig:
+    """What :func:`auto_arima` searches and how, checked once when it is built.
+
+    The fields are :func:`auto_arima`'s keyword arguments, with R's names and defaults
+    (``max.p`` -> ``max_p`` ...; ``nmodels`` -> ``max_models``).
+
+    Parameters
+    ----------
+    m : int
+        Seasonal period, 1 to ``seqlab._validation.MAX_PERIOD`` (1 = non-seasonal).
+    seasonal : bool
+        Search seasonal models when ``m > 1``.
+    stepwise : bool
+        Stepwise search (True) or every model with ``p + q + P + Q <= max_order``.
+    ic : {"aicc", "aic", "bic"}
+        Information criterion that ranks the candidates.
+    d, D : int or None
+        Orders of (seasonal) differencing; None chooses them by the unit-root tests.
+        At most 3 and 2.
+    max_p, max_q, max_P, max_Q : int
+        Largest orders searched (at most 100, 100, 10, 10).
+    max_order : int
+        Largest ``p + q + P + Q`` of the full search (at most 220).
+    max_d, max_D : int
+        Largest orders of differencing the tests may choose (at most 3 and 2).
+    start_p, start_q, start_P, start_Q : int
+        Orders of the stepwise search's first model (at most 100, 100, 10, 10). As in
+        R, a start above its ``max_*`` starts at the maximum instead, so lowering a
+        maximum alone is enough; series of fewer than 10 observations start at
+        ``min(start_p, 1), min(start_q, 1), 0, 0``.
+    allow_drift, allow_mean : bool
+        Try a drift (``d + D = 1``) or a mean (``d + D = 0``).
+    approximation : bool or None
+        Score the search by CSS fits, then refit the best exactly; None means
+        ``n > 150 or m > 12``.
+    test : {"kpss"}
+        Unit-root test that chooses ``d``.
+    seasonal_test : {"seas", "ocsb"}
+        Seasonal test that chooses ``D``.
+    alpha : float
+        Significance level of the unit-root test, strictly between 0 and 1 (the KPSS
+        table clips it to [0.01, 0.1]).
+    max_models : int
+        Most models the stepwise search fits (>= 0).
+    trace : bool
+        Log every candidate at INFO on ``seqlab.ts.auto``.
+    maxiter : int
+        Most optimiser iterations per fit (>= 1).
+
+    Raises
+    ------
+    TypeError
+        A field of the wrong type: an order that is not an integer (bools and floats
+        included), a flag that is not a bool, a choice that is not a string.
+    ValueError
+        A field out of range or not one of its choices; the message names the field and
+        the value.
+    """
+
+    m: int = 1
+    seasonal: bool = True
+    stepwise: bool = True
+    ic: str = "aicc"
+    d: int | None = None
+    D: int | None = None
+    max_p: int = 5
+    max_q: int = 5
+    max_P: int = 2
+    max_Q: int = 2
+    max_order: int = 5
+    max_d: int = 2
+    max_D: int = 1
+    start_p: int = 2
+    start_q: int = 2
+    start_P: int = 1
+    start_Q: int = 1
+    allow_drift: bool = True
+    allow_mean: bool = True
+    approximation: bool | None = None
+    test: str = "kpss"
+    seasonal_test: str = "seas"
+    alpha: float = 0.05
+    max_models: int = 94
+    trace: bool = False
+    maxiter: int = 500
+
+    def __post_init__(self) -> None:
+        checked: dict[str, Any] = {"m": check_period(self.m)}
+        for name in _FLAGS:
+            checked[name] = _check_flag(getattr(self, name), name)
+        if self.approximation is not None:
+            checked["approximation"] = _check_flag(self.approximation, "approximation")
+        checked["ic"] = check_choice(self.ic, "ic", _IC, ignore_case=True)
+        checked["test"] = check_choice(self.test, "test", ("kpss",), ignore_case=True)
+        checked["seasonal_test"] = check_choice(
+            self.seasonal_test, "seasonal_test", ("seas", "ocsb"), ignore_case=True
+        )
+        checked["alpha"] = check_alpha(self.alpha)
+        for name, most in _ORDER_BOUNDS.items():
+            checked[name] = _check_bounded(getattr(self, name), name, most)
+        for name, most in (("d", 3), ("D", 2)):
+            if getattr(self, name) is not None:
+                checked[name] = _check_bounded(getattr(self, name), name, most)
+        checked["max_models"] = check_int(self.max_models, "max_models", minimum=0)
+        checked["maxiter"] = check_int(self.maxiter, "maxiter", minimum=1)
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
+
+def _check_flag(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}.")
+    return bool(value)
+
+
+def _check_bounded(value: Any, name: str, most: int) -> int:
+    value = check_int(value, name, minimum=0)
+    if value > most:
+        raise ValueError(f"{name} must be <= {most} (the largest ARIMA order); got {value}.")
+    return value
 
 
 # ------------------------------------------------------------------ results
@@ -553,71 +696,113 @@ def auto_arima(
 ) -> AutoARIMAResult:
     """Choose and fit an ARIMA model by Hyndman & Khandakar (2008); see the module docstring.
 
-    Parameters follow R's ``auto.arima`` (``max.p`` -> ``max_p`` ...; ``nmodels`` ->
-    ``max_models``). ``y``: 1-D series (pandas Series keeps its index in forecasts; NaN
-    allowed except with the CSS approximation). ``m``: seasonal period (1 = non-seasonal).
-    ``exog``: (n, k) regressors; forecasts then need ``exog`` for the future rows.
-    ``trace=True`` logs every candidate at INFO on ``seqlab.ts.auto`` (shown on stderr
-    if logging is not configured); ``result.trace_table()`` gives the same lines.
+    Parameters
+    ----------
+    y : array-like or pandas Series
+        The series, 1-D. A Series keeps its index in forecasts; NaN are allowed (the CSS
+        approximation is then off).
+    m : int
+        Seasonal period (1 = non-seasonal).
+    exog : array-like or DataFrame, optional
+        ``(n, k)`` regressors; forecasts then need ``exog`` for the future rows.
+    seasonal, stepwise, ic, approximation, max_models, trace, maxiter
+        How the search runs. ``trace=True`` logs every candidate at INFO on
+        ``seqlab.ts.auto`` (shown on stderr if logging is not configured);
+        ``result.trace_table()`` gives the same lines.
+    d, D, max_d, max_D, test, seasonal_test, alpha
+        Orders of differencing, given or chosen by the unit-root tests.
+    max_p, max_q, max_P, max_Q, max_order, start_p, start_q, start_P, start_Q
+        Limits of the search and its first model.
+    allow_drift, allow_mean
+        Whether a drift or a mean is tried.
 
-    A Series indexed by dates out of order is sorted first (with a ``logging`` warning);
-    repeated dates, values beyond ``seqlab._validation.MAX_ABS_VALUE`` in magnitude and
-    ``m`` above ``seqlab._validation.MAX_PERIOD`` are ValueErrors.
+    Returns
+    -------
+    AutoARIMAResult
+        The chosen fitted model, every candidate tried and the search's notes.
+
+    Raises
+    ------
+    TypeError
+        ``y`` or an argument has the wrong type (see :class:`AutoARIMAConfig`).
+    ValueError
+        ``y`` has fewer than 3 observed values, repeated dates or values beyond
+        ``seqlab._validation.MAX_ABS_VALUE``; an argument is out of range; ``exog`` is
+        constant, rank deficient or of the wrong length; no candidate could be fitted.
+
+    Notes
+    -----
+    Every argument but ``y`` and ``exog`` is R's ``auto.arima`` argument of the same
+    name and default (``max.p`` -> ``max_p`` ...; ``nmodels`` -> ``max_models``); they
+    are described and checked by :class:`AutoARIMAConfig`, which the search carries. A
+    Series indexed by dates out of order is sorted first (with a ``logging`` warning).
     """
     y, exog = _in_date_order(y, exog)
     values = as_float_series(y, "y", allow_nan=True)
     index = y.index if isinstance(y, pd.Series) else None
     name = str(y.name) if isinstance(y, pd.Series) and y.name is not None else "y"
-    m = check_period(m)
-    if ic not in _IC:
-        raise ValueError(f"ic must be one of {_IC}, got {ic!r}.")
-    # Upper bounds: the orders ARIMA itself accepts (max_models is unbounded: the
-    # stepwise search stops on its own and the full one is bounded by the orders).
-    for label, value, most in (
-        ("max_p", max_p, 100),
-        ("max_q", max_q, 100),
-        ("max_P", max_P, 10),
-        ("max_Q", max_Q, 10),
-        ("max_order", max_order, 220),
-        ("max_d", max_d, 3),
-        ("max_D", max_D, 2),
-        ("max_models", max_models, None),
-    ):
-        if most is not None and check_int(value, label, minimum=0) > most:
-            raise ValueError(f"{label} must be <= {most} (the largest ARIMA order); got {value}.")
-        check_int(value, label, minimum=0)
+    config = AutoARIMAConfig(
+        m=m,
+        seasonal=seasonal,
+        stepwise=stepwise,
+        ic=ic,
+        d=d,
+        D=D,
+        max_p=max_p,
+        max_q=max_q,
+        max_P=max_P,
+        max_Q=max_Q,
+        max_order=max_order,
+        max_d=max_d,
+        max_D=max_D,
+        start_p=start_p,
+        start_q=start_q,
+        start_P=start_P,
+        start_Q=start_Q,
+        allow_drift=allow_drift,
+        allow_mean=allow_mean,
+        approximation=approximation,
+        test=test,
+        seasonal_test=seasonal_test,
+        alpha=alpha,
+        max_models=max_models,
+        trace=trace,
+        maxiter=maxiter,
+    )
     exog_frame = _check_exog(exog, values.size)
-    messages: list[str] = []
 
     handler = None
-    if trace and not logging.getLogger().handlers and not logger.handlers:
+    if config.trace and not logging.getLogger().handlers and not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
     previous_level = logger.level
-    if trace:
+    if config.trace:
         logger.setLevel(logging.INFO)
     try:
-        return _auto_arima(
-            values, index, name, m, exog_frame, seasonal, stepwise, ic, d, D,
-            (max_p, max_q, max_P, max_Q, max_order, max_d, max_D),
-            (start_p, start_q, start_P, start_Q), allow_drift, allow_mean, approximation,
-            test, seasonal_test, alpha, max_models, trace, maxiter, messages,
-        )  # fmt: skip
+        return _auto_arima(values, index, name, exog_frame, config)
     finally:
-        if trace:
+        if config.trace:
             logger.setLevel(previous_level)
         if handler is not None:
             logger.removeHandler(handler)
 
 
 def _auto_arima(
-    values, index, name, m, exog, seasonal, stepwise, ic, d, D, maxima, starts,
-    allow_drift, allow_mean, approximation, test, seasonal_test, alpha, max_models, trace,
-    maxiter, messages,
-) -> AutoARIMAResult:  # fmt: skip
-    max_p, max_q, max_P, max_Q, max_order, max_d, max_D = maxima
-    start_p, start_q, start_P, start_Q = starts
+    values: np.ndarray,
+    index: pd.Index | None,
+    name: str,
+    exog: pd.DataFrame | None,
+    config: AutoARIMAConfig,
+) -> AutoARIMAResult:
+    """The search of :func:`auto_arima` on checked inputs.
+
+    ``values`` (NaN allowed), its ``index`` (None for arrays) and ``name``; ``exog`` as
+    :func:`_check_exog` returns it. The series decides what ``config`` leaves open (the
+    period kept, the orders of differencing, the limits, the approximation).
+    """
+    messages: list[str] = []
+    m, ic = config.m, config.ic
     observed = values[~np.isnan(values)]
     n = observed.size
     if n < 3:
@@ -627,10 +812,11 @@ def _auto_arima(
     if np.ptp(observed) == 0:
         messages.append(f"the series is constant ({observed[0]:g}); using a mean model.")
         logger.info(messages[-1])
-        return _deterministic(values, index, name, (0, 0, 0), (0, 0, 0, m), observed[0],
-                              m, ic, k_exog, messages)  # fmt: skip
+        return _deterministic(
+            values, index, name, (0, 0, 0), (0, 0, 0, m), observed[0], m, ic, k_exog, messages
+        )
 
-    if not seasonal:
+    if not config.seasonal:
         m = 1
     if m > 1 and n <= 2 * m:
         messages.append(
@@ -640,7 +826,7 @@ def _auto_arima(
         logger.info(messages[-1])
         m = 1
 
-    max_p, max_q, max_P, max_Q = _order_limits(n, m, max_p, max_q, max_P, max_Q)
+    limits = _order_limits(n, m, config.max_p, config.max_q, config.max_P, config.max_Q)
     if n <= 3:
         ic = "aic"
 
@@ -654,15 +840,17 @@ def _auto_arima(
     xx_obs = xx[~np.isnan(xx)]
     if m == 1:
         D = 0
-    elif D is None:
-        D = nsdiffs(xx_obs, m, test=seasonal_test, max_D=max_D)
+    elif config.D is None:
+        D = nsdiffs(xx_obs, m, test=config.seasonal_test, max_D=config.max_D)
     else:
-        D = check_int(D, "D", minimum=0)
+        D = config.D
     dx = _difference_array(xx_obs, D=D, m=m)
-    if d is None:
-        d = ndiffs(dx, alpha=alpha, test=test, max_d=max_d) if dx.size > 2 else 0
+    if config.d is not None:
+        d = config.d
+    elif dx.size > 2:
+        d = ndiffs(dx, alpha=config.alpha, test=config.test, max_d=config.max_d)
     else:
-        d = check_int(d, "d", minimum=0)
+        d = 0
     dx = np.diff(dx, n=d) if d else dx
     if dx.size == 0:
         raise ValueError(
@@ -674,30 +862,32 @@ def _auto_arima(
             "deterministic model it follows."
         )
         logger.info(messages[-1])
-        return _deterministic(values, index, name, (0, d, 0), (0, D, 0, m), dx[0], m, ic,
-                              0, messages)  # fmt: skip
+        return _deterministic(
+            values, index, name, (0, d, 0), (0, D, 0, m), dx[0], m, ic, 0, messages
+        )
 
+    approximation = config.approximation
     if approximation is None:
         approximation = n > 150 or m > 12
     if approximation and np.isnan(values).any():
         messages.append("the series has missing values, so the CSS approximation is off.")
         approximation = False
     diffs = d + D
-    allow_drift = allow_drift and diffs == 1
-    allow_mean = allow_mean and diffs == 0
+    allow_drift = config.allow_drift and diffs == 1
+    allow_mean = config.allow_mean and diffs == 0
     constant = allow_drift or allow_mean
 
     offset = 0.0
     if approximation:
         offset = _approximation_offset(values, index, exog, d, D, m, n)
 
-    search = _Search(values, index, exog, d, D, m, ic, approximation, offset, trace, maxiter)
-    if stepwise:
-        best = _stepwise(search, (max_p, max_q, max_P, max_Q), (start_p, start_q, start_P,
-                         start_Q), constant, allow_drift or allow_mean, n, max_models)  # fmt: skip
+    search = _Search(
+        values, index, exog, d, D, m, ic, approximation, offset, config.trace, config.maxiter
+    )
+    if config.stepwise:
+        best = _stepwise(search, limits, config, constant, constant, n)
     else:
-        best = _exhaustive(search, (max_p, max_q, max_P, max_Q), max_order, constant,
-                           allow_drift or allow_mean)  # fmt: skip
+        best = _exhaustive(search, limits, config.max_order, constant, constant)
 
     if approximation:
         best, result, value = _refit_exact(search)
@@ -760,9 +950,24 @@ def _approximation_offset(values, index, exog, d, D, m, n) -> float:
         return 0.0
 
 
-def _stepwise(search: _Search, maxima, starts, constant, can_toggle, n, max_models):
-    max_p, max_q, max_P, max_Q = maxima
-    start_p, start_q, start_P, start_Q = starts
+def _stepwise(
+    search: _Search,
+    limits: tuple[int, int, int, int],
+    config: AutoARIMAConfig,
+    constant: bool,
+    can_toggle: bool,
+    n: int,
+) -> tuple[int, int, int, int, bool]:
+    """The stepwise search from ``config``'s start orders within ``limits`` (max p, q, P,
+    Q for this series); returns the best key ``(p, q, P, Q, constant)``."""
+    max_p, max_q, max_P, max_Q = limits
+    start_p, start_q, start_P, start_Q = (
+        config.start_p,
+        config.start_q,
+        config.start_P,
+        config.start_Q,
+    )
+    max_models = config.max_models
     if n < 10:
         start_p, start_q, start_P, start_Q = min(start_p, 1), min(start_q, 1), 0, 0
     seasonal = search.m > 1
@@ -787,7 +992,6 @@ def _stepwise(search: _Search, maxima, starts, constant, can_toggle, n, max_mode
         value = search.score(key)
         if best is None or value < best_value:
             best, best_value = key, value
-    limits = (max_p, max_q, max_P, max_Q)
     while len(search.tried) < max_models:
         improved = False
         p, q, P, Q, const = best
@@ -813,8 +1017,15 @@ def _stepwise(search: _Search, maxima, starts, constant, can_toggle, n, max_mode
     return best
 
 
-def _exhaustive(search: _Search, maxima, max_order, constant, can_toggle):
-    max_p, max_q, max_P, max_Q = maxima
+def _exhaustive(
+    search: _Search,
+    limits: tuple[int, int, int, int],
+    max_order: int,
+    constant: bool,
+    can_toggle: bool,
+) -> tuple[int, int, int, int, bool]:
+    """Every model with ``p + q + P + Q <= max_order`` within ``limits``; the best key."""
+    max_p, max_q, max_P, max_Q = limits
     constants = (True, False) if can_toggle else (constant,)
     best, best_value = None, math.inf
     ranges = [range(max_p + 1), range(max_q + 1), range(max_P + 1), range(max_Q + 1)]
@@ -843,8 +1054,18 @@ def _refit_exact(search: _Search):
     return None, None, math.inf
 
 
-def _deterministic(values, index, name, order, seasonal_order, constant, m, ic, k_exog,
-                   messages) -> AutoARIMAResult:  # fmt: skip
+def _deterministic(
+    values: np.ndarray,
+    index: pd.Index | None,
+    name: str,
+    order: tuple[int, int, int],
+    seasonal_order: tuple[int, int, int, int],
+    constant: float,
+    m: int,
+    ic: str,
+    k_exog: int,
+    messages: list[str],
+) -> AutoARIMAResult:
     param_name = "const" if order[1] + seasonal_order[1] == 0 else "drift"
     seasonal_order = seasonal_order if m > 1 else (0, 0, 0, 0)
     filled = values.copy()
