@@ -1,10 +1,10 @@
-"""seqlab._dates: the dates after a series, for forecasters and ARIMA results alike."""
+"""future_index: the dates after a series, for forecasters and ARIMA results alike."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from seqlab._dates import check_freq, date_offset, future_index
+from seqlab._validation import check_freq, date_offset, future_index
 from seqlab.ts import ARIMA
 
 

@@ -90,7 +90,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from seqlab._dates import future_index
 from seqlab._validation import (
     as_float_series,
     check_finite_estimates,
@@ -98,6 +97,7 @@ from seqlab._validation import (
     check_int,
     check_levels,
     check_period,
+    future_index,
     ordered_series,
 )
 from seqlab.ts import _kalman
