@@ -40,9 +40,10 @@ class _Baseline(Forecaster):
     #: Parameters estimated (the ``K`` in the residual variance's denominator).
     n_params = 0
 
-    def fit(self, y, X=None) -> _Baseline:
-        """Store ``y`` (features ``X`` are accepted for a common interface and ignored)."""
-        values = self._series(y)
+    def fit(self, y, X=None, *, freq=None) -> _Baseline:
+        """Store ``y`` (features ``X`` are accepted for a common interface and ignored);
+        ``freq`` dates the forecasts of a dated ``y`` (see :mod:`seqlab.forecast.base`)."""
+        values = self._series(y, freq=freq)
         self._check_length(values)
         self.y_ = values
         resid = self._residuals(values)
@@ -63,6 +64,14 @@ class _Baseline(Forecaster):
     def _se(self, h: int) -> np.ndarray:
         raise NotImplementedError
 
+    def _point(self, h: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(self, h: int):
+        """The point forecast for the ``h`` steps after the fitted series (a Series by
+        date when it had dates, else an ndarray)."""
+        return self._dated(self._point(self._check_h(h)))
+
     def forecast(self, h: int, level: Sequence[float] | None = (80, 95)) -> Forecast:
         """Point forecast and normal intervals at ``level`` percent.
 
@@ -74,7 +83,7 @@ class _Baseline(Forecaster):
             ``predict`` still give the point forecast.
         """
         levels = check_levels(level)
-        mean = self.predict(h)
+        mean = self._point(self._check_h(h))
         if levels and not np.isfinite(self.sigma_):
             raise LevelUnavailableError(
                 f"{type(self).__name__} fitted on {self.y_.size} observations has no residual "
@@ -87,7 +96,7 @@ class _Baseline(Forecaster):
             z = float(norm.ppf(0.5 + lv / 200.0))
             lower[lv] = mean - z * se
             upper[lv] = mean + z * se
-        return Forecast(mean=mean, lower=lower, upper=upper)
+        return self._dated(Forecast(mean=mean, lower=lower, upper=upper))
 
 
 class Naive(_Baseline):
@@ -98,8 +107,7 @@ class Naive(_Baseline):
     def _residuals(self, values: np.ndarray) -> np.ndarray:
         return np.diff(values)
 
-    def predict(self, h: int) -> np.ndarray:
-        h = self._check_h(h)
+    def _point(self, h: int) -> np.ndarray:
         return np.full(h, self.y_[-1])
 
     def _se(self, h: int) -> np.ndarray:
@@ -125,8 +133,7 @@ class SeasonalNaive(_Baseline):
     def _residuals(self, values: np.ndarray) -> np.ndarray:
         return values[self.m :] - values[: -self.m]
 
-    def predict(self, h: int) -> np.ndarray:
-        h = self._check_h(h)
+    def _point(self, h: int) -> np.ndarray:
         steps = np.arange(1, h + 1)
         k = (steps - 1) // self.m
         # y_{T+h-m(k+1)} in 1-based time is index T-1 + h - m(k+1) in 0-based.
@@ -147,8 +154,7 @@ class Drift(_Baseline):
         slope = (values[-1] - values[0]) / (values.size - 1)
         return np.diff(values) - slope
 
-    def predict(self, h: int) -> np.ndarray:
-        h = self._check_h(h)
+    def _point(self, h: int) -> np.ndarray:
         slope = (self.y_[-1] - self.y_[0]) / (self.y_.size - 1)
         return self.y_[-1] + slope * np.arange(1, h + 1, dtype=np.float64)
 
@@ -166,8 +172,7 @@ class MeanForecast(_Baseline):
     def _residuals(self, values: np.ndarray) -> np.ndarray:
         return values - values.mean()
 
-    def predict(self, h: int) -> np.ndarray:
-        h = self._check_h(h)
+    def _point(self, h: int) -> np.ndarray:
         return np.full(h, self.y_.mean())
 
     def _se(self, h: int) -> np.ndarray:

@@ -31,18 +31,21 @@ def _as_forecast(result, h: int, level) -> Forecast:
 class _ArimaBase(Forecaster):
     result_: Any
 
-    def predict(self, h: int) -> np.ndarray:
+    def predict(self, h: int):
+        """The point forecast (a Series by date when the fitted series had dates)."""
         h = self._check_h(h)
-        return np.asarray(self.result_.forecast(h, level=(80,)).mean, dtype=np.float64)
+        return self._dated(self.result_.forecast(h, level=(80,)).mean)
 
     def forecast(self, h: int, level: Sequence[float] | None = (80, 95)) -> Forecast:
         h = self._check_h(h)
-        return _as_forecast(self.result_, h, level)
+        return self._dated(_as_forecast(self.result_, h, level))
 
     def update(self, y, X=None) -> _ArimaBase:
-        """Re-filter ``y`` with the fitted parameters (no re-estimation)."""
+        """Re-filter ``y`` with the fitted parameters (no re-estimation); a dated ``y``
+        keeps the ``freq`` given to ``fit``."""
         self._check_fitted()
-        self.result_ = self.result_.model.filter(self._series(y), self.result_.params)
+        values = self._series(y, keep_freq=True)
+        self.result_ = self.result_.model.filter(values, self.result_.params)
         return self
 
     @property
@@ -76,14 +79,17 @@ class ArimaForecaster(_ArimaBase):
     def label(self) -> str:  # type: ignore[override]
         return "arima"
 
-    def fit(self, y, X=None) -> ArimaForecaster:
+    def fit(self, y, X=None, *, freq=None) -> ArimaForecaster:
+        """Estimate the model on ``y``; ``freq`` dates the forecasts of a dated ``y``
+        (see :mod:`seqlab.forecast.base`). ``X`` is ignored."""
+        values = self._series(y, freq=freq)
         model = ARIMA(
             order=tuple(self.order),
             seasonal_order=tuple(self.seasonal_order),
             trend=self.trend,
             method=self.method,
         )
-        self.result_ = model.fit(self._series(y))
+        self.result_ = model.fit(values)
         return self
 
 
@@ -99,8 +105,13 @@ class AutoArimaForecaster(_ArimaBase):
         self.m = m
         self.kwargs = kwargs
 
-    def fit(self, y, X=None) -> AutoArimaForecaster:
-        chosen = auto_arima(self._series(y), m=self.m, **self.kwargs)
+    def fit(self, y, X=None, *, freq=None) -> AutoArimaForecaster:
+        """Choose and estimate the model on ``y``; ``freq`` dates the forecasts of a
+        dated ``y`` (see :mod:`seqlab.forecast.base`). ``X`` is ignored."""
+        return self._choose(self._series(y, freq=freq))
+
+    def _choose(self, values: np.ndarray) -> AutoArimaForecaster:
+        chosen = auto_arima(values, m=self.m, **self.kwargs)
         self.chosen_ = chosen
         self.result_ = chosen.model
         return self
@@ -110,6 +121,6 @@ class AutoArimaForecaster(_ArimaBase):
         series has no filter, so it is refit instead."""
         self._check_fitted()
         if not hasattr(self.result_, "model"):
-            return self.fit(y)
+            return self._choose(self._series(y, keep_freq=True))
         super().update(y)
         return self

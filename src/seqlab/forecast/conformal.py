@@ -186,7 +186,9 @@ class ConformalForecaster(Forecaster):
     def label(self) -> str:  # type: ignore[override]
         return str(getattr(self.model, "label", type(self.model).__name__))
 
-    def fit(self, y, X=None) -> ConformalForecaster:
+    def fit(self, y, X=None, *, freq=None) -> ConformalForecaster:
+        """Score the model's hold-out errors, then fit it to all of ``y``; ``freq``
+        dates the forecasts of a dated ``y`` (see :mod:`seqlab.forecast.base`)."""
         if X is not None:
             raise ValueError(
                 "ConformalForecaster forecasts from y alone (X=None); its forecast() "
@@ -195,7 +197,7 @@ class ConformalForecaster(Forecaster):
         horizon = check_horizon(self.horizon, "horizon")
         hold_out = horizon + needed_scores(95) - 1 if self.hold_out is None else self.hold_out
         hold_out = check_int(hold_out, "hold_out", minimum=1)
-        values = self._series(y)
+        values = self._series(y, freq=freq)
         first = values.size - hold_out
         if first < 2:
             raise ValueError(
@@ -224,17 +226,23 @@ class ConformalForecaster(Forecaster):
         self.model_ = copy.deepcopy(self.model).fit(values)
         return self
 
-    def predict(self, h: int) -> np.ndarray:
+    def _point(self, h: int) -> np.ndarray:
         h = self._check_h(h)
         return np.asarray(self.model_.predict(h), dtype=np.float64)
+
+    def predict(self, h: int):
+        """The model's point forecast (a Series by date when the fitted series had dates)."""
+        return self._dated(self._point(h))
 
     def forecast(self, h: int, level: Sequence[float] | None = (80, 95)) -> Forecast:
         """The model's point forecast with split-conformal intervals per step."""
         levels = check_levels(level)
-        mean = self.predict(h)
+        mean = self._point(h)
         widths = {lv: self.conformal_.half_widths(h, lv) for lv in levels}
-        return Forecast(
-            mean=mean,
-            lower={lv: mean - q for lv, q in widths.items()},
-            upper={lv: mean + q for lv, q in widths.items()},
+        return self._dated(
+            Forecast(
+                mean=mean,
+                lower={lv: mean - q for lv, q in widths.items()},
+                upper={lv: mean + q for lv, q in widths.items()},
+            )
         )

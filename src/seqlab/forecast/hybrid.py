@@ -50,8 +50,10 @@ class HybridForecaster(Forecaster):
         net = self.network.label if self.network is not None else "lstm"
         return f"arima+{net}"
 
-    def fit(self, y, X=None) -> HybridForecaster:
-        values = self._series(y)
+    def fit(self, y, X=None, *, freq=None) -> HybridForecaster:
+        """Fit ARIMA to ``y`` and the network to its residuals; ``freq`` dates the
+        forecasts of a dated ``y`` (see :mod:`seqlab.forecast.base`). ``X`` is ignored."""
+        values = self._series(y, freq=freq)
         arima = copy.deepcopy(self.arima) if self.arima is not None else ArimaForecaster()
         network = (
             copy.deepcopy(self.network)
@@ -97,18 +99,22 @@ class HybridForecaster(Forecaster):
 
     def update(self, y, X=None) -> HybridForecaster:
         self._check_fitted()
-        self.arima_.update(self._series(y))
+        self.arima_.update(self._series(y, keep_freq=True))
         self.network_.update(self.arima_.resid_)
         return self
 
-    def predict(self, h: int) -> np.ndarray:
+    def _point(self, h: int) -> np.ndarray:
         h = self._check_h(h)
-        return self.arima_.predict(h) + self.network_.predict(h)
+        return np.asarray(self.arima_.predict(h)) + np.asarray(self.network_.predict(h))
+
+    def predict(self, h: int):
+        """The point forecast (a Series by date when the fitted series had dates)."""
+        return self._dated(self._point(h))
 
     def forecast(self, h: int, level=(80, 95)) -> Forecast:
         """Point forecast and split-conformal intervals (see the module docstring)."""
         levels = check_levels(level)
-        mean = self.predict(h)
+        mean = self._point(h)
         calibration = getattr(self, "conformal_", None)
         if levels and calibration is None:
             raise LevelUnavailableError(
@@ -117,8 +123,10 @@ class HybridForecaster(Forecaster):
                 "pass level=None."
             )
         widths = {lv: calibration.half_widths(h, lv) for lv in levels}
-        return Forecast(
-            mean=mean,
-            lower={lv: mean - q for lv, q in widths.items()},
-            upper={lv: mean + q for lv, q in widths.items()},
+        return self._dated(
+            Forecast(
+                mean=mean,
+                lower={lv: mean - q for lv, q in widths.items()},
+                upper={lv: mean + q for lv, q in widths.items()},
+            )
         )

@@ -1,0 +1,123 @@
+"""Dates in, dates out: every single-series forecaster fitted on a dated Series forecasts
+the dates that follow; numpy in, numpy out; irregular dates need freq."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqlab.forecast import (
+    ArimaForecaster,
+    AutoArimaForecaster,
+    ConformalForecaster,
+    Drift,
+    MeanForecast,
+    Naive,
+    SeasonalNaive,
+)
+from seqlab.forecast.base import Forecast
+
+RNG = np.random.default_rng(3)
+VALUES = 50 + np.cumsum(RNG.normal(size=48))
+MONTHLY = pd.Series(VALUES, index=pd.date_range("2020-01-01", periods=48, freq="MS"), name="y")
+NEXT_MONTHS = pd.date_range("2024-01-01", periods=3, freq="MS")
+
+LOCAL = [
+    Naive(),
+    SeasonalNaive(12),
+    Drift(),
+    MeanForecast(),
+    ArimaForecaster((1, 1, 0)),
+    AutoArimaForecaster(m=1, stepwise=True),
+    ConformalForecaster(Naive(), horizon=3, hold_out=20),
+]
+
+
+def _trading_days(n: int) -> pd.DatetimeIndex:
+    """Business days less one holiday (a Monday): no frequency pandas can infer."""
+    days = pd.bdate_range("2024-01-02", periods=n + 1, name="Date")
+    return days.delete(5)
+
+
+@pytest.mark.parametrize("model", LOCAL, ids=lambda m: type(m).__name__)
+def test_dated_series_in_dated_forecasts_out(model):
+    model.fit(MONTHLY)
+    point = model.predict(3)
+    assert isinstance(point, pd.Series)
+    assert point.index.equals(NEXT_MONTHS) and point.name == "y"
+    fc = model.forecast(3, level=(80,))
+    assert fc.index.equals(NEXT_MONTHS)
+    frame = fc.to_frame()
+    assert frame.index.equals(NEXT_MONTHS)
+    np.testing.assert_allclose(frame["mean"].to_numpy(), point.to_numpy())
+    assert (frame["lower_80"] <= frame["mean"]).all()
+
+
+@pytest.mark.parametrize("model", LOCAL, ids=lambda m: type(m).__name__)
+def test_numpy_in_numpy_out_with_the_same_numbers(model):
+    dated = copy.deepcopy(model).fit(MONTHLY).predict(3)
+    point = model.fit(VALUES).predict(3)
+    assert isinstance(point, np.ndarray)
+    np.testing.assert_allclose(point, dated.to_numpy())
+    fc = model.forecast(3, level=(80,))
+    assert fc.index is None
+    assert fc.to_frame().index.equals(pd.RangeIndex(1, 4, name="step"))
+
+
+def test_periods_continue_as_periods():
+    quarters = pd.Series(VALUES[:20], index=pd.period_range("2019Q1", periods=20, freq="Q"))
+    point = Naive().fit(quarters).predict(2)
+    assert point.index.equals(pd.period_range("2024Q1", periods=2, freq="Q"))
+
+
+def test_trading_days_need_freq_and_business_days_skip_the_weekend():
+    closes = pd.Series(VALUES[:30], index=_trading_days(30), name="Close")
+    with pytest.raises(ValueError, match=r"cannot infer the frequency.*freq='B'"):
+        Naive().fit(closes)
+    point = Naive().fit(closes, freq="B").predict(4)
+    assert list(point.index.day_name()) == ["Wednesday", "Thursday", "Friday", "Monday"]
+    holidays = pd.offsets.CustomBusinessDay(holidays=["2024-02-15"])
+    point = ArimaForecaster((0, 1, 0)).fit(closes, freq=holidays).predict(2)
+    assert list(point.index) == list(pd.to_datetime(["2024-02-14", "2024-02-16"]))
+
+
+def test_update_keeps_the_freq_given_to_fit():
+    closes = pd.Series(VALUES[:30], index=_trading_days(30))
+    model = ArimaForecaster((1, 1, 0)).fit(closes.iloc[:25], freq="B")
+    model.update(closes)
+    assert model.predict(1).index[0] == closes.index[-1] + pd.offsets.BDay()
+    model.update(VALUES[:30])
+    assert isinstance(model.predict(1), np.ndarray)
+
+
+def test_freq_for_undated_input_is_an_error():
+    with pytest.raises(ValueError, match="freq='D' is only for a pandas Series indexed by dates"):
+        Naive().fit(VALUES, freq="D")
+    with pytest.raises(ValueError, match="not a pandas frequency"):
+        Naive().fit(MONTHLY, freq="monthly")
+
+
+def test_unsorted_dates_forecast_after_the_last_date():
+    shuffled = MONTHLY.iloc[::-1]
+    assert Naive().fit(shuffled).predict(1).index[0] == NEXT_MONTHS[0]
+
+
+def test_forecast_frame_without_index_is_by_step():
+    fc = Forecast(mean=np.array([1.0, 2.0]))
+    assert list(fc.to_frame().index) == [1, 2]
+
+
+def test_hybrid_forecasts_by_date():
+    pytest.importorskip("torch")
+    from seqlab.forecast import HybridForecaster, RecurrentForecaster
+
+    network = RecurrentForecaster(
+        "gru", lookback=6, horizon=3, hidden_size=4, epochs=1, valid_size=20, seed=0
+    )
+    model = HybridForecaster(ArimaForecaster((1, 1, 0)), network).fit(MONTHLY)
+    assert model.predict(3).index.equals(NEXT_MONTHS)
+    assert model.forecast(3, level=(80,)).to_frame().index.equals(NEXT_MONTHS)
+    assert isinstance(model.network_.predict(3), np.ndarray)  # fitted on residual values
