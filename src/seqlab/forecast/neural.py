@@ -60,8 +60,9 @@ from seqlab.forecast.conformal import ConformalScores, LevelUnavailableError
 from seqlab.forecast.scalers import make_scaler
 from seqlab.forecast.windows import make_windows
 from seqlab.models import build_model
-from seqlab.models.forecaster import RecurrentForecasterConfig
+from seqlab.models.forecaster import EnsembleForecasterConfig, RecurrentForecasterConfig
 from seqlab.train import RegressionTask, TrainConfig, Trainer
+from seqlab.train.tasks import Task
 
 __all__ = ["GlobalRecurrentForecaster", "RecurrentForecaster"]
 
@@ -74,7 +75,13 @@ class _WindowBatches:
     """Re-iterable mini-batches of windows, reshuffled each epoch (``set_epoch``)."""
 
     def __init__(
-        self, inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle: bool, seed: int
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        batch_size: int,
+        shuffle: bool,
+        seed: int,
+        per_epoch: int | None = None,
     ) -> None:
         self.inputs = torch.from_numpy(inputs.astype(np.float32))
         self.targets = torch.from_numpy(targets.astype(np.float32))
@@ -82,18 +89,24 @@ class _WindowBatches:
         self.shuffle = shuffle
         self.seed = seed
         self.epoch = 0
+        # At most ``per_epoch`` windows an epoch (a fresh random subset each epoch).
+        self.per_epoch = per_epoch if shuffle and per_epoch else None
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
+    def _rows(self) -> int:
+        n = self.inputs.shape[0]
+        return n if self.per_epoch is None else min(n, self.per_epoch)
+
     def __len__(self) -> int:
-        return -(-self.inputs.shape[0] // self.batch_size)
+        return -(-self._rows() // self.batch_size)
 
     def __iter__(self):
-        n = self.inputs.shape[0]
+        n = self._rows()
         if self.shuffle:
             generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-            order = torch.randperm(n, generator=generator)
+            order = torch.randperm(self.inputs.shape[0], generator=generator)[:n]
         else:
             order = torch.arange(n)
         for start in range(0, n, self.batch_size):
@@ -101,8 +114,234 @@ class _WindowBatches:
             yield {"inputs": self.inputs[rows], "targets": self.targets[rows]}
 
 
+#: Defaults of a window-normalised global model (``GlobalRecurrentForecaster`` with
+#: ``lookback=None``); the benchmark's validation note says how they were chosen.
+_WINDOW_DEFAULTS: dict[str, Any] = {
+    "hidden_size": 32,
+    "loss": ("mae", "smape"),
+    "refit_full": True,
+    "max_windows": 16384,
+    "lookback_factors": (1.5, 2.0, 3.0),
+}
+#: A window whose level is below this (in units of its series' mean absolute training
+#: value) is measured by the whole window's mean absolute value instead, then by 1.
+_TINY_LEVEL = 1e-6
+
+
+class _EnsembleTask(Task):
+    """Loss of K members at once: ``output`` (N, K, H) against ``targets`` (N, H).
+
+    The loss is the mean over members of each member's own loss (``"mae"``, ``"mse"``,
+    ``"huber"`` or ``"smape"``). Targets and outputs are window-normalised values ``z``
+    with ``y = (z + 1) * level``, so ``"smape"`` is ``2|z - zhat| / (|z + 1| + |zhat + 1|)``
+    (the denominator floored at 0.1 level units for series near zero). The reported
+    ``mae`` is that of the members' median, the ensemble's forecast.
+    """
+
+    name = "ensemble_regression"
+    metric_names = ("mae",)
+
+    def __init__(self, losses: Sequence[str]) -> None:
+        self.losses = tuple(losses)
+
+    def loss(self, output: Any, batch: Mapping[str, Any]) -> torch.Tensor:
+        targets = batch["targets"].unsqueeze(1)  # (N, 1, H)
+        total = output.new_zeros(())
+        for k, name in enumerate(self.losses):
+            pred, actual = output[:, k : k + 1], targets
+            error = pred - actual
+            if name == "mae":
+                total = total + error.abs().mean()
+            elif name == "mse":
+                total = total + error.square().mean()
+            elif name == "huber":
+                total = total + torch.nn.functional.huber_loss(pred, actual)
+            else:
+                scale = ((actual + 1).abs() + (pred + 1).abs()).clamp_min(0.1)
+                total = total + (2 * error.abs() / scale).mean()
+        return total / len(self.losses)
+
+    def totals(self, output: Any, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+        error = output.median(dim=1).values - batch["targets"]
+        return {
+            "abs_error": error.abs().sum(),
+            "elements": torch.tensor(float(error.numel()), device=error.device),
+        }
+
+    def summarize(self, totals: Mapping[str, float], count: int) -> dict[str, float]:
+        elements = totals.get("elements", 0.0)
+        return {"mae": totals["abs_error"] / elements if elements else float("nan")}
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "losses": list(self.losses)}
+
+
+def _padded(values: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` left-padded to ``length`` with its first value, and the observed mask."""
+    missing = max(0, length - values.size)
+    mask = np.r_[np.zeros(missing), np.ones(values.size)]
+    return np.r_[np.full(missing, values[0]), values], mask
+
+
+def _window_levels(inputs: np.ndarray, season_length: int) -> np.ndarray:
+    """(N, 1) level of each window (N, L): the mean absolute value of its last
+    ``min(season_length, L)`` values; below ``_TINY_LEVEL``, of the whole window; then 1."""
+    recent = inputs[:, -min(season_length, inputs.shape[1]) :]
+    level = np.abs(recent).mean(axis=1, keepdims=True)
+    whole = np.abs(inputs).mean(axis=1, keepdims=True)
+    level = np.where(level > _TINY_LEVEL, level, whole)
+    return np.where(level > _TINY_LEVEL, level, 1.0)
+
+
+_CELLS = ("rnn", "lstm", "gru")
+_SCALERS = ("standard", "minmax")
+_LOSSES = ("mse", "mae", "huber", "smape")
+_NORMALIZE = ("window", "series")
+
+
+def _check_bool(value: Any, name: str) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}.")
+
+
+def _check_real(value: Any, name: str, low: float, high: float | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {value!r}.")
+    if not (low <= value and (high is None or value < high)) or value != value:
+        bound = f"[{low}, {high})" if high is not None else f">= {low}"
+        raise ValueError(f"{name} must be in {bound}, got {value!r}.")
+
+
+def _as_tuple(value: Any) -> tuple:
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+
+
+@dataclasses.dataclass(frozen=True)
+class RecurrentConfig:
+    """The validated, frozen settings of a recurrent forecaster (its constructor's keywords).
+
+    Built once by the forecaster's constructor; every field is checked here, so a bad
+    value is a TypeError (wrong type) or ValueError (bad value) naming the field at
+    construction, not at ``fit``. The fields mean what the constructor's keywords of the
+    same names mean. ``lookback`` and ``loss`` may be lists only for window-normalised
+    global models (ensemble members); ``lookback=None`` is resolved at ``fit``.
+    """
+
+    cell: str = "lstm"
+    mode: str = "direct"
+    lookback: int | tuple[int, ...] | None = 20
+    horizon: int = 1
+    hidden_size: int = 32
+    num_layers: int = 1
+    bidirectional: bool = False
+    dropout: float = 0.0
+    scaler: str = "standard"
+    local_level: bool = True
+    log: bool = False
+    epochs: int = 100
+    batch_size: int = 32
+    lr: float = 3e-3
+    weight_decay: float = 0.0
+    loss: str | tuple[str, ...] = "mse"
+    refit_full: bool = False
+    patience: int | None = 10
+    valid_size: int | float = 0.1
+    stride: int = 1
+    seed: int = 0
+    device: str = "auto"
+    season_length: int = 1
+    normalize: str = "series"
+    n_seeds: int = 1
+    max_windows: int | None = None
+
+    def __post_init__(self) -> None:
+        for name, choices in (
+            ("cell", _CELLS),
+            ("mode", _MODES),
+            ("scaler", _SCALERS),
+            ("normalize", _NORMALIZE),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a string, one of {choices}, got {value!r}.")
+            if value not in choices:
+                raise ValueError(f"{name} must be one of {choices}, got {value!r}.")
+        for name, minimum in (
+            ("horizon", 1),
+            ("hidden_size", 1),
+            ("num_layers", 1),
+            ("epochs", 1),
+            ("batch_size", 1),
+            ("stride", 1),
+            ("seed", 0),
+            ("season_length", 1),
+            ("n_seeds", 1),
+        ):
+            check_int(getattr(self, name), name, minimum=minimum)
+        for name in ("patience", "max_windows"):
+            if getattr(self, name) is not None:
+                check_int(getattr(self, name), name, minimum=1)
+        for name in ("bidirectional", "local_level", "log", "refit_full"):
+            _check_bool(getattr(self, name), name)
+        _check_real(self.dropout, "dropout", 0.0, 1.0)
+        _check_real(self.lr, "lr", 0.0)
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr!r}.")
+        _check_real(self.weight_decay, "weight_decay", 0.0)
+        if isinstance(self.valid_size, float):
+            if not 0.0 <= self.valid_size < 1.0:
+                raise ValueError(
+                    f"valid_size as a fraction must be in [0, 1), got {self.valid_size}."
+                )
+        else:
+            check_int(self.valid_size, "valid_size", minimum=0)
+        if not isinstance(self.device, str):
+            raise TypeError(f"device must be a string such as 'cpu', got {self.device!r}.")
+        many = self.normalize == "window"
+        if self.lookback is not None:
+            lookbacks = _as_tuple(self.lookback)
+            if not lookbacks or (len(lookbacks) > 1 and not many):
+                raise ValueError(
+                    "lookback must be one int (a list of ints needs a window-normalised "
+                    f"global model), got {self.lookback!r}."
+                )
+            for value in lookbacks:
+                check_int(value, "lookback", minimum=1)
+        elif not many:
+            raise ValueError("lookback=None (derived from the data) needs normalize='window'.")
+        losses = _as_tuple(self.loss)
+        if not losses or (len(losses) > 1 and not many):
+            raise ValueError(
+                "loss must be one name (a list of losses needs a window-normalised global "
+                f"model), got {self.loss!r}."
+            )
+        allowed = _LOSSES if many else _LOSSES[:3]
+        for value in losses:
+            if not isinstance(value, str) or value not in allowed:
+                raise ValueError(f"loss must be one of {allowed}, got {value!r}.")
+        if many:
+            if self.mode != "direct":
+                raise ValueError(f"normalize='window' needs mode='direct', got mode={self.mode!r}.")
+            if self.log:
+                raise ValueError("log=True needs normalize='series' (window scaling needs no log).")
+            if self.bidirectional:
+                raise ValueError("normalize='window' members are unidirectional.")
+
+    @property
+    def lookbacks(self) -> tuple[int, ...]:
+        return tuple(int(v) for v in _as_tuple(self.lookback))
+
+    @property
+    def losses(self) -> tuple[str, ...]:
+        return _as_tuple(self.loss)
+
+
 class _RecurrentBase(Forecaster):
-    """Hyperparameters, network building, training and window preparation."""
+    """Hyperparameters, network building, training and window preparation.
+
+    The keywords are kept as attributes (``get_params``) and validated once into the
+    frozen :class:`RecurrentConfig` ``config``.
+    """
 
     def __init__(
         self,
@@ -130,58 +369,42 @@ class _RecurrentBase(Forecaster):
         seed: int = 0,
         device: str = "auto",
     ) -> None:
-        self.cell = cell
-        self.mode = mode
-        self.lookback = lookback
-        self.horizon = horizon
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.scaler = scaler
-        self.local_level = local_level
-        self.log = log
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.loss = loss
-        self.refit_full = refit_full
-        self.patience = patience
-        self.valid_size = valid_size
-        self.stride = stride
-        self.seed = seed
-        self.device = device
+        params = dict(locals())
+        del params["self"]
+        params.pop("__class__", None)
+        self._set_params(params, {})
+
+    def _set_params(self, params: dict[str, Any], resolved: dict[str, Any]) -> None:
+        """Keep ``params`` as attributes (as given) and validate them (with the
+        ``resolved`` values of defaults that depend on other keywords) into ``config``."""
+        for name, value in params.items():
+            setattr(self, name, value)
+        values = {**params, **resolved}
+        for name in ("lookback", "loss"):
+            if isinstance(values.get(name), list):
+                values[name] = tuple(values[name])
+        self.config = RecurrentConfig(**values)
 
     @property
     def label(self) -> str:  # type: ignore[override]
-        name = ("bi" if self.bidirectional else "") + self.cell
-        return name if self.mode == "direct" else f"{name}-{self.mode}"
+        name = ("bi" if self.config.bidirectional else "") + self.config.cell
+        return name if self.config.mode == "direct" else f"{name}-{self.config.mode}"
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's arguments as given (JSON-ready), as in scikit-learn."""
-        names = list(inspect.signature(_RecurrentBase.__init__).parameters)[1:]
+        names = list(inspect.signature(type(self).__init__).parameters)[1:]
         return {name: getattr(self, name) for name in names}
 
     # -- checks -----------------------------------------------------------------------
     def _check_params(self) -> None:
-        if self.mode not in _MODES:
-            raise ValueError(f"mode must be one of {_MODES}, got {self.mode!r}.")
-        check_int(self.lookback, "lookback", minimum=1)
-        check_int(self.horizon, "horizon", minimum=1)
-        check_int(self.epochs, "epochs", minimum=1)
-        check_int(self.batch_size, "batch_size", minimum=1)
-        check_int(self.stride, "stride", minimum=1)
-        if self.patience is not None:
-            check_int(self.patience, "patience", minimum=1)
-        make_scaler(self.scaler)
+        """Nothing left to check: the constructor validated every keyword (``config``)."""
 
     @property
     def _train_horizon(self) -> int:
-        return 1 if self.mode == "recursive" else self.horizon
+        return 1 if self.config.mode == "recursive" else self.config.horizon
 
     def _valid_rows(self, n: int) -> int:
-        size = self.valid_size
+        size = self.config.valid_size
         if isinstance(size, float) and not isinstance(size, bool):
             if not 0.0 <= size < 1.0:
                 raise ValueError(f"valid_size as a fraction must be in [0, 1), got {size}.")
@@ -193,7 +416,7 @@ class _RecurrentBase(Forecaster):
 
     def _to_model_space(self, values: np.ndarray, label: str = "y") -> np.ndarray:
         """Log of the target (column 0 of 2-D, or a 1-D series) when ``log=True``."""
-        if not self.log:
+        if not self.config.log:
             return values
         target = values[:, 0] if values.ndim == 2 else values
         observed = target[~np.isnan(target)]
@@ -211,11 +434,11 @@ class _RecurrentBase(Forecaster):
         return out
 
     def _from_model_space(self, values: np.ndarray) -> np.ndarray:
-        return np.exp(values) if self.log else values
+        return np.exp(values) if self.config.log else values
 
     # -- windows ----------------------------------------------------------------------
     def _level(self, inputs: np.ndarray) -> np.ndarray:
-        if not self.local_level:
+        if not self.config.local_level:
             return np.zeros((inputs.shape[0], 1))
         return inputs[:, -1, :1].copy()  # (N, 1): last scaled target value
 
@@ -229,16 +452,16 @@ class _RecurrentBase(Forecaster):
 
     def _network(self, n_features: int):
         config = RecurrentForecasterConfig(
-            cell=self.cell,
+            cell=self.config.cell,
             input_size=n_features,
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
-            dropout=self.dropout,
-            bidirectional=self.bidirectional,
+            hidden_size=self.config.hidden_size,
+            num_layers=self.config.num_layers,
+            dropout=self.config.dropout,
+            bidirectional=self.config.bidirectional,
             horizon=self._train_horizon,
             target_index=0,
         )
-        name = "seq2seq_forecaster" if self.mode == "seq2seq" else "recurrent_forecaster"
+        name = "seq2seq_forecaster" if self.config.mode == "seq2seq" else "recurrent_forecaster"
         model_config = {"name": name, **asdict(config)}
         return build_model(model_config), model_config
 
@@ -248,39 +471,46 @@ class _RecurrentBase(Forecaster):
         """Train on ``train`` windows, early-stopping on ``valid``; with ``refit_full``,
         then train a fresh network on ``full`` (every window, the newest included) for
         the best epoch count found."""
-        torch.manual_seed(self.seed)
+        torch.manual_seed(self.config.seed)
         model, model_config = self._network(n_features)
         train_in, train_out, _ = self._shift(*train)
-        batches = _WindowBatches(train_in, train_out, self.batch_size, True, self.seed)
+        batches = _WindowBatches(
+            train_in, train_out, self.config.batch_size, True, self.config.seed
+        )
         valid_batches = None
         if valid is not None:
             valid_in, valid_out, _ = self._shift(*valid)
-            valid_batches = _WindowBatches(valid_in, valid_out, 1024, False, self.seed)
+            valid_batches = _WindowBatches(valid_in, valid_out, 1024, False, self.config.seed)
         config = TrainConfig(
-            epochs=self.epochs,
-            lr=self.lr,
+            epochs=self.config.epochs,
+            lr=self.config.lr,
             optimizer="adam",
-            weight_decay=self.weight_decay,
+            weight_decay=self.config.weight_decay,
             grad_clip=1.0,
-            early_stopping_patience=self.patience if valid is not None else None,
+            early_stopping_patience=self.config.patience if valid is not None else None,
             monitor="valid_loss" if valid is not None else "train_loss",
-            seed=self.seed,
-            device=self.device,
+            seed=self.config.seed,
+            device=self.config.device,
             # Full precision everywhere: a forecast must not depend on whether "auto"
             # found a GPU (the Trainer's amp="auto" would use bf16 autocast there).
             amp="off",
             progress=False,
         )
         trainer = Trainer(
-            model, task=RegressionTask(loss=self.loss), config=config, model_config=model_config
+            model,
+            task=RegressionTask(loss=self.config.loss),
+            config=config,
+            model_config=model_config,
         )
         self.history_ = trainer.fit(batches, valid_batches)
         early_stopped = model
-        if self.refit_full and valid is not None and full is not None and trainer.best_epoch:
-            torch.manual_seed(self.seed)
+        if self.config.refit_full and valid is not None and full is not None and trainer.best_epoch:
+            torch.manual_seed(self.config.seed)
             model, model_config = self._network(n_features)
             full_in, full_out, _ = self._shift(*full)
-            batches = _WindowBatches(full_in, full_out, self.batch_size, True, self.seed)
+            batches = _WindowBatches(
+                full_in, full_out, self.config.batch_size, True, self.config.seed
+            )
             config = dataclasses.replace(
                 config,
                 epochs=trainer.best_epoch,
@@ -288,7 +518,10 @@ class _RecurrentBase(Forecaster):
                 monitor="train_loss",
             )
             Trainer(
-                model, task=RegressionTask(loss=self.loss), config=config, model_config=model_config
+                model,
+                task=RegressionTask(loss=self.config.loss),
+                config=config,
+                model_config=model_config,
             ).fit(batches)
         model.to("cpu").eval()
         self.model_ = model
@@ -321,16 +554,16 @@ class _RecurrentBase(Forecaster):
         held = [values.shape[0] - rows for values, rows in zip(histories, train_rows, strict=True)]
         if max(held) <= 0:
             return None
-        steps = self.horizon if self.mode != "recursive" else max(held)
+        steps = self.config.horizon if self.config.mode != "recursive" else max(held)
         windows, actual = [], []
         for values, rows in zip(histories, train_rows, strict=True):
             padded = np.concatenate(
-                [np.repeat(values[:1], max(0, self.lookback - rows), axis=0), values]
+                [np.repeat(values[:1], max(0, self.config.lookback - rows), axis=0), values]
             )
             shift = padded.shape[0] - values.shape[0]
             for origin in range(rows, values.shape[0]):
                 end = origin + shift
-                windows.append(padded[end - self.lookback : end])
+                windows.append(padded[end - self.config.lookback : end])
                 target = np.full(steps, np.nan)
                 future = values[origin : origin + steps, 0]
                 target[: future.size] = future
@@ -358,10 +591,11 @@ class _RecurrentBase(Forecaster):
 
     def _forecast_scaled(self, windows: np.ndarray, h: int, model=None) -> np.ndarray:
         """Scaled forecasts (N, h) from scaled windows, by the model's strategy."""
-        if self.mode != "recursive":
-            if h > self.horizon:
+        if self.config.mode != "recursive":
+            if h > self.config.horizon:
                 raise ValueError(
-                    f"this {self.mode} model was trained for horizon {self.horizon}; it cannot "
+                    f"this {self.config.mode} model was trained for horizon "
+                    f"{self.config.horizon}; it cannot "
                     f"forecast h={h} steps. Refit with horizon >= {h}, or use mode='recursive'."
                 )
             return self._run(windows, model)[:, :h]
@@ -398,13 +632,13 @@ class RecurrentForecaster(_RecurrentBase):
         self._check_params()
         values = self._stack(y, X)
         columns = _column_names(y, X, values.shape[1])
-        if self.mode == "recursive" and values.shape[1] > 1:
+        if self.config.mode == "recursive" and values.shape[1] > 1:
             raise ValueError(
                 "mode='recursive' forecasts from its own predictions, which needs future "
                 "values of every input; with feature columns use mode='direct' or 'seq2seq'."
             )
         n = values.shape[0]
-        lookback, horizon = self.lookback, self._train_horizon
+        lookback, horizon = self.config.lookback, self._train_horizon
         valid_rows = self._valid_rows(n)
         train_rows = n - valid_rows
         needed = lookback + horizon
@@ -420,10 +654,15 @@ class RecurrentForecaster(_RecurrentBase):
                 + ". Use a shorter lookback or horizon, or a longer series."
             )
         model_values = self._to_model_space(values)
-        scaler = make_scaler(self.scaler).fit(model_values[:train_rows])
+        scaler = make_scaler(self.config.scaler).fit(model_values[:train_rows])
         scaled = scaler.transform(model_values)
         train = make_windows(
-            scaled[:train_rows], lookback, horizon, stride=self.stride, columns=columns, name="y"
+            scaled[:train_rows],
+            lookback,
+            horizon,
+            stride=self.config.stride,
+            columns=columns,
+            name="y",
         )
         valid = None
         if valid_rows:
@@ -435,8 +674,10 @@ class RecurrentForecaster(_RecurrentBase):
         self.n_features_ = values.shape[1]
         self.columns_ = columns
         full = None
-        if self.refit_full and valid_rows:
-            every = make_windows(scaled, lookback, horizon, stride=self.stride, columns=columns)
+        if self.config.refit_full and valid_rows:
+            every = make_windows(
+                scaled, lookback, horizon, stride=self.config.stride, columns=columns
+            )
             full = (every.inputs, every.targets)
         early = self._train((train.inputs, train.targets), valid, values.shape[1], full)
         self.conformal_ = self._calibrate([scaled], [train_rows], early)
@@ -459,11 +700,12 @@ class RecurrentForecaster(_RecurrentBase):
                 f"the model was fitted on {self.n_features_} input columns (target + "
                 f"features), got {values.shape[1]}."
             )
-        if values.shape[0] < self.lookback:
+        if values.shape[0] < self.config.lookback:
             raise ValueError(
-                f"update needs at least lookback = {self.lookback} rows, got {values.shape[0]}."
+                f"update needs at least lookback = {self.config.lookback} rows, "
+                f"got {values.shape[0]}."
             )
-        self.data_ = values[-self.lookback :].copy()
+        self.data_ = values[-self.config.lookback :].copy()
         return self
 
     def predict(self, h: int) -> np.ndarray:
@@ -475,7 +717,7 @@ class RecurrentForecaster(_RecurrentBase):
         h = self._check_h(h)
         if np.isnan(self.data_).any():
             raise ValueError(
-                f"the last {self.lookback} rows (the window to forecast from) contain NaN; "
+                f"the last {self.config.lookback} rows (the window to forecast from) contain NaN; "
                 "fill or drop missing values first."
             )
         widths = {lv: self._conformal().half_widths(h, lv) for lv in levels}
@@ -497,7 +739,7 @@ class RecurrentForecaster(_RecurrentBase):
         self._check_fitted()
         values = self._to_model_space(as_float_series(y, "y", allow_nan=True)[:, None])
         scaled = self.scaler_.transform(values)
-        windows = np.stack([scaled[o - self.lookback : o] for o in origins])  # (K, L, 1)
+        windows = np.stack([scaled[o - self.config.lookback : o] for o in origins])  # (K, L, 1)
         out = self._forecast_scaled(windows, h)
         flat = self.scaler_.column(0).inverse_transform(out.reshape(-1))
         return self._from_model_space(flat).reshape(out.shape)
@@ -518,15 +760,62 @@ class GlobalRecurrentForecaster(_RecurrentBase):
 
     def __init__(
         self,
-        cell: str = "lstm",
+        cell: str | None = None,
         mode: str = "direct",
-        lookback: int = 24,
+        lookback: int | list[int] | None = None,
         horizon: int = 1,
-        **kwargs: Any,
+        *,
+        season_length: int = 1,
+        normalize: str | None = None,
+        hidden_size: int | None = None,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        scaler: str = "standard",
+        local_level: bool = True,
+        log: bool = False,
+        epochs: int = 100,
+        batch_size: int = 256,
+        lr: float = 3e-3,
+        weight_decay: float = 0.0,
+        loss: str | list[str] | None = None,
+        n_seeds: int = 1,
+        max_windows: int | None = None,
+        refit_full: bool | None = None,
+        patience: int | None = 10,
+        valid_size: int | float | None = None,
+        stride: int = 1,
+        seed: int = 0,
+        device: str = "auto",
     ) -> None:
-        kwargs.setdefault("valid_size", horizon)
-        kwargs.setdefault("batch_size", 256)
-        super().__init__(cell, mode, lookback, horizon, **kwargs)
+        params = dict(locals())
+        del params["self"]
+        params.pop("__class__", None)
+        if normalize is None:
+            series_only = (
+                lookback is not None
+                or log
+                or mode != "direct"
+                or bidirectional
+                or scaler != "standard"
+            )
+            normalize = "series" if series_only else "window"
+        window = normalize == "window"
+        defaults = {
+            "cell": "gru" if window else "lstm",
+            "hidden_size": _WINDOW_DEFAULTS["hidden_size"] if window else 32,
+            "loss": list(_WINDOW_DEFAULTS["loss"]) if window else "mse",
+            "refit_full": _WINDOW_DEFAULTS["refit_full"] if window else False,
+            "max_windows": _WINDOW_DEFAULTS["max_windows"] if window else None,
+            "valid_size": horizon,
+        }
+        resolved = {name: value for name, value in defaults.items() if params[name] is None}
+        resolved["normalize"] = normalize
+        self._set_params(params, resolved)
+
+    def __repr__(self) -> str:
+        given = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if v is not None)
+        return f"{type(self).__name__}({given})"
 
     def _collect(self, series) -> tuple[list[str] | None, list[np.ndarray]]:
         if isinstance(series, Mapping):
@@ -556,15 +845,17 @@ class GlobalRecurrentForecaster(_RecurrentBase):
             raise ValueError("GlobalRecurrentForecaster takes univariate series only (X=None).")
         self._check_params()
         names, arrays = self._collect(series)
-        lookback, horizon = self.lookback, self._train_horizon
+        if self.config.normalize == "window":
+            return self._fit_window(names, arrays)
+        lookback, horizon = self.config.lookback, self._train_horizon
         train_in, train_out, valid_in, valid_out, scalers = [], [], [], [], []
         full_in, full_out, train_sizes = [], [], []
         for i, values in enumerate(arrays):
             label = names[i] if names else f"series[{i}]"
             valid_rows = (
                 self._valid_rows(values.size)
-                if isinstance(self.valid_size, float)
-                else check_int(self.valid_size, "valid_size", minimum=0)
+                if isinstance(self.config.valid_size, float)
+                else check_int(self.config.valid_size, "valid_size", minimum=0)
             )
             train_rows = values.size - valid_rows
             train_sizes.append(train_rows)
@@ -574,16 +865,19 @@ class GlobalRecurrentForecaster(_RecurrentBase):
                     "validation fewer than 2 remain to train on."
                 )
             model_values = self._to_model_space(values, label)
-            scaler = make_scaler(self.scaler).fit(model_values[:train_rows])
+            scaler = make_scaler(self.config.scaler).fit(model_values[:train_rows])
             scaled = scaler.transform(model_values)
             scalers.append(scaler)
             train_part = self._pad(scaled[:train_rows], lookback + horizon)
-            windows = make_windows(train_part, lookback, horizon, stride=self.stride)
+            windows = make_windows(train_part, lookback, horizon, stride=self.config.stride)
             train_in.append(windows.inputs)
             train_out.append(windows.targets)
-            if self.refit_full:
+            if self.config.refit_full:
                 windows = make_windows(
-                    self._pad(scaled, lookback + horizon), lookback, horizon, stride=self.stride
+                    self._pad(scaled, lookback + horizon),
+                    lookback,
+                    horizon,
+                    stride=self.config.stride,
                 )
                 full_in.append(windows.inputs)
                 full_out.append(windows.targets)
@@ -622,17 +916,20 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         levels = check_levels(level)
         h = self._check_h(h)
         widths = {lv: self._conformal().half_widths(h, lv) for lv in levels}
+        if self.config.normalize == "window":
+            return self._forecast_window(h, widths, series)
         if series is None:
             names, histories, scalers = self.names_, self.data_, self.scalers_
         else:
             names, histories = self._collect(series)
             scalers = [
-                make_scaler(self.scaler).fit(self._to_model_space(values)) for values in histories
+                make_scaler(self.config.scaler).fit(self._to_model_space(values))
+                for values in histories
             ]
         windows = np.stack(
             [
-                self._pad(scaler.transform(self._to_model_space(values)), self.lookback)[
-                    -self.lookback :
+                self._pad(scaler.transform(self._to_model_space(values)), self.config.lookback)[
+                    -self.config.lookback :
                 ]
                 for values, scaler in zip(histories, scalers, strict=True)
             ]
@@ -649,6 +946,269 @@ class GlobalRecurrentForecaster(_RecurrentBase):
                     mean=inverse(row),
                     lower={lv: inverse(row - q) for lv, q in widths.items()},
                     upper={lv: inverse(row + q) for lv, q in widths.items()},
+                )
+            )
+        return dict(zip(names, out, strict=True)) if names else out
+
+    # -- window normalisation and ensembles ---------------------------------------------
+    def lookbacks_for(self, longest: int) -> tuple[int, ...]:
+        """The members' lookbacks for training series of at most ``longest`` rows.
+
+        An explicit ``lookback`` is used as given. With ``lookback=None`` each factor
+        ``c`` in (1.5, 2, 3) gives ``round(c * max(horizon, season_length))`` steps (so
+        every member sees at least one season and more than one horizon), capped at
+        ``longest`` (longer windows would hold only padding), duplicates dropped.
+        """
+        config = self.config
+        if config.lookback is not None:
+            return config.lookbacks
+        base = max(config.horizon, config.season_length)
+        chosen = []
+        for factor in _WINDOW_DEFAULTS["lookback_factors"]:
+            value = max(1, min(round(factor * base), longest))
+            if value not in chosen:
+                chosen.append(value)
+        return tuple(chosen)
+
+    def _normalise(
+        self, raw: np.ndarray, mask: np.ndarray, targets: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """Raw windows (N, L) with masks -> network inputs (N, L, 2) ``[z, observed]``,
+        targets ``z`` (N, H) and the levels (N, 1), with ``z = y / level - 1``."""
+        level = _window_levels(raw, self.config.season_length)
+        inputs = np.stack([raw / level - 1.0, mask], axis=-1)
+        return inputs, (None if targets is None else targets / level - 1.0), level
+
+    def _window_arrays(self, values: np.ndarray, length: int, horizon: int, stride: int):
+        """Every window (inputs ``length`` rows, ``horizon`` targets) over ``values``
+        left-padded to ``length + horizon`` rows: raw inputs, masks and targets."""
+        padded, mask = _padded(values, length + horizon)
+        starts = np.arange(padded.size - length - horizon, -1, -stride)[::-1]
+        index = starts[:, None] + np.arange(length)
+        targets = padded[starts[:, None] + length + np.arange(horizon)]
+        return padded[index], mask[index], targets
+
+    def _ensemble_network(self, lookbacks: tuple[int, ...]):
+        config = self.config
+        members = tuple(
+            lookback
+            for lookback in lookbacks
+            for _loss in config.losses
+            for _seed in range(config.n_seeds)
+        )
+        net_config = EnsembleForecasterConfig(
+            cell=config.cell,
+            input_size=2,
+            hidden_size=config.hidden_size,
+            num_layers=config.num_layers,
+            dropout=config.dropout,
+            horizon=config.horizon,
+            season_length=config.season_length,
+            lookbacks=members,
+            seasonal_base=config.local_level,
+        )
+        model_config = {"name": "ensemble_forecaster", **asdict(net_config)}
+        model_config["lookbacks"] = list(members)
+        return build_model(model_config), model_config
+
+    @property
+    def member_losses(self) -> tuple[str, ...]:
+        """The loss of each ensemble member, in the network's member order."""
+        config = self.config
+        lookbacks = self.lookbacks_ if hasattr(self, "lookbacks_") else (None,)
+        return tuple(
+            loss for _lb in lookbacks for loss in config.losses for _seed in range(config.n_seeds)
+        )
+
+    def _fit_window(self, names, arrays) -> GlobalRecurrentForecaster:
+        config = self.config
+        horizon, stride = config.horizon, config.stride
+        scales, train_sizes = [], []
+        for i, values in enumerate(arrays):
+            label = names[i] if names else f"series[{i}]"
+            valid_rows = self._valid_rows(values.size)
+            train_rows = values.size - valid_rows
+            if train_rows < 2:
+                raise ValueError(
+                    f"{label} has {values.size} observations; with {valid_rows} held out for "
+                    "validation fewer than 2 remain to train on."
+                )
+            train_sizes.append(train_rows)
+            scale = float(np.mean(np.abs(values[:train_rows])))
+            scales.append(scale if np.isfinite(scale) and scale > 0 else 1.0)
+        self.lookbacks_ = self.lookbacks_for(max(train_sizes))
+        length = max(self.lookbacks_)
+        parts: dict[str, list] = {key: [] for key in ("train", "valid", "full")}
+        for values, rows, scale in zip(arrays, train_sizes, scales, strict=True):
+            x = values / scale
+            parts["train"].append(self._window_arrays(x[:rows], length, horizon, stride))
+            if rows < x.size and x.size - rows >= horizon:
+                held, held_mask, held_targets = self._window_arrays(x, length, horizon, 1)
+                keep = x.size - rows - horizon + 1  # windows whose targets are all held out
+                parts["valid"].append((held[-keep:], held_mask[-keep:], held_targets[-keep:]))
+            if config.refit_full:
+                parts["full"].append(self._window_arrays(x, length, horizon, stride))
+
+        def stacked(key: str):
+            if not parts[key]:
+                return None
+            raw, mask, targets = (
+                np.concatenate(column) for column in zip(*parts[key], strict=True)
+            )
+            inputs, targets, _ = self._normalise(raw, mask, targets)
+            return inputs, targets
+
+        train, valid, full = stacked("train"), stacked("valid"), stacked("full")
+        self.names_ = names
+        self.scales_ = scales
+        self.n_features_ = 1
+        early = self._train_ensemble(train, valid, full)
+        self.conformal_ = self._calibrate_window(arrays, train_sizes, scales, early)
+        self.data_ = [values[-length:].copy() for values in arrays]
+        return self
+
+    def _train_ensemble(self, train: tuple, valid: tuple | None, full: tuple | None):
+        config = self.config
+        task = _EnsembleTask(self.member_losses)
+        torch.manual_seed(config.seed)
+        model, model_config = self._ensemble_network(self.lookbacks_)
+        batches = _WindowBatches(*train, config.batch_size, True, config.seed, config.max_windows)
+        valid_batches = None if valid is None else _WindowBatches(*valid, 4096, False, config.seed)
+        train_config = TrainConfig(
+            epochs=config.epochs,
+            lr=config.lr,
+            optimizer="adam",
+            weight_decay=config.weight_decay,
+            grad_clip=1.0,
+            early_stopping_patience=config.patience if valid is not None else None,
+            monitor="valid_loss" if valid is not None else "train_loss",
+            seed=config.seed,
+            device=config.device,
+            amp="off",
+            progress=False,
+        )
+        trainer = Trainer(model, task=task, config=train_config, model_config=model_config)
+        self.history_ = trainer.fit(batches, valid_batches)
+        early = model
+        if config.refit_full and valid is not None and full is not None and trainer.best_epoch:
+            torch.manual_seed(config.seed)
+            model, model_config = self._ensemble_network(self.lookbacks_)
+            batches = _WindowBatches(
+                *full, config.batch_size, True, config.seed, config.max_windows
+            )
+            refit = dataclasses.replace(
+                train_config,
+                epochs=trainer.best_epoch,
+                early_stopping_patience=None,
+                monitor="train_loss",
+            )
+            Trainer(model, task=task, config=refit, model_config=model_config).fit(batches)
+        early.to("cpu").eval()
+        model.to("cpu").eval()
+        self.model_ = model
+        self.model_config_ = model_config
+        self.best_epoch_ = trainer.best_epoch
+        logger.info(
+            "ensemble of %d members (lookbacks %s): %d epochs, best %s",
+            len(model_config["lookbacks"]),
+            self.lookbacks_,
+            len(self.history_),
+            trainer.best_epoch,
+        )
+        return early
+
+    def _members_z(self, inputs: np.ndarray, model=None) -> np.ndarray:
+        """Every member's normalised forecast (N, K, H) for network inputs (N, L, 2)."""
+        network = self.model_ if model is None else model
+        out = []
+        with torch.no_grad():
+            for start in range(0, inputs.shape[0], 4096):
+                chunk = torch.from_numpy(inputs[start : start + 4096].astype(np.float32))
+                out.append(network(chunk).double().numpy())
+        return np.concatenate(out) if out else np.zeros((0, 0, self.config.horizon))
+
+    def _last_windows(self, histories: list[np.ndarray], scales: list[float]):
+        length = max(self.lookbacks_)
+        pairs = [
+            _padded((values / scale)[-length:], length)
+            for values, scale in zip(histories, scales, strict=True)
+        ]
+        raw = np.stack([pair[0] for pair in pairs])
+        mask = np.stack([pair[1] for pair in pairs])
+        return self._normalise(raw, mask, None)
+
+    def _calibrate_window(self, arrays, train_sizes, scales, model) -> ConformalScores | None:
+        """Conformal scores, in ``z`` units, of the median of ``model``'s members from
+        every origin in each series' validation hold-out."""
+        horizon, length = self.config.horizon, max(self.lookbacks_)
+        raw, mask, actual = [], [], []
+        for values, rows, scale in zip(arrays, train_sizes, scales, strict=True):
+            x = values / scale
+            for origin in range(rows, x.size):
+                window, observed = _padded(x[max(0, origin - length) : origin], length)
+                raw.append(window)
+                mask.append(observed)
+                target = np.full(horizon, np.nan)
+                future = x[origin : origin + horizon]
+                target[: future.size] = future
+                actual.append(target)
+        if not raw:
+            return None
+        inputs, targets, _ = self._normalise(np.stack(raw), np.stack(mask), np.stack(actual))
+        forecast = np.median(self._members_z(inputs, model), axis=1)
+        held = [a.size - r for a, r in zip(arrays, train_sizes, strict=True)]
+        rows_held = f"{min(held)}" if min(held) == max(held) else f"{min(held)}-{max(held)}"
+        return ConformalScores.from_forecasts(
+            targets,
+            forecast,
+            source=f"{len(raw)} origins in the {rows_held}-row validation hold-out"
+            + (f" of {len(arrays)} series" if len(arrays) > 1 else ""),
+            remedy="Raise valid_size (each extra hold-out row adds an origin), or leave level out.",
+        )
+
+    def member_forecasts(self, h: int, series=None) -> np.ndarray:
+        """Every ensemble member's point forecast, (S, K, h) in the units of the series
+        (window-normalised models only)."""
+        h = self._check_h(h)
+        if self.config.normalize != "window":
+            raise ValueError("member_forecasts needs a window-normalised (ensemble) model.")
+        if h > self.config.horizon:
+            raise ValueError(
+                f"this model was trained for horizon {self.config.horizon}; it cannot "
+                f"forecast h={h} steps. Refit with horizon >= {h}."
+            )
+        histories, scales = self._histories(series)[1:]
+        inputs, _, level = self._last_windows(histories, scales)
+        z = self._members_z(inputs)[:, :, :h]
+        return (z + 1.0) * level[:, :, None] * np.asarray(scales)[:, None, None]
+
+    def _histories(self, series):
+        if series is None:
+            return self.names_, self.data_, self.scales_
+        names, histories = self._collect(series)
+        scales = []
+        for values in histories:
+            scale = float(np.mean(np.abs(values)))
+            scales.append(scale if np.isfinite(scale) and scale > 0 else 1.0)
+        return names, histories, scales
+
+    def _forecast_window(self, h: int, widths: dict, series):
+        if h > self.config.horizon:
+            raise ValueError(
+                f"this direct model was trained for horizon {self.config.horizon}; it cannot "
+                f"forecast h={h} steps. Refit with horizon >= {h}."
+            )
+        names, histories, scales = self._histories(series)
+        inputs, _, level = self._last_windows(histories, scales)
+        z = np.median(self._members_z(inputs), axis=1)[:, :h]  # (S, h)
+        unit = level * np.asarray(scales)[:, None]  # (S, 1): y = (z + 1) * unit
+        out = []
+        for row, factor in zip(z, unit, strict=True):
+            out.append(
+                Forecast(
+                    mean=(row + 1.0) * factor,
+                    lower={lv: (row - q + 1.0) * factor for lv, q in widths.items()},
+                    upper={lv: (row + q + 1.0) * factor for lv, q in widths.items()},
                 )
             )
         return dict(zip(names, out, strict=True)) if names else out

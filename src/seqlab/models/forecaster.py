@@ -26,7 +26,13 @@ from torch import Tensor
 from seqlab import nn as snn
 from seqlab.models.registry import MAX_DIMENSION, MAX_LAYERS, check_size, register_model
 
-__all__ = ["RecurrentForecastNet", "RecurrentForecasterConfig", "Seq2SeqForecastNet"]
+__all__ = [
+    "EnsembleForecastNet",
+    "EnsembleForecasterConfig",
+    "RecurrentForecastNet",
+    "RecurrentForecasterConfig",
+    "Seq2SeqForecastNet",
+]
 
 _LAYERS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
@@ -141,5 +147,85 @@ class Seq2SeqForecastNet(torch.nn.Module):
         return torch.cat(outputs, dim=1)  # (N, H)
 
 
+@dataclass
+class EnsembleForecasterConfig:
+    cell: str = "gru"  # "rnn", "lstm" or "gru", for every member
+    input_size: int = 2  # features per time step, the target in column 0
+    hidden_size: int = 32  # D of each member
+    num_layers: int = 1  # stacked recurrent layers per member
+    dropout: float = 0.0  # between stacked layers (needs num_layers > 1)
+    horizon: int = 1  # H outputs per member
+    season_length: int = 1  # m: the base forecast repeats the window's last m values
+    lookbacks: tuple = (1,)  # steps each member reads from the end of the window (K of them)
+    seasonal_base: bool = True  # add the seasonal-naive base (False: predict values directly)
+
+    def __post_init__(self) -> None:
+        if self.cell not in _LAYERS:
+            raise ValueError(f"cell must be one of {sorted(_LAYERS)}, got {self.cell!r}.")
+        for name, maximum in (
+            ("input_size", MAX_DIMENSION),
+            ("hidden_size", MAX_DIMENSION),
+            ("num_layers", MAX_LAYERS),
+            ("horizon", MAX_DIMENSION),
+            ("season_length", MAX_DIMENSION),
+        ):
+            check_size(getattr(self, name), name, maximum)
+        if not isinstance(self.lookbacks, (tuple, list)) or not self.lookbacks:
+            raise ValueError(f"lookbacks must be a non-empty list of ints, got {self.lookbacks!r}.")
+        for value in self.lookbacks:
+            check_size(value, "lookbacks[k]", MAX_DIMENSION)
+        self.lookbacks = tuple(int(v) for v in self.lookbacks)
+        if len(self.lookbacks) > MAX_LAYERS * 8:
+            raise ValueError(f"at most {MAX_LAYERS * 8} members, got {len(self.lookbacks)}.")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
+        if not isinstance(self.seasonal_base, bool):
+            raise TypeError(f"seasonal_base must be a bool, got {self.seasonal_base!r}.")
+
+
+class _Member(torch.nn.Module):
+    def __init__(self, config: EnsembleForecasterConfig, lookback: int) -> None:
+        super().__init__()
+        self.lookback = lookback
+        self.encoder = _layer(config, config.input_size, False)
+        self.head = torch.nn.Linear(config.hidden_size, config.horizon)
+        m, horizon = config.season_length, config.horizon
+        if config.seasonal_base and 1 < m <= lookback:
+            index = lookback - m + torch.arange(horizon) % m
+        else:
+            index = torch.full((horizon,), lookback - 1)
+        self.register_buffer("base_index", index, persistent=False)
+        self.seasonal_base = config.seasonal_base
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        window = inputs[:, -self.lookback :]
+        _, state = self.encoder(window)
+        h_n = state[0] if isinstance(state, tuple) else state
+        out = self.head(h_n[-1])  # (N, H)
+        if self.seasonal_base:
+            out = out + window[:, self.base_index, 0]
+        return out
+
+
+class EnsembleForecastNet(torch.nn.Module):
+    """Window (N, L_max, F) -> every member's H future target values (N, K, H)."""
+
+    def __init__(self, config: EnsembleForecasterConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.members = torch.nn.ModuleList(
+            _Member(config, lookback) for lookback in config.lookbacks
+        )
+
+    def forward(self, inputs: Tensor, lengths: Tensor | None = None) -> Tensor:
+        if inputs.shape[1] < max(self.config.lookbacks):
+            raise ValueError(
+                f"the window has {inputs.shape[1]} steps; the longest member reads "
+                f"{max(self.config.lookbacks)}."
+            )
+        return torch.stack([member(inputs) for member in self.members], dim=1)
+
+
 register_model("recurrent_forecaster", RecurrentForecasterConfig, RecurrentForecastNet)
 register_model("seq2seq_forecaster", RecurrentForecasterConfig, Seq2SeqForecastNet)
+register_model("ensemble_forecaster", EnsembleForecasterConfig, EnsembleForecastNet)
