@@ -227,7 +227,7 @@ def test_regressors_with_future_values():
         Forecasts([Naive(), LinearOnX()]).forecast(df, h=2, X_df=future)
     with pytest.raises(ValueError, match="pass X_df"):
         Forecasts([LinearOnX()]).forecast(df, h=2)
-    with pytest.raises(ValueError, match="X_df lacks series 's1'"):
+    with pytest.raises(ValueError, match="series 's1': future regressors are missing for ds"):
         Forecasts([LinearOnX()]).forecast(df, h=2, X_df=future.iloc[:3])
 
 

@@ -18,9 +18,8 @@ Two kinds of model:
 
 - *local* models (every :class:`~seqlab.forecast.base.Forecaster`: baselines, ARIMA,
   auto ARIMA, recurrent, hybrid): a fresh copy is fitted to each series on its own. The
-  series run in batches on the backends of :func:`seqlab.ts.fit_many` ("serial",
-  "process", "dask", "ray"); every backend runs the same function on the same inputs,
-  so the results are identical.
+  series run in batches on the "serial", "process", "dask" or "ray" backend; every
+  backend runs the same function on the same inputs, so the results are identical.
 - *global* models (a class attribute ``is_global = True``, e.g.
   :class:`~seqlab.forecast.neural.GlobalRecurrentForecaster`): one model is fitted to
   all series at once, in this process, and forecasts each of them.
@@ -30,6 +29,11 @@ fitted with ``fit(y, X)`` and forecast with ``forecast(h, level, X=future)``); a
 with regressor columns and a model that cannot use them is refused, never silently
 reduced to the target alone. A requested ``level`` that a model does not return is an
 error too.
+
+The frame's checks, the calendar of future dates and the per-series jobs are those of
+:mod:`seqlab.ts._longframe`, which :func:`seqlab.ts.fit_many` runs too: ``fit_many`` is
+this class with one auto ARIMA model (``mean``, ``lower_<level>``, ``upper_<level>``
+columns) that keeps a bad series as an error row instead of raising.
 
 Cross-validation windows follow statsforecast's definition: with ``n`` observations,
 window ``i = 0 .. n_windows - 1`` forecasts the rows
@@ -43,26 +47,33 @@ from __future__ import annotations
 import copy
 import inspect
 import logging
-import math
-import os
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from seqlab._progress import bar as progress_bar
-from seqlab._validation import as_float_series, check_horizon, check_int, check_levels
+from seqlab._validation import check_horizon, check_int, check_levels
 from seqlab.forecast import metrics as _metrics
 from seqlab.forecast.conformal import ConformalScores
+from seqlab.ts._longframe import (
+    Calendar,
+    Job,
+    JobResult,
+    LocalCall,
+    Series,
+    check_workers,
+    forecast_columns,
+    forecast_with,
+    future_regressors,
+    prepare,
+    run_batches,
+)
 
 __all__ = ["Forecasts", "evaluate"]
 
 
 logger = logging.getLogger(__name__)
-
-BACKENDS = ("serial", "process", "dask", "ray")
 
 
 # ----------------------------------------------------------------------- models
@@ -114,350 +125,33 @@ def _named_models(models: Any) -> dict[str, Any]:
     return named
 
 
-# ------------------------------------------------------------------ the series
-@dataclass(frozen=True)
-class _Series:
-    """One validated series: values, regressors and stamps (plain arrays: cheap to ship)."""
-
-    uid: Any
-    y: np.ndarray
-    X: np.ndarray | None
-    ds: Any  # pandas Index of the stamps, in order
-
-
-@dataclass(frozen=True)
-class _Calendar:
-    """How stamps step forward: an offset (dates), a Period frequency, or an integer."""
-
-    kind: str  # "date", "period" or "int"
-    step: Any
-
-    def after(self, last: Any, h: int) -> pd.Index:
-        """The ``h`` stamps after ``last``."""
-        if self.kind == "date":
-            return pd.date_range(last, periods=h + 1, freq=self.step)[1:]
-        if self.kind == "period":
-            return pd.period_range(last, periods=h + 1, freq=self.step)[1:]
-        return pd.Index(last + self.step * np.arange(1, h + 1))
-
-    def expected(self, first: Any, n: int) -> pd.Index:
-        if self.kind == "date":
-            return pd.date_range(first, periods=n, freq=self.step)
-        if self.kind == "period":
-            return pd.period_range(first, periods=n, freq=self.step)
-        return pd.Index(first + self.step * np.arange(n))
-
-
-def _as_offset(freq: Any) -> Any:
-    try:
-        return pd.tseries.frequencies.to_offset(freq)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"freq={freq!r} is not a pandas frequency (e.g. 'MS', 'D', 'B', 'W-SUN', 'QS'): {exc}"
-        ) from None
-
-
-def _calendar(frame: pd.DataFrame, id_col: str, time_col: str, freq: Any) -> _Calendar:
-    ds = frame[time_col]
-    if isinstance(ds.dtype, pd.PeriodDtype):
-        if freq is not None and _as_offset(freq) != ds.dtype.freq:
-            raise ValueError(
-                f"freq={freq!r} disagrees with the Periods of {time_col!r} "
-                f"(frequency {ds.dtype.freq.freqstr}); leave freq out for Periods."
-            )
-        return _Calendar("period", ds.dtype.freq)
-    if pd.api.types.is_datetime64_any_dtype(ds):
-        if freq is not None:
-            return _Calendar("date", _as_offset(freq))
-        inferred: dict[str, Any] = {}
-        for _, group in frame.groupby(id_col, sort=False):
-            stamps = pd.DatetimeIndex(group[time_col])
-            if len(stamps) < 3 or not stamps.is_unique:
-                continue
-            # freq="infer" gives the offset itself (infer_freq's string is deprecated).
-            guess = pd.DatetimeIndex(stamps.sort_values(), freq="infer").freq
-            if guess is not None:
-                inferred.setdefault(guess.freqstr, guess)
-        if not inferred:
-            raise ValueError(
-                f"cannot infer the frequency of {time_col!r} (series too short or irregular, "
-                "e.g. trading days with holidays); pass freq= (e.g. 'MS', 'D', 'B', or a "
-                "pandas CustomBusinessDay with the holidays)."
-            )
-        if len(inferred) > 1:
-            raise ValueError(
-                f"the series of {time_col!r} have different frequencies "
-                f"({', '.join(sorted(inferred))}); the frequency is ambiguous: pass freq=."
-            )
-        return _Calendar("date", next(iter(inferred.values())))
-    if pd.api.types.is_integer_dtype(ds):
-        if freq is not None:
-            raise ValueError(f"freq={freq!r} is only for dates; {time_col!r} holds integers.")
-        steps = set()
-        for _, group in frame.groupby(id_col, sort=False):
-            diffs = np.diff(np.sort(group[time_col].to_numpy()))
-            positive = diffs[diffs > 0]
-            if positive.size:
-                steps.add(int(positive.min()))
-        if len(steps) > 1:
-            raise ValueError(
-                f"the series of {time_col!r} step by different amounts {sorted(steps)}; "
-                "use one step for all series."
-            )
-        return _Calendar("int", steps.pop() if steps else 1)
-    raise TypeError(
-        f"{time_col!r} must hold dates, pandas Periods or integers, got dtype {ds.dtype}."
-    )
-
-
-def _is_text(column: pd.Series) -> bool:
-    """Strings (object or pandas' string dtype): date stamps read from a CSV."""
-    return column.dtype == object or pd.api.types.is_string_dtype(column.dtype)
-
-
-def _prepare(
-    df: Any, id_col: str, time_col: str, target_col: str, freq: Any
-) -> tuple[list[_Series], _Calendar, list[str]]:
-    from seqlab.ts.many import check_long_frame
-
-    check_long_frame(df, id_col, time_col, target_col)
-    if df.empty:
-        raise ValueError("df has no rows.")
-    frame = df
-    if _is_text(frame[time_col]):
-        parsed = pd.to_datetime(frame[time_col], errors="coerce", format="mixed")
-        if parsed.isna().any():
-            i = int(np.flatnonzero(parsed.isna().to_numpy())[0])
-            raise ValueError(
-                f"{time_col!r} holds {frame[time_col].iloc[i]!r} (row {i}): not a date."
-            )
-        frame = frame.assign(**{time_col: parsed})
-    if frame[id_col].isna().any():
-        raise ValueError(f"{id_col!r} has missing values; every row needs a series id.")
-    calendar = _calendar(frame, id_col, time_col, freq)
-    exog_cols = [c for c in frame.columns if c not in (id_col, time_col, target_col)]
-    out = []
-    for uid, group in frame.groupby(id_col, sort=False):
-        group = group.sort_values(time_col, kind="stable")
-        ds = pd.Index(group[time_col])
-        if ds.hasnans:
-            raise ValueError(f"series {uid!r}: {time_col!r} has a missing value.")
-        if not ds.is_unique:
-            repeated = ds[ds.duplicated()][0]
-            raise ValueError(
-                f"series {uid!r}: {time_col} {repeated} appears more than once; "
-                "each (unique_id, ds) must appear once."
-            )
-        expected = calendar.expected(ds[0], len(ds))
-        mismatch = np.flatnonzero(np.asarray(expected != ds))
-        if mismatch.size:
-            i = int(mismatch[0])
-            raise ValueError(
-                f"series {uid!r}: {time_col} {ds[i]} does not follow {ds[i - 1]} at the "
-                f"frequency {_step_name(calendar)} (expected {expected[i]}); fill the missing "
-                "rows or pass the right freq=."
-            )
-        y = as_float_series(group[target_col], f"series {uid!r} {target_col}")
-        X = None
-        if exog_cols:
-            X = group[exog_cols].to_numpy(dtype=np.float64)
-            bad = np.argwhere(~np.isfinite(X))
-            if bad.size:
-                row, col = bad[0]
-                raise ValueError(
-                    f"series {uid!r}: regressor {exog_cols[col]!r} is NaN/inf at "
-                    f"{time_col} {ds[row]}; regressors must be complete."
-                )
-        out.append(_Series(uid, y, X, ds))
-    return out, calendar, exog_cols
-
-
-def _step_name(calendar: _Calendar) -> str:
-    step = calendar.step
-    return getattr(step, "freqstr", None) or str(step)
-
-
-def _future_regressors(
-    X_df: Any,
-    series: list[_Series],
-    calendar: _Calendar,
-    h: int,
-    exog_cols: list[str],
-    id_col: str,
-    time_col: str,
-) -> list[np.ndarray | None]:
-    if not exog_cols:
-        if X_df is not None:
-            raise ValueError(
-                "X_df was given but df has no regressor columns (columns besides "
-                f"{id_col!r}, {time_col!r} and the target)."
-            )
-        return [None] * len(series)
-    if X_df is None:
-        raise ValueError(
-            f"df has regressors {exog_cols}; pass X_df with {id_col!r}, {time_col!r} and "
-            f"their values for the {h} steps after each series' end."
-        )
-    if not isinstance(X_df, pd.DataFrame):
-        raise TypeError(f"X_df must be a pandas DataFrame, got {type(X_df).__name__}.")
-    missing = [c for c in (id_col, time_col, *exog_cols) if c not in X_df.columns]
-    if missing:
-        raise ValueError(f"X_df lacks the column(s) {missing}.")
-    future = X_df
-    if _is_text(future[time_col]):
-        future = future.assign(**{time_col: pd.to_datetime(future[time_col], format="mixed")})
-    by_id = {uid: part.set_index(time_col) for uid, part in future.groupby(id_col, sort=False)}
-    out = []
-    for s in series:
-        stamps = calendar.after(s.ds[-1], h)
-        rows = by_id.get(s.uid)
-        present = stamps.isin(rows.index) if rows is not None else np.zeros(h, bool)
-        if not present.all():
-            first = stamps[int(np.flatnonzero(~present)[0])]
-            raise ValueError(
-                f"X_df lacks series {s.uid!r} at {time_col} {first} "
-                f"({int((~present).sum())} of its {h} forecast steps)."
-            )
-        values = rows.loc[stamps, exog_cols].to_numpy(dtype=np.float64)
-        if not np.isfinite(values).all():
-            raise ValueError(f"X_df holds NaN/inf for series {s.uid!r}; it must be complete.")
-        out.append(values)
-    return out
-
-
 # ------------------------------------------------------------------- workers
-@dataclass(frozen=True)
-class _Job:
-    """One series and its windows: ``ends[w]`` training rows, then ``h`` rows to forecast."""
-
-    position: int
-    uid: Any
-    y: np.ndarray
-    X: np.ndarray | None
-    ends: tuple[int, ...]
-    X_future: np.ndarray | None  # regressors after the last end (forecast mode)
-
-
-def _fit(model: Any, y: np.ndarray, X: np.ndarray | None) -> Any:
-    return model.fit(y) if X is None else model.fit(y, X)
-
-
-def _columns(alias: str, fc: Any, levels: tuple, h: int, what: str) -> dict[str, np.ndarray]:
-    mean = np.asarray(fc.mean, dtype=np.float64).reshape(-1)
-    if mean.size != h:
-        raise ValueError(f"model {alias!r} returned {mean.size} values for h={h} ({what}).")
-    out = {alias: mean}
-    for lv in levels:
-        if lv not in fc.lower or lv not in fc.upper:
-            raise ValueError(
-                f"model {alias!r} gave no {lv:g}% interval ({what}); it cannot honour "
-                f"level={lv:g}. Ask for levels it supports, or leave level out."
-            )
-        out[f"{alias}-lo-{lv:g}"] = np.asarray(fc.lower[lv], dtype=np.float64).reshape(-1)
-        out[f"{alias}-hi-{lv:g}"] = np.asarray(fc.upper[lv], dtype=np.float64).reshape(-1)
-    return out
-
-
-def _forecast_with(model: Any, h: int, levels: tuple, X_future: np.ndarray | None) -> Any:
-    if X_future is None:
-        return model.forecast(h, level=levels)
-    return model.forecast(h, level=levels, X=X_future)
-
-
-class _LocalCall:
-    """A picklable ``batch -> results`` function: fit each local model to each window.
-
-    Each result is ``(position, columns, fitted, error)``: ``columns`` maps an output
-    column to a ``(windows * h,)`` array, ``fitted`` the fitted models (``keep`` mode),
-    ``error`` a message (the worker never raises for one series).
-    """
-
-    def __init__(self, models: dict[str, Any], h: int, levels: tuple, keep: bool) -> None:
-        self.models, self.h, self.levels, self.keep = models, h, levels, keep
-
-    def __call__(self, batch: list[_Job]) -> list[tuple]:
-        return [self._one(job) for job in batch]
-
-    def _one(self, job: _Job) -> tuple:
-        columns: dict[str, list[np.ndarray]] = {}
-        fitted = {}
-        for alias, prototype in self.models.items():
-            for end in job.ends:
-                what = f"series {job.uid!r}, {end} training rows"
-                try:
-                    model = _fit(
-                        copy.deepcopy(prototype),
-                        job.y[:end],
-                        None if job.X is None else job.X[:end],
-                    )
-                    if self.keep:
-                        fitted[alias] = model
-                        continue
-                    X_future = job.X_future
-                    if job.X is not None and X_future is None:
-                        X_future = job.X[end : end + self.h]
-                    fc = _forecast_with(model, self.h, self.levels, X_future)
-                    for name, values in _columns(alias, fc, self.levels, self.h, what).items():
-                        columns.setdefault(name, []).append(values)
-                except Exception as exc:  # reported with the series' name by the caller
-                    return job.position, None, None, f"model {alias!r} on {what}: {exc}"
-        joined = {name: np.concatenate(parts) for name, parts in columns.items()}
-        return job.position, joined, fitted or None, None
-
-
-def _run_batches(
-    jobs: list[_Job],
-    call: Callable,
+def _run_local(
+    jobs: list[Job],
+    call: LocalCall,
     backend: str,
     n_jobs: int,
     batch_size: int | None,
     progress: bool = True,
-) -> list[tuple]:
-    """Run ``call`` over ``jobs`` in batches on a ``fit_many`` backend, in job order."""
-    from seqlab.ts import many
-
-    if not jobs:
-        return []
-    if batch_size is None:
-        workers = 1 if backend == "serial" else n_jobs
-        batch_size = max(1, math.ceil(len(jobs) / (4 * workers)))
-    batches = [jobs[i : i + batch_size] for i in range(0, len(jobs), batch_size)]
-    outputs: list[list[tuple] | None] = [None] * len(batches)
-    failures: list[str] = []
-
-    bar = progress_bar(progress, "series", len(jobs), "series")
-
-    def on_done(i: int, result: list[tuple] | None, exc: BaseException | None) -> None:
-        if exc is not None:
-            failures.append(f"{type(exc).__name__}: {exc}")
-        outputs[i] = result
-        bar.update(len(batches[i]))
-
-    try:
-        if backend == "serial":
-            many._run_serial(batches, call, on_done)
-        elif backend == "process":
-            many._run_process(batches, call, on_done, n_jobs)
-        elif backend == "dask":
-            many._run_dask(batches, call, on_done, n_jobs)
-        else:
-            many._run_ray(batches, call, on_done, n_jobs)
-    finally:
-        bar.close()
+) -> list[JobResult]:
+    """Run the local models' jobs on a backend; the first failure raises."""
+    results, failures = run_batches(jobs, call, backend, n_jobs, batch_size, progress)
     if failures:
+        exc = failures[0][1]
         hint = ""
-        if getattr(call, "keep", False):
+        if call.keep:
             hint = (
                 " fit() on a parallel backend sends the fitted models back by pickle; "
                 "forecast(df, h) and cross_validation return arrays only, or use "
                 "backend='serial'."
             )
-        raise RuntimeError(f"a {backend} worker failed on a batch of series: {failures[0]}.{hint}")
-    results = [row for batch in outputs for row in batch or ()]
-    for _, _, _, error in results:
-        if error is not None:
-            raise ValueError(error)
-    return sorted(results, key=lambda row: row[0])
+        raise RuntimeError(
+            f"a {backend} worker failed on a batch of series: {type(exc).__name__}: {exc}.{hint}"
+        )
+    for result in results:
+        if result.error is not None:
+            raise ValueError(f"{result.where}: {result.error}")
+    return results
 
 
 # --------------------------------------------------------------------- Forecasts
@@ -531,18 +225,21 @@ class Forecasts:
     # -- checks -------------------------------------------------------------------
     def _setup(self) -> tuple[dict[str, Any], int]:
         named = _named_models(self.models)
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}.")
-        n_jobs = (os.cpu_count() or 1) if self.n_jobs is None else self.n_jobs
-        n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
-        if self.batch_size is not None:
-            check_int(self.batch_size, "batch_size", minimum=1)
+        n_jobs = check_workers(self.backend, self.n_jobs, self.batch_size)
         if self.conformal_windows is not None:
             check_int(self.conformal_windows, "conformal_windows", minimum=1)
         return named, n_jobs
 
-    def _series(self, df: Any) -> tuple[list[_Series], _Calendar, list[str]]:
-        return _prepare(df, self.id_col, self.time_col, self.target_col, self.freq)
+    def _series(self, df: Any) -> tuple[list[Series], Calendar, list[str]]:
+        return prepare(df, self.id_col, self.time_col, self.target_col, self.freq)
+
+    def _futures(
+        self, X_df: Any, series: list[Series], calendar: Calendar, h: int, exog_cols: list[str]
+    ) -> list[np.ndarray | None]:
+        futures, _ = future_regressors(
+            X_df, series, calendar, h, exog_cols, self.id_col, self.time_col
+        )
+        return futures
 
     def _check_regressors(self, named: dict[str, Any], exog_cols: list[str]) -> None:
         if not exog_cols:
@@ -570,11 +267,11 @@ class Forecasts:
         series, calendar, exog_cols = self._series(df)
         self._check_regressors(named, exog_cols)
         local = {a: m for a, m in named.items() if not _is_global(m)}
-        jobs = [_Job(i, s.uid, s.y, s.X, (s.y.size,), None) for i, s in enumerate(series)]
+        jobs = [Job(i, s.uid, s.y, s.X, (s.y.size,), None) for i, s in enumerate(series)]
         results = (
-            _run_batches(
+            _run_local(
                 jobs,
-                _LocalCall(local, 1, (), keep=True),
+                LocalCall(local, 1, (), keep=True),
                 self.backend,
                 n_jobs,
                 self.batch_size,
@@ -583,7 +280,7 @@ class Forecasts:
             if local
             else []
         )
-        self.fitted_local_ = [fitted for _, _, fitted, _ in results]
+        self.fitted_local_ = [result.fitted for result in results]
         self.fitted_global_ = {
             alias: _fit_global(alias, model, [s.y for s in series])
             for alias, model in named.items()
@@ -609,16 +306,14 @@ class Forecasts:
                 "keep; use forecast(df, h, level) for conformal intervals, or level=None."
             )
         series = self.series_
-        futures = _future_regressors(
-            X_df, series, self.calendar_, h, self.exog_cols_, self.id_col, self.time_col
-        )
+        futures = self._futures(X_df, series, self.calendar_, h, self.exog_cols_)
         blocks: dict[str, list[np.ndarray]] = {}
         for i, s in enumerate(series):
             for alias, model in (self.fitted_local_[i] or {}).items():
                 what = f"series {s.uid!r}"
                 try:
-                    fc = _forecast_with(model, h, levels, futures[i])
-                    cols = _columns(alias, fc, levels, h, what)
+                    fc = forecast_with(model, h, levels, futures[i])
+                    cols = forecast_columns(alias, fc, levels, h, what)
                 except ValueError as exc:
                     raise ValueError(f"model {alias!r} on {what}: {exc}") from None
                 for name, values in cols.items():
@@ -646,10 +341,8 @@ class Forecasts:
         levels = check_levels(level)
         series, calendar, exog_cols = self._series(df)
         self._check_regressors(named, exog_cols)
-        futures = _future_regressors(
-            X_df, series, calendar, h, exog_cols, self.id_col, self.time_col
-        )
-        jobs = [_Job(i, s.uid, s.y, s.X, (s.y.size,), futures[i]) for i, s in enumerate(series)]
+        futures = self._futures(X_df, series, calendar, h, exog_cols)
+        jobs = [Job(i, s.uid, s.y, s.X, (s.y.size,), futures[i]) for i, s in enumerate(series)]
         ends = [(s.y.size,) for s in series]
         blocks = self._run(named, jobs, series, ends, h, levels, n_jobs)
         self._conformal(named, series, ends, h, levels, n_jobs, blocks)
@@ -698,7 +391,7 @@ class Forecasts:
                     f"every {step_size} need more than h + (n_windows - 1) * step_size = {span}."
                 )
             ends.append(tuple(s.y.size - span + w * step_size for w in range(n_windows)))
-        jobs = [_Job(i, s.uid, s.y, s.X, ends[i], None) for i, s in enumerate(series)]
+        jobs = [Job(i, s.uid, s.y, s.X, ends[i], None) for i, s in enumerate(series)]
         blocks = self._run(named, jobs, series, ends, h, levels, n_jobs)
         self._conformal(named, series, ends, h, levels, n_jobs, blocks)
         return self._frame(series, ends, h, blocks, levels, cv=True, calendar=calendar)
@@ -719,7 +412,7 @@ class Forecasts:
                     f"origin; conformal_windows={k} windows of h={h} need more than {k * h + 1}."
                 )
             cal_ends.append(cal)
-        jobs = [_Job(i, s.uid, s.y, s.X, cal_ends[i], None) for i, s in enumerate(series)]
+        jobs = [Job(i, s.uid, s.y, s.X, cal_ends[i], None) for i, s in enumerate(series)]
         cal_blocks = self._run(named, jobs, series, cal_ends, h, (), n_jobs)
         n_targets = len(ends[0])
         for alias in named:
@@ -763,10 +456,10 @@ class Forecasts:
         local = {a: m for a, m in named.items() if not _is_global(m)}
         blocks: dict[str, Any] = {}
         if local:
-            call = _LocalCall(local, h, levels, keep=False)
-            results = _run_batches(jobs, call, self.backend, n_jobs, self.batch_size, self.progress)
-            for _, columns, _, _ in results:
-                for name, values in columns.items():
+            call = LocalCall(local, h, levels, keep=False)
+            results = _run_local(jobs, call, self.backend, n_jobs, self.batch_size, self.progress)
+            for result in results:
+                for name, values in result.columns.items():
                     blocks.setdefault(name, []).append(values)
         for alias, model in named.items():
             if not _is_global(model):
@@ -787,14 +480,14 @@ class Forecasts:
 
     def _frame(
         self,
-        series: list[_Series],
+        series: list[Series],
         ends: list[tuple[int, ...]],
         h: int,
         blocks: dict[str, list[np.ndarray]],
         levels: tuple,
         *,
         cv: bool,
-        calendar: _Calendar | None = None,
+        calendar: Calendar | None = None,
     ) -> pd.DataFrame:
         calendar = calendar or self.calendar_
         positions, stamps, cutoffs, actual = [], [], [], []
@@ -846,7 +539,7 @@ def _fit_global(alias: str, model: Any, values: list[np.ndarray]) -> Any:
 
 
 def _forecast_global(
-    alias: str, model: Any, h: int, levels: tuple, series: list[_Series]
+    alias: str, model: Any, h: int, levels: tuple, series: list[Series]
 ) -> dict[str, Any]:
     """Column name -> one ``(h,)`` array per series, in the order of ``series``."""
     try:
@@ -855,7 +548,7 @@ def _forecast_global(
             forecasts = list(forecasts.values())
         out: dict[str, list[np.ndarray]] = {}
         for s, fc in zip(series, forecasts, strict=True):
-            for name, values in _columns(alias, fc, levels, h, f"series {s.uid!r}").items():
+            for name, values in forecast_columns(alias, fc, levels, h, f"series {s.uid!r}").items():
                 out.setdefault(name, []).append(values)
     except ValueError as exc:
         raise ValueError(f"global model {alias!r}: {exc}") from None
