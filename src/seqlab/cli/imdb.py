@@ -20,6 +20,7 @@ from seqlab.cli._training_flags import (
 )
 from seqlab.sentiment import (
     MIN_LIMIT,
+    VALID_SPLITS,
     ImdbRecipe,
     check_resumable,
     evaluate_run,
@@ -49,6 +50,8 @@ def _train_interrupted(args: argparse.Namespace) -> str:
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["PRESETS", "print_demo", "recipe_from_args", "register"]
+
 #: ``--preset`` names; ``seed`` is the hidden old name of ``textbook`` (one release).
 PRESETS = ("default", "textbook")
 _PRESET_ALIASES = {"seed": "textbook"}
@@ -75,7 +78,8 @@ def register(subparsers) -> None:
     fit = commands.add_parser(
         "train",
         help="train a recurrent sentiment classifier",
-        description="Train on the train split (80/20 stratified train/valid, seed 0). "
+        description="Train on the train split (80/20 train/valid, seed 0; by default no movie "
+        "is in both parts, see --valid-split). "
         "DATA is an aclImdb folder or tarball; default: $SEQLAB_IMDB, the cache, "
         "the shared data folder.",
     )
@@ -110,6 +114,12 @@ def register(subparsers) -> None:
         default=None,
         help="use the 50,000 unlabelled reviews for the vocabulary and word vectors "
         "(default: the preset's choice)",
+    )
+    fit.add_argument(
+        "--valid-split",
+        choices=VALID_SPLITS,
+        help="how the 20%% validation part is drawn: movie (default; no movie in both parts, "
+        "from the aclImdb urls files) or random (stratified by label)",
     )
     fit.add_argument("--resume", action="store_true", help="continue the run in --out")
     fit.add_argument("--download", action="store_true", help="fetch aclImdb_v1.tar.gz")
@@ -169,6 +179,8 @@ def recipe_from_args(args: argparse.Namespace) -> ImdbRecipe:
             recipe.fix_length = args.max_length
     if args.vocab_size:
         recipe.max_vocab = args.vocab_size
+    if getattr(args, "valid_split", None):
+        recipe.valid_split = args.valid_split
     if args.vectors is not None:
         recipe.vectors = None if args.vectors == "none" else args.vectors
         if recipe.vectors not in (None, "ppmi") and not Path(recipe.vectors).is_file():

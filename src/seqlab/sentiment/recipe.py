@@ -25,6 +25,35 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "DEMO_REVIEWS",
+    "LABELS",
+    "MIN_LIMIT",
+    "MODEL_NAME",
+    "PIPELINE_FILE",
+    "PIPELINE_FORMAT",
+    "PREPARED_FORMAT",
+    "PRESET_ALIASES",
+    "TRAINER_STATE_FILE",
+    "VALID_SPLITS",
+    "VOCAB_FILE",
+    "ImdbRecipe",
+    "check_resumable",
+    "demo",
+    "evaluate_run",
+    "load_pipeline",
+    "pipeline_dict",
+    "predict_texts",
+    "prepare",
+    "preset",
+    "read_pipeline_file",
+    "read_recipe",
+    "read_subset",
+    "recipe_from_dict",
+    "resumable",
+    "train",
+]
+
 MODEL_NAME = "sentiment_classifier"
 LABELS = ("negative", "positive")
 PIPELINE_FILE = "text_pipeline.json"
@@ -36,6 +65,8 @@ TRAINER_STATE_FILE = "trainer_state.pt"
 # Fewest training reviews a run may be limited to.
 MIN_LIMIT = 10
 _TRUNCATE = ("head", "tail", "head+tail")
+#: How the validation part is drawn from IMDB's train split (:attr:`ImdbRecipe.valid_split`).
+VALID_SPLITS = ("movie", "random")
 
 
 @dataclass
@@ -54,6 +85,8 @@ class ImdbRecipe:
     batch_size: int = 64
     valid_fraction: float = 0.2
     split_seed: int = 0
+    # "movie": no movie in both parts (the aclImdb urls files); "random": stratified.
+    valid_split: str = "movie"
     model: dict[str, Any] = field(
         default_factory=lambda: {
             "encoder": "gru",
@@ -97,7 +130,8 @@ def recipe_from_dict(values, where: str) -> ImdbRecipe:
     values = expect_object(values, where)
     names = [f.name for f in dataclasses.fields(ImdbRecipe)]
     expect_keys(values, where, [], names)
-    recipe = ImdbRecipe(**values)
+    # A recipe saved before valid_split existed was validated on the random split.
+    recipe = ImdbRecipe(**{"valid_split": "random", **values})
     if not isinstance(recipe.punctuation, str):
         raise ValueError(f"{where}.punctuation: expected a string, got {recipe.punctuation!r}.")
     expect_int(recipe.max_vocab, f"{where}.max_vocab", minimum=1, maximum=MAX_VOCAB_SIZE)
@@ -120,6 +154,7 @@ def recipe_from_dict(values, where: str) -> ImdbRecipe:
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"{where}.valid_fraction: must be in (0, 1), got {fraction}.")
     expect_int(recipe.split_seed, f"{where}.split_seed", minimum=0)
+    expect_choice(recipe.valid_split, f"{where}.valid_split", VALID_SPLITS)
     expect_object(recipe.model, f"{where}.model")
     expect_object(recipe.train, f"{where}.train")
     return recipe
@@ -203,10 +238,37 @@ def preset(name: str) -> ImdbRecipe:
     raise ValueError(f"unknown preset {name!r}; choose 'default' or 'textbook'.")
 
 
-def _split_train_valid(data, recipe: ImdbRecipe):
-    from seqlab.text import stratified_split
+def _movie_urls(source: Path) -> tuple[Path, dict[str, list[str]]]:
+    """Where the urls files of ``source`` are and their movie ids; a clear error if none."""
+    from seqlab.text import find_movie_urls, read_movie_urls
 
-    return stratified_split(data.labels, recipe.valid_fraction, recipe.split_seed)
+    found = find_movie_urls(source)
+    hint = (
+        "The movie-grouped validation split needs the aclImdb urls files (train/urls_pos.txt "
+        "and urls_neg.txt, in the data or in aclImdb_train_urls.tar.gz next to it); "
+        "use the random split instead with --valid-split random (valid_split='random')"
+    )
+    if found is None:
+        raise ValueError(f"{source}: no urls files found. {hint}.")
+    try:
+        return found, read_movie_urls(found)
+    except ValueError as exc:
+        if "no train/urls_pos.txt" in str(exc):
+            raise ValueError(f"{exc} {hint}.") from None
+        raise
+
+
+def _split_train_valid(data, recipe: ImdbRecipe):
+    """(train, valid) indices of ``data`` (a labelled TokenizedDataset) under ``recipe``."""
+    from seqlab.text import grouped_split, movie_of_reviews, stratified_split
+
+    if recipe.valid_split == "random":
+        return stratified_split(data.labels, recipe.valid_fraction, recipe.split_seed)
+    if recipe.valid_split != "movie":
+        raise ValueError(f"valid_split must be one of {VALID_SPLITS}, got {recipe.valid_split!r}.")
+    where, urls = _movie_urls(Path(data.source))
+    movies = movie_of_reviews(data.ids, urls, str(where))
+    return grouped_split(data.labels, movies, recipe.valid_fraction, recipe.split_seed)
 
 
 def _check_parts(data, train_idx: np.ndarray, valid_idx: np.ndarray, recipe: ImdbRecipe) -> None:
@@ -274,9 +336,18 @@ def _prepared_key(recipe: ImdbRecipe, tokenizer, source: Path, limit, valid_limi
         "embedding_dim": int(recipe.model.get("embedding_dim", 128)),
         "valid_fraction": recipe.valid_fraction,
         "split_seed": recipe.split_seed,
+        "valid_split": recipe.valid_split,
+        "urls": _urls_identity(source) if recipe.valid_split == "movie" else None,
         "limit": limit,
         "valid_limit": valid_limit,
     }
+
+
+def _urls_identity(source: Path) -> dict | None:
+    from seqlab.text import find_movie_urls, source_identity
+
+    found = find_movie_urls(source)
+    return source_identity(found) if found is not None else None
 
 
 def _prepared_path(cache_dir: Path, key: dict) -> Path:

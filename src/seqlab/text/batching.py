@@ -13,6 +13,15 @@ from typing import Any
 import numpy as np
 import torch
 
+__all__ = [
+    "TRUNCATE_MODES",
+    "BucketBatches",
+    "grouped_split",
+    "pad_batch",
+    "stratified_split",
+    "truncate_ids",
+]
+
 TRUNCATE_MODES = ("head", "tail", "head+tail")
 
 
@@ -78,6 +87,49 @@ def stratified_split(
         valid.append(members[:n_valid])
         train.append(members[n_valid:])
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(valid))
+
+
+def grouped_split(
+    labels: Sequence[int] | np.ndarray,
+    groups: Sequence | np.ndarray,
+    valid_fraction: float = 0.2,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split indices into (train, valid) so that no group has members in both parts.
+
+    The groups (IMDB: the movie each review is about) are visited in the order of a
+    ``numpy.random.default_rng(seed)`` permutation of their sorted unique values; a group
+    joins valid when, for every label, valid's count plus the group's stays within
+    ``round(count * valid_fraction)``. So each label's share in valid is at most its
+    share of the data times ``valid_fraction`` and falls short of it by less than the
+    largest group. The result depends only on ``labels``, ``groups`` and ``seed``; both
+    index arrays come back sorted.
+    """
+    labels = np.asarray(labels)
+    groups = np.asarray(groups)
+    if labels.ndim != 1 or labels.size == 0:
+        raise ValueError(f"labels must be a non-empty 1-D sequence, got shape {labels.shape}.")
+    if groups.shape != labels.shape:
+        raise ValueError(
+            f"groups must have one entry per label: {groups.shape} groups, {labels.shape} labels."
+        )
+    if not 0.0 < valid_fraction < 1.0:
+        raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction!r}.")
+    values, label_index = np.unique(labels, return_inverse=True)
+    names, group_index = np.unique(groups, return_inverse=True)
+    counts = np.zeros((len(names), len(values)), dtype=np.int64)
+    np.add.at(counts, (group_index, label_index), 1)
+    target = np.array([round(c * valid_fraction) for c in counts.sum(axis=0)])
+    taken = np.zeros(len(values), dtype=np.int64)
+    chosen = np.zeros(len(names), dtype=bool)
+    for g in np.random.default_rng(seed).permutation(len(names)):
+        if np.all(taken + counts[g] <= target):
+            taken += counts[g]
+            chosen[g] = True
+            if np.array_equal(taken, target):
+                break
+    in_valid = chosen[group_index]
+    return np.flatnonzero(~in_valid), np.flatnonzero(in_valid)
 
 
 class BucketBatches:

@@ -17,6 +17,11 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+__all__ = [
+    "download",
+    "sha256_file",
+]
+
 logger = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20

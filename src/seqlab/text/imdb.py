@@ -39,6 +39,27 @@ from seqlab.io import atomic_write
 from seqlab.text.download import download as _download
 from seqlab.text.tokenize import Tokenizer
 
+__all__ = [
+    "IMDB_FILENAMES",
+    "IMDB_SHA256",
+    "IMDB_SIZE",
+    "IMDB_URL",
+    "LABEL_NAMES",
+    "MAX_REVIEW_BYTES",
+    "MAX_STREAM_BYTES",
+    "MAX_TOTAL_BYTES",
+    "SPLITS",
+    "TextDataset",
+    "TokenizedDataset",
+    "default_cache_dir",
+    "download_imdb",
+    "find_imdb",
+    "load_imdb",
+    "load_imdb_tokenized",
+    "resolve_imdb",
+    "source_identity",
+]
+
 logger = logging.getLogger(__name__)
 
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"

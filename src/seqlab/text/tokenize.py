@@ -13,6 +13,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+__all__ = [
+    "Tokenizer",
+]
+
 # IMDB reviews carry their line breaks as "<br />"; any other tag is removed the same way.
 _TAG = re.compile(r"<[^>]{0,200}>")
 # Words keep inner apostrophes ("don't", "rock'n'roll"); \w covers non-ASCII letters.

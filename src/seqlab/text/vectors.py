@@ -21,6 +21,8 @@ import scipy.sparse as sp
 
 from seqlab._progress import bar
 
+__all__ = ["cooccurrence", "ppmi", "ppmi_svd_vectors", "randomized_svd"]
+
 
 def cooccurrence(
     sequences: Sequence[np.ndarray],

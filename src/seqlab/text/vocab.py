@@ -18,6 +18,14 @@ import numpy as np
 from seqlab.io import read_json, write_json
 from seqlab.models.registry import MAX_VOCAB_SIZE
 
+__all__ = [
+    "PAD",
+    "UNK",
+    "VOCAB_FORMAT",
+    "Vocab",
+    "load_vectors",
+]
+
 PAD = "<pad>"
 UNK = "<unk>"
 VOCAB_FORMAT = 1
