@@ -6,6 +6,10 @@ came from (``"RUN/forecaster.json: params.lookback"``) and either returns the va
 the expected type or raises a ValueError (TypeError never: the file, not the caller,
 is wrong) that names that place, what was expected and what was found. Numbers that
 size an allocation have upper bounds, so a file cannot ask for terabytes.
+
+:func:`read_run_manifest` reads and checks a run folder's ``run.json`` (the layout is
+described in :mod:`seqlab.io`); :func:`run_manifest_kind` says which kind of run a
+folder holds, in either layout.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from seqlab.io import read_json
+import numpy as np
+
+from seqlab.io import RUN_FORMAT, RUN_FORMAT_VERSION, RUN_MANIFEST, read_json
 
 __all__ = [
     "MAX_JSON_BYTES",
@@ -29,7 +35,10 @@ __all__ = [
     "expect_keys",
     "expect_object",
     "expect_str_list",
+    "read_float_arrays",
     "read_json_file",
+    "read_run_manifest",
+    "run_manifest_kind",
 ]
 
 
@@ -61,6 +70,164 @@ def read_json_file(path: str | os.PathLike, kind: type = dict, what: str = "file
             "the file is damaged or not a seqlab run file."
         )
     return value
+
+
+_MANIFEST_KEYS = (
+    "format",
+    "format_version",
+    "kind",
+    "class",
+    "seqlab_version",
+    "params",
+    "state",
+    "files",
+)
+# Format-1 folders had no manifest; their one JSON file said what they held.
+_LEGACY_MANIFESTS = {"arima.json": "arima", "forecaster.json": "recurrent_forecaster"}
+
+
+def read_run_manifest(
+    run_dir: str | os.PathLike, kinds: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """The checked ``run.json`` of ``run_dir`` (see :func:`seqlab.io.write_run_folder`).
+
+    Parameters
+    ----------
+    run_dir
+        The run folder.
+    kinds
+        The kinds the caller can load; None accepts any string.
+
+    Returns
+    -------
+    dict
+        The manifest: ``kind``, ``class``, ``params`` and ``state`` (objects), ``files``
+        (names, each present in the folder), ``format_version`` and ``seqlab_version``.
+
+    Raises
+    ------
+    ValueError
+        No such folder; no ``run.json``; a manifest that is not JSON, misses a key, has
+        another ``format``, a newer ``format_version``, a kind not in ``kinds``, or lists
+        a file that is not a plain name or is missing. The message names the file and
+        the value.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ValueError(f"{run_dir}: no such run folder.")
+    path = run_dir / RUN_MANIFEST
+    if not path.is_file():
+        raise ValueError(
+            f"{run_dir} is not a seqlab run folder (no {RUN_MANIFEST}); it is incomplete or "
+            "was not written by seqlab."
+        )
+    manifest = read_json_file(path, dict, "run manifest")
+    where = str(path)
+    expect_keys(manifest, where, _MANIFEST_KEYS)
+    if manifest["format"] != RUN_FORMAT:
+        raise ValueError(
+            f"{where}: format: expected {RUN_FORMAT!r}, got {_describe(manifest['format'])}."
+        )
+    version = expect_int(manifest["format_version"], f"{where}: format_version", minimum=2)
+    if version > RUN_FORMAT_VERSION:
+        raise ValueError(
+            f"{where}: format_version {version} was written by a newer seqlab; this one reads "
+            f"up to {RUN_FORMAT_VERSION}. Upgrade seqlab to load this run."
+        )
+    if kinds is None:
+        if not isinstance(manifest["kind"], str):
+            raise ValueError(
+                f"{where}: kind: expected a string, got {_describe(manifest['kind'])}."
+            )
+    else:
+        expect_choice(manifest["kind"], f"{where}: kind", kinds)
+    for key in ("class", "seqlab_version"):
+        if not isinstance(manifest[key], str):
+            raise ValueError(f"{where}: {key}: expected a string, got {_describe(manifest[key])}.")
+    expect_object(manifest["params"], f"{where}: params")
+    expect_object(manifest["state"], f"{where}: state")
+    files = expect_str_list(manifest["files"], f"{where}: files", max_length=1_000, unique=True)
+    for name in files:
+        if Path(name).name != name or name in (".", "..", RUN_MANIFEST):
+            raise ValueError(f"{where}: files: {name!r} is not a plain file name.")
+        if not (run_dir / name).is_file():
+            raise ValueError(
+                f"{run_dir / name}: listed in {RUN_MANIFEST} but missing; the run folder is "
+                "incomplete."
+            )
+    return manifest
+
+
+def read_float_arrays(
+    path: str | os.PathLike, shapes: Mapping[str, tuple[int, ...] | None]
+) -> dict[str, np.ndarray]:
+    """The float64 arrays of the safetensors file ``path``, checked against ``shapes``.
+
+    Parameters
+    ----------
+    path
+        A safetensors file of a run folder.
+    shapes
+        Array name -> expected shape; ``None`` accepts any shape (the caller checks it).
+        The file must hold exactly these names.
+
+    Returns
+    -------
+    dict
+        Name -> float64 array. NaN passes (missing values); infinities do not.
+
+    Raises
+    ------
+    ValueError
+        A missing or unreadable file, other array names, another dtype or shape, or
+        infinite values; the message names the file and the array.
+    """
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such data file; the run folder is incomplete.")
+    try:
+        tensors = load_file(path)
+    except (SafetensorError, OSError, ValueError) as exc:
+        message = str(exc).partition("\n")[0]
+        raise ValueError(f"{path}: not a readable safetensors file ({message}).") from None
+    if set(tensors) != set(shapes):
+        raise ValueError(f"{path}: expected the arrays {sorted(shapes)}, found {sorted(tensors)}.")
+    for key, shape in shapes.items():
+        array = tensors[key]
+        if array.dtype != np.float64 or (shape is not None and array.shape != tuple(shape)):
+            wanted = f"float64 of shape {tuple(shape)}" if shape is not None else "float64"
+            raise ValueError(
+                f"{path}: array {key!r} should be {wanted}, "
+                f"found {array.dtype} of shape {array.shape}."
+            )
+        if np.isinf(array).any():
+            raise ValueError(f"{path}: array {key!r} holds infinite values.")
+    return tensors
+
+
+def run_manifest_kind(run_dir: str | os.PathLike) -> str | None:
+    """The kind of run in ``run_dir``, read from its manifest, or None for no run folder.
+
+    A format-2 folder gives its ``run.json``'s ``kind`` (checked as
+    :func:`read_run_manifest` does); a format-1 folder gives ``"arima"`` (``arima.json``)
+    or ``"recurrent_forecaster"`` (``forecaster.json``), the loaders telling the
+    variants apart.
+
+    Raises
+    ------
+    ValueError
+        A ``run.json`` that :func:`read_run_manifest` refuses.
+    """
+    run_dir = Path(run_dir)
+    if (run_dir / RUN_MANIFEST).is_file():
+        return read_run_manifest(run_dir)["kind"]
+    for name, kind in _LEGACY_MANIFESTS.items():
+        if (run_dir / name).is_file():
+            return kind
+    return None
 
 
 def expect_object(value: Any, where: str) -> dict[str, Any]:

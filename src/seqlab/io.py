@@ -1,8 +1,25 @@
-"""Files in and out: crash-safe writes and reading a series from a CSV.
+"""Files in and out: crash-safe writes, run folders, and reading a series from a CSV.
 
 Anything seqlab writes goes through :func:`atomic_write` (or its helpers): the data lands
 in a temporary file in the same folder, is flushed to disk, then renamed over the
 target, so a crash or Ctrl-C leaves either the old file or the new one, never half.
+
+Run folders
+-----------
+Every saved forecaster is a folder holding ``run.json`` (the manifest) and the files it
+lists, written by :func:`write_run_folder` and read by
+:func:`seqlab._schema.read_run_manifest`. The manifest is a JSON object::
+
+    {"format": "seqlab-run", "format_version": 2,
+     "kind": "recurrent_forecaster", "class": "seqlab.forecast.neural.RecurrentForecaster",
+     "seqlab_version": "0.1.0",
+     "params": {...},          # constructor parameters, as get_params() gives them
+     "state": {...},           # fitted state that is not an array (JSON values)
+     "files": ["data.safetensors", "model.safetensors"]}
+
+Arrays and weights are safetensors files, everything else JSON: nothing is unpickled
+on load. ``run.json`` is removed first and written last, after every listed file is
+complete, so a folder whose writing was interrupted has no manifest and does not load.
 """
 
 from __future__ import annotations
@@ -12,14 +29,35 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
+__all__ = [
+    "RUN_FORMAT",
+    "RUN_FORMAT_VERSION",
+    "RUN_MANIFEST",
+    "atomic_write",
+    "order_by_dates",
+    "parse_date_column",
+    "read_csv_frame",
+    "read_json",
+    "read_series_csv",
+    "write_json",
+    "write_run_folder",
+]
+
 logger = logging.getLogger(__name__)
+
+#: The manifest every run folder holds; see the module docstring.
+RUN_MANIFEST = "run.json"
+#: The value of the manifest's ``format`` key.
+RUN_FORMAT = "seqlab-run"
+#: The run-folder layout this seqlab writes (format 1 had no manifest).
+RUN_FORMAT_VERSION = 2
 
 
 def _umask() -> int:
@@ -57,6 +95,99 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
     with atomic_write(path, "w", encoding="utf-8") as handle:
         json.dump(obj, handle, indent=2, sort_keys=False)
         handle.write("\n")
+
+
+def write_run_folder(
+    run_dir: str | os.PathLike,
+    *,
+    kind: str,
+    cls: type,
+    params: Mapping[str, Any],
+    state: Mapping[str, Any],
+    files: Mapping[str, bytes | Callable[[Path], None]],
+    replaces: Iterable[str] = (),
+) -> Path:
+    """Write a run folder: each of ``files``, then ``run.json`` naming them.
+
+    Parameters
+    ----------
+    run_dir
+        The folder; made if missing. A run already in it is replaced.
+    kind
+        What the folder holds (``"arima"``, ``"recurrent_forecaster"``, ...): the loader
+        dispatches on it.
+    cls
+        The saved object's class, recorded by its qualified name (for readers; loading
+        never imports a class named in a file).
+    params, state
+        JSON values: the constructor parameters and the fitted state.
+    files
+        File name -> its content (bytes) or a function that writes the file atomically
+        at the path it is given (such as a safetensors weights writer).
+    replaces
+        Names of older manifests (format 1: ``forecaster.json``, ``arima.json``) removed
+        first, so the folder is never read as an older run with newer files.
+
+    Returns
+    -------
+    Path
+        ``run_dir``.
+
+    Raises
+    ------
+    ValueError
+        ``run_dir`` is a file, or a file name is not a plain name or is ``run.json``.
+
+    Notes
+    -----
+    On any error (or Ctrl-C) the files written so far and the manifest are removed, and
+    the folder too when this call created it and it is left empty.
+    """
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(f"{run_dir}: exists and is not a folder; give a folder for the run.")
+    for name in files:
+        if not isinstance(name, str) or Path(name).name != name or name == RUN_MANIFEST:
+            raise ValueError(
+                f"run file name {name!r} must be a plain file name other than run.json."
+            )
+    created = not run_dir.exists()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for name in (RUN_MANIFEST, *replaces):
+        (run_dir / name).unlink(missing_ok=True)
+    manifest = {
+        "format": RUN_FORMAT,
+        "format_version": RUN_FORMAT_VERSION,
+        "kind": kind,
+        "class": f"{cls.__module__}.{cls.__qualname__}",
+        "seqlab_version": _seqlab_version(),
+        "params": dict(params),
+        "state": dict(state),
+        "files": sorted(files),
+    }
+    try:
+        for name, content in files.items():
+            if isinstance(content, bytes):
+                with atomic_write(run_dir / name, "wb") as handle:
+                    handle.write(content)
+            else:
+                content(run_dir / name)
+        write_json(run_dir / RUN_MANIFEST, manifest)
+    except BaseException:
+        for name in (RUN_MANIFEST, *files):
+            with contextlib.suppress(OSError):
+                (run_dir / name).unlink(missing_ok=True)
+        if created:
+            with contextlib.suppress(OSError):
+                run_dir.rmdir()
+        raise
+    return run_dir
+
+
+def _seqlab_version() -> str:
+    import seqlab
+
+    return str(seqlab.__version__)
 
 
 def read_json(path: str | os.PathLike) -> Any:
