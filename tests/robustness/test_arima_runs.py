@@ -129,27 +129,39 @@ def _drop(*keys):
 JSON_CASES = {
     "format_version": (_set("format_version", 9), "format_version 9"),
     "kind": (_set("kind", "lstm"), "kind: expected one of"),
-    "missing model": (_drop("model"), "missing key(s) ['model']"),
-    "order string": (_set("model", "order", "1,1,1"), "model.order: expected a list of 3"),
-    "order huge": (_set("model", "order", [1000, 1, 1]), "model.order[0]: must be <= 100"),
-    "negative d": (_set("model", "order", [1, -1, 1]), "model.order[1]: must be >= 0"),
-    "trend": (_set("model", "trend", "quadratic"), "model.trend: expected one of"),
-    "param text": (_set("model", "params", ["a", 1, 2, 3]), "model.params[0]: expected a number"),
-    "param count": (_set("model", "params", [0.1]), "model.params: expected a list of 4"),
-    "param nan": (_set("model", "params", [float("nan"), 0, 0, 1]), "expected a finite number"),
+    "missing model": (_drop("state", "model"), "missing key(s) ['model']"),
+    "order string": (_set("params", "order", "1,1,1"), "params.order: expected a list of 3"),
+    "order huge": (_set("params", "order", [1000, 1, 1]), "params.order[0]: must be <= 100"),
+    "negative d": (_set("params", "order", [1, -1, 1]), "params.order[1]: must be >= 0"),
+    "trend": (_set("params", "trend", "quadratic"), "params.trend: expected one of"),
+    "param text": (
+        _set("state", "model", "params", ["a", 1, 2, 3]),
+        "model.params[0]: expected a number",
+    ),
+    "param count": (_set("state", "model", "params", [0.1]), "model.params: expected a list of 4"),
+    "param nan": (
+        _set("state", "model", "params", [float("nan"), 0, 0, 1]),
+        "expected a finite number",
+    ),
     "param names": (
-        _set("model", "param_names", ["a", "b", "c", "d"]),
+        _set("state", "model", "param_names", ["a", "b", "c", "d"]),
         "the parameters are named ['a', 'b', 'c', 'd']",
     ),
-    "sigma2": (_set("model", "sigma2", -1.0), "model.sigma2: must be > 0"),
-    "length": (_set("series", "length", 10**12), "series.length: must be <="),
-    "length mismatch": (_set("series", "length", 50), "index.values: expected a list of 50"),
+    "sigma2": (_set("state", "model", "sigma2", -1.0), "model.sigma2: must be > 0"),
+    "length": (_set("state", "series", "length", 10**12), "series.length: must be <="),
+    "length mismatch": (
+        _set("state", "series", "length", 50),
+        "index.values: expected a list of 50",
+    ),
     "index values": (
-        _set("series", "index", "values", ["not a date"] * 96),
+        _set("state", "series", "index", "values", ["not a date"] * 96),
         "not a valid datetime index",
     ),
-    "index kind": (_set("series", "index", "kind", "spiral"), "index.kind: expected one of"),
-    "extra key": (_set("model", "pickle", "x"), "unknown key(s) ['pickle']"),
+    "index kind": (
+        _set("state", "series", "index", "kind", "spiral"),
+        "index.kind: expected one of",
+    ),
+    "extra key": (_set("state", "model", "pickle", "x"), "unknown key(s) ['pickle']"),
 }
 
 
@@ -157,26 +169,26 @@ JSON_CASES = {
 def test_damaged_arima_json_is_one_line(case, run, tmp_path, capsys):
     folder, csv = run
     change, fragment = JSON_CASES[case]
-    _edit(folder / "arima.json", change)
+    _edit(folder / "run.json", change)
     before = snapshot(tmp_path)
     code, _, err = run_cli(["forecast", "predict", "--run", folder, csv, "--h", 3], capsys)
-    assert_user_error(code, err, "arima.json", fragment)
+    assert_user_error(code, err, "run.json", fragment)
     assert snapshot(tmp_path) == before
 
 
 def test_truncated_or_invalid_json(run, tmp_path, capsys):
     folder, csv = run
-    text = (folder / "arima.json").read_text()
-    (folder / "arima.json").write_text(text[: len(text) // 2])
+    text = (folder / "run.json").read_text()
+    (folder / "run.json").write_text(text[: len(text) // 2])
     code, _, err = run_cli(["forecast", "predict", "--run", folder, csv], capsys)
-    assert_user_error(code, err, "arima.json", "not valid JSON")
-    (folder / "arima.json").write_text("[1, 2]")
+    assert_user_error(code, err, "run.json", "not valid JSON")
+    (folder / "run.json").write_text("[1, 2]")
     code, _, err = run_cli(["forecast", "predict", "--run", folder, csv], capsys)
-    assert_user_error(code, err, "arima.json", "expected a JSON object")
+    assert_user_error(code, err, "run.json", "expected a JSON object")
 
 
 DATA_CASES = {
-    "missing": (None, "no such data file"),
+    "missing": (None, "listed in run.json but missing"),
     "garbage": (b"\x00" * 40, "not a readable safetensors file"),
     "wrong dtype": ({"y": np.zeros(96, dtype=np.float32)}, "should be float64 of shape (96,)"),
     "wrong shape": ({"y": np.zeros((96, 2))}, "should be float64 of shape (96,)"),
@@ -204,9 +216,9 @@ def test_damaged_data_file_is_one_line(case, run, tmp_path, capsys):
 def test_damaged_auto_section(source, tmp_path, capsys):
     folder, csv, *_ = source
     shutil.copytree(folder / "auto", tmp_path / "run")
-    _edit(tmp_path / "run" / "arima.json", _set("auto", "tried", [{"order": "x"}]))
+    _edit(tmp_path / "run" / "run.json", _set("state", "auto", "tried", [{"order": "x"}]))
     code, _, err = run_cli(["forecast", "predict", "--run", tmp_path / "run", csv], capsys)
-    assert_user_error(code, err, "arima.json: auto.tried[0]: missing key(s)")
+    assert_user_error(code, err, "run.json: state.auto.tried[0]: missing key(s)")
 
 
 def test_bad_horizon_and_missing_column(run, tmp_path, capsys):

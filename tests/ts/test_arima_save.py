@@ -2,6 +2,8 @@
 
 import json
 import pickle
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -67,10 +69,18 @@ def test_save_load_gives_identical_forecasts(method, tmp_path):
     np.testing.assert_array_equal(loaded.params, result.params)
     pd.testing.assert_series_equal(loaded.resid, result.resid, check_exact=False)
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
-        "arima.json",
         "data.safetensors",
+        "run.json",
     ]
-    assert b"pickle" not in (tmp_path / "run" / "arima.json").read_bytes()
+    manifest = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert manifest["kind"] == "arima" and manifest["files"] == ["data.safetensors"]
+    assert manifest["params"] == {
+        "order": [1, 1, 1],
+        "seasonal_order": [0, 1, 1, 12],
+        "trend": "n",
+        "method": method,
+    }
+    assert b"pickle" not in (tmp_path / "run" / "run.json").read_bytes()
 
 
 def test_save_load_with_regressors_trend_and_missing_values(tmp_path):
@@ -114,9 +124,9 @@ def test_edited_parameters_change_the_forecast(tmp_path):
     """The loaded forecast comes from the saved values, not from a refit."""
     result = ARIMA((0, 1, 1)).fit(nile())
     result.save(tmp_path / "run")
-    path = tmp_path / "run" / "arima.json"
+    path = tmp_path / "run" / "run.json"
     config = json.loads(path.read_text())
-    config["model"]["params"][0] = 0.5
+    config["state"]["model"]["params"][0] = 0.5
     path.write_text(json.dumps(config))
     loaded = ARIMAResult.load(tmp_path / "run")
     assert loaded.params.iloc[0] == 0.5
@@ -143,3 +153,33 @@ def test_apply_keeps_the_parameters_and_continues_from_the_new_end():
     shorter = result.apply(LOG_AIRLINE.iloc[:-12])
     assert shorter.forecast(1).mean.index[0] == pd.Timestamp("1960-01-01")
     np.testing.assert_array_equal(shorter.params, result.params)
+
+
+FORMAT_1 = Path(__file__).parents[1] / "forecast" / "data" / "runs_v1"
+
+
+@pytest.mark.parametrize("kind", ["arima", "auto_arima"])
+def test_format_1_folders_load_and_resave_in_the_current_layout(kind, tmp_path):
+    """Folders written by the format-1 writer (arima.json; committed with the forecasts
+    that writer's result gave) load with the same forecasts, and save as run.json."""
+    expected = json.loads((FORMAT_1.parent / "runs_v1_expected.json").read_text())[kind]
+    loaded = load_arima(FORMAT_1 / kind)
+    assert type(loaded).__name__ == {"arima": "ARIMAResult", "auto_arima": "AutoARIMAResult"}[kind]
+    assert loaded.forecast(3).mean.tolist() == expected
+    shutil.copytree(FORMAT_1 / kind, tmp_path / "run")
+    loaded.save(tmp_path / "run")
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["data.safetensors", "run.json"]
+    assert load_arima(tmp_path / "run").forecast(3).mean.tolist() == expected
+
+
+def test_a_newer_format_or_another_kind_is_refused(tmp_path):
+    result = ARIMA((0, 1, 1)).fit(nile())
+    result.save(tmp_path / "run")
+    path = tmp_path / "run" / "run.json"
+    manifest = json.loads(path.read_text())
+    path.write_text(json.dumps({**manifest, "format_version": 3}))
+    with pytest.raises(ValueError, match="format_version 3 was written by a newer seqlab"):
+        load_arima(tmp_path / "run")
+    path.write_text(json.dumps({**manifest, "kind": "recurrent_forecaster"}))
+    with pytest.raises(ValueError, match="kind: expected one of \\['arima', 'auto_arima'\\]"):
+        load_arima(tmp_path / "run")

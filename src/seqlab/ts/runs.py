@@ -1,14 +1,19 @@
 """Save a fitted ARIMA or auto ARIMA result to a run folder and load it back, no pickle.
 
-Layout (each file written atomically):
+The folder follows seqlab's one run-folder layout (:mod:`seqlab.io`):
 
-- ``arima.json``: format version, kind (``"arima"`` or ``"auto_arima"``), the series'
-  name, length, index (dates as ISO strings with their frequency, or integers) and
-  regressor names, and the model: orders, trend, method, the parameters by name,
-  sigma2, log-likelihood and the fit's bookkeeping; for auto ARIMA also the search
-  (criterion, period, every candidate tried, the notes);
+- ``run.json``, the manifest: ``kind`` (``"arima"`` or ``"auto_arima"``), ``params``
+  (the model's specification: ``order``, ``seasonal_order``, and ``trend`` and
+  ``method`` unless the model is deterministic) and ``state``: ``series`` (name,
+  length, index as ISO dates with their frequency or integers, regressor names),
+  ``model`` (``deterministic``, the parameters by name, sigma2, log-likelihood and the
+  fit's bookkeeping) and, for auto ARIMA, ``auto`` (criterion, period, every candidate
+  tried, the notes);
 - ``data.safetensors``: the series ``y`` (float64, NaN where missing) and, with
   regressors, ``exog`` (float64, one column per regressor): what forecasting needs.
+
+Folders of format 1 (``arima.json`` holding ``series``, ``model`` with the
+specification inside, and ``auto``, beside the same ``data.safetensors``) load too.
 
 Loading reads every JSON value through :mod:`seqlab._schema`'s bounded readers and
 checks the arrays' names, dtypes and shapes against the JSON, so a damaged or edited
@@ -34,15 +39,21 @@ from seqlab._schema import (
     expect_keys,
     expect_object,
     expect_str_list,
+    read_float_arrays,
     read_json_file,
+    read_run_manifest,
 )
-from seqlab.io import atomic_write, write_json
+from seqlab.io import RUN_MANIFEST, write_run_folder
 
-__all__ = ["FORMAT_VERSION", "load_arima", "save_arima"]
+__all__ = ["FORMAT_VERSION", "KINDS", "is_arima_run", "load_arima", "save_arima"]
 
+#: The layout of a format-1 folder's ``arima.json`` (read, no longer written).
 FORMAT_VERSION = 1
+#: The manifest of a format-1 folder.
 CONFIG_FILE = "arima.json"
 DATA_FILE = "data.safetensors"
+#: The run kinds this module saves and loads.
+KINDS = ("arima", "auto_arima")
 # Bounds on what a file may ask for; seqlab's own limits (see ARIMA._spec).
 MAX_LENGTH = 10_000_000
 MAX_EXOG = 1_000
@@ -50,13 +61,34 @@ MAX_CANDIDATES = 100_000
 _METHODS = ("css-mle", "mle", "css", "fixed")
 _TRENDS = ("n", "c", "t", "ct")
 _INDEX_KINDS = ("none", "range", "datetime", "period", "integer", "string")
+# The model's specification (run.json's params) and its fitted values (state.model).
+_SPEC_KEYS = ("order", "seasonal_order", "trend", "method")
+_DETERMINISTIC_SPEC_KEYS = ("order", "seasonal_order")
+
+
+def is_arima_run(run_dir: str | os.PathLike) -> bool:
+    """Whether ``run_dir`` holds an ARIMA or auto ARIMA run (either format).
+
+    Only the manifest's ``kind`` is looked at: a damaged ARIMA run counts as one, and
+    :func:`load_arima` names the damage. A ``run.json`` that is not a JSON object
+    counts as no ARIMA run; loading it with any loader gives the reason.
+    """
+    run_dir = Path(run_dir)
+    if (run_dir / RUN_MANIFEST).is_file():
+        try:
+            manifest = read_json_file(run_dir / RUN_MANIFEST, dict, "run manifest")
+        except ValueError:
+            return False
+        return manifest.get("kind") in KINDS
+    return (run_dir / CONFIG_FILE).is_file()
 
 
 # ------------------------------------------------------------------ writing
 def save_arima(result: Any, run_dir: str | os.PathLike) -> Path:
     """Write ``result`` (an ARIMAResult or AutoARIMAResult) to ``run_dir``; returns it.
 
-    The folder is made if needed; a file in the way is a ValueError.
+    The folder is made if needed; a file in the way is a ValueError. A run already in
+    the folder (of either format) is replaced.
     """
     from seqlab.ts.arima import ARIMAResult
     from seqlab.ts.auto import AutoARIMAResult, DeterministicResult
@@ -69,13 +101,15 @@ def save_arima(result: Any, run_dir: str | os.PathLike) -> Path:
     if run_dir.exists() and not run_dir.is_dir():
         raise ValueError(f"{run_dir}: is a file; give a folder for the run.")
     inner = result.model if isinstance(result, AutoARIMAResult) else result
+    spec: dict[str, Any] = {
+        "order": list(inner.order),
+        "seasonal_order": list(inner.seasonal_order),
+    }
     if isinstance(inner, DeterministicResult):
         values, index, name = inner.values, inner.index, inner.name
         exog, x_names, k_exog = None, [], int(inner.k_exog)
         model = {
             "deterministic": True,
-            "order": list(inner.order),
-            "seasonal_order": list(inner.seasonal_order),
             "param_names": list(map(str, inner.params.index)),
             "params": [float(v) for v in inner.params],
             "k_exog": k_exog,
@@ -85,12 +119,9 @@ def save_arima(result: Any, run_dir: str | os.PathLike) -> Path:
         values, index, name = data.values, data.index, data.name
         x_names, k_exog = list(data.x_names), int(data.k_exog)
         exog = data.X[:, data.X.shape[1] - k_exog :] if k_exog else None
+        spec.update(trend=inner.trend, method=inner.method)
         model = {
             "deterministic": False,
-            "order": list(inner.order),
-            "seasonal_order": list(inner.seasonal_order),
-            "trend": inner.trend,
-            "method": inner.method,
             "param_names": list(map(str, inner.params.index)),
             "params": [float(v) for v in inner.params],
             "sigma2": float(inner.sigma2),
@@ -101,9 +132,7 @@ def save_arima(result: Any, run_dir: str | os.PathLike) -> Path:
             "message": str(inner.message),
             "iterations": int(inner.iterations),
         }
-    config: dict[str, Any] = {
-        "format_version": FORMAT_VERSION,
-        "kind": "auto_arima" if isinstance(result, AutoARIMAResult) else "arima",
+    state: dict[str, Any] = {
         "series": {
             "name": str(name),
             "length": int(values.shape[0]),
@@ -114,7 +143,7 @@ def save_arima(result: Any, run_dir: str | os.PathLike) -> Path:
         "model": model,
     }
     if isinstance(result, AutoARIMAResult):
-        config["auto"] = {
+        state["auto"] = {
             "order": list(result.order),
             "seasonal_order": list(result.seasonal_order),
             "constant": bool(result.constant),
@@ -140,11 +169,15 @@ def save_arima(result: Any, run_dir: str | os.PathLike) -> Path:
     tensors = {"y": np.ascontiguousarray(values, dtype=np.float64)}
     if exog is not None:
         tensors["exog"] = np.ascontiguousarray(exog, dtype=np.float64)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_write(run_dir / DATA_FILE, "wb") as handle:
-        handle.write(save(tensors, metadata={"format_version": str(FORMAT_VERSION)}))
-    write_json(run_dir / CONFIG_FILE, config)
-    return run_dir
+    return write_run_folder(
+        run_dir,
+        kind="auto_arima" if isinstance(result, AutoARIMAResult) else "arima",
+        cls=type(result),
+        params=spec,
+        state=state,
+        files={DATA_FILE: save(tensors)},
+        replaces=(CONFIG_FILE,),
+    )
 
 
 def _number(value: float) -> float | str:
@@ -182,12 +215,41 @@ def _index_kind_to_json(index: pd.Index) -> dict[str, Any]:
 def load_arima(run_dir: str | os.PathLike) -> Any:
     """The ARIMAResult or AutoARIMAResult saved in ``run_dir`` by :func:`save_arima`.
 
+    Reads the current layout (``run.json``) and format 1 (``arima.json``).
+
     Raises ValueError, naming the file and the value, for a missing, damaged or
-    edited run folder, or one written by another format version.
+    edited run folder, one written by a newer format, or one holding another kind of
+    run.
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ValueError(f"{run_dir}: no such run folder.")
+    if not (run_dir / RUN_MANIFEST).is_file() and (run_dir / CONFIG_FILE).is_file():
+        return _load_format_1(run_dir)
+    manifest = read_run_manifest(run_dir, KINDS)
+    where = str(run_dir / RUN_MANIFEST)
+    if DATA_FILE not in manifest["files"]:
+        raise ValueError(f"{where}: files: {DATA_FILE!r} is not listed.")
+    state = manifest["state"]
+    expect_keys(state, f"{where}: state", ["series", "model"], ["auto"])
+    model_where = f"{where}: state.model"
+    model_json = expect_object(state["model"], model_where)
+    deterministic = expect_bool(model_json.get("deterministic"), f"{model_where}.deterministic")
+    spec_keys = _DETERMINISTIC_SPEC_KEYS if deterministic else _SPEC_KEYS
+    expect_keys(manifest["params"], f"{where}: params", spec_keys)
+    return _load(
+        run_dir,
+        manifest["kind"],
+        state,
+        f"{where}: state",
+        manifest["params"],
+        f"{where}: params",
+        model_json,
+        model_where,
+    )
+
+
+def _load_format_1(run_dir: Path) -> Any:
     path = run_dir / CONFIG_FILE
     config = read_json_file(path, dict, "ARIMA run file")
     where = str(path)
@@ -195,27 +257,44 @@ def load_arima(run_dir: str | os.PathLike) -> Any:
     version = expect_int(config["format_version"], f"{where}: format_version", minimum=0)
     if version != FORMAT_VERSION:
         raise ValueError(
-            f"{where}: format_version {version}; this seqlab reads version {FORMAT_VERSION}."
+            f"{where}: format_version {version}; this seqlab reads version {FORMAT_VERSION} "
+            "(and the run.json layout)."
         )
-    kind = expect_choice(config["kind"], f"{where}: kind", ("arima", "auto_arima"))
-    series = _read_series(expect_object(config["series"], f"{where}: series"), f"{where}: series")
-    y, exog = _read_arrays(run_dir / DATA_FILE, series["length"], series["k_exog"])
+    kind = expect_choice(config["kind"], f"{where}: kind", KINDS)
     model_where = f"{where}: model"
     model_json = expect_object(config["model"], model_where)
     deterministic = expect_bool(model_json.get("deterministic"), f"{model_where}.deterministic")
-    if deterministic:
-        inner = _deterministic(model_json, model_where, y, series)
+    spec_keys = _DETERMINISTIC_SPEC_KEYS if deterministic else _SPEC_KEYS
+    expect_keys(model_json, model_where, ["deterministic", *spec_keys], _FITTED_KEYS)
+    spec = {key: model_json[key] for key in spec_keys}
+    fitted = {key: value for key, value in model_json.items() if key not in spec_keys}
+    return _load(run_dir, kind, config, where, spec, model_where, fitted, model_where)
+
+
+_FITTED_KEYS = (
+    "param_names", "params", "sigma2", "loglik", "nobs", "nobs_effective", "converged",
+    "message", "iterations", "k_exog",
+)  # fmt: skip
+
+
+def _load(run_dir, kind, state, where, spec, spec_where, model_json, model_where) -> Any:
+    """The result from its parts: ``state`` holds ``series``, ``auto``; ``spec`` the
+    orders, trend and method; ``model_json`` the fitted values (each with its place)."""
+    series = _read_series(expect_object(state["series"], f"{where}.series"), f"{where}.series")
+    y, exog = _read_arrays(run_dir / DATA_FILE, series["length"], series["k_exog"])
+    if model_json["deterministic"]:
+        inner = _deterministic(spec, spec_where, model_json, model_where, y, series)
     else:
-        inner = _arima(model_json, model_where, y, exog, series)
+        inner = _arima(spec, spec_where, model_json, model_where, y, exog, series)
     if kind == "arima":
-        if deterministic:
+        if model_json["deterministic"]:
             raise ValueError(f"{model_where}: a deterministic model is saved only by auto ARIMA.")
-        if "auto" in config:
+        if "auto" in state:
             raise ValueError(f"{where}: kind 'arima' has no 'auto' section.")
         return inner
-    if "auto" not in config:
+    if "auto" not in state:
         raise ValueError(f"{where}: kind 'auto_arima' needs the 'auto' section.")
-    return _auto(expect_object(config["auto"], f"{where}: auto"), f"{where}: auto", inner)
+    return _auto(expect_object(state["auto"], f"{where}.auto"), f"{where}.auto", inner)
 
 
 def _read_series(value: dict[str, Any], where: str) -> dict[str, Any]:
@@ -285,31 +364,8 @@ def _read_index_values(value: dict[str, Any], where: str, length: int) -> pd.Ind
 
 
 def _read_arrays(path: Path, length: int, k_exog: int) -> tuple[np.ndarray, np.ndarray | None]:
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
-
-    if not path.is_file():
-        raise ValueError(f"{path}: no such data file; the run folder is incomplete.")
-    try:
-        tensors = load_file(path)
-    except (SafetensorError, OSError, ValueError) as exc:
-        message = str(exc).partition("\n")[0]
-        raise ValueError(f"{path}: not a readable safetensors file ({message}).") from None
     expected = {"y": (length,)} | ({"exog": (length, k_exog)} if k_exog else {})
-    if set(tensors) != set(expected):
-        raise ValueError(
-            f"{path}: expected the arrays {sorted(expected)}, found {sorted(tensors)}."
-        )
-    for key, shape in expected.items():
-        array = tensors[key]
-        if array.dtype != np.float64 or array.shape != shape:
-            raise ValueError(
-                f"{path}: array {key!r} should be float64 of shape {shape}, "
-                f"found {array.dtype} of shape {array.shape}."
-            )
-        finite = array[~np.isnan(array)]
-        if not np.isfinite(finite).all():
-            raise ValueError(f"{path}: array {key!r} holds infinite values.")
+    tensors = read_float_arrays(path, expected)
     if k_exog and np.isnan(tensors["exog"]).any():
         raise ValueError(f"{path}: array 'exog' holds NaN; regressors must be observed.")
     return tensors["y"], tensors.get("exog")
@@ -354,21 +410,20 @@ def _float_or_text(value: Any, where: str) -> float:
     return expect_float(value, where)
 
 
-def _arima(value, where, y, exog, series):
+def _arima(spec, spec_where, value, where, y, exog, series):
     from seqlab.ts.arima import ARIMA, _rebuilt
 
     expect_keys(
         value,
         where,
         [
-            "deterministic", "order", "seasonal_order", "trend", "method", "param_names",
-            "params", "sigma2", "loglik", "nobs", "nobs_effective", "converged", "message",
-            "iterations",
+            "deterministic", "param_names", "params", "sigma2", "loglik", "nobs",
+            "nobs_effective", "converged", "message", "iterations",
         ],
     )  # fmt: skip
-    order, seasonal = _orders(value, where)
-    trend = expect_choice(value["trend"], f"{where}.trend", _TRENDS)
-    method = expect_choice(value["method"], f"{where}.method", _METHODS)
+    order, seasonal = _orders(spec, spec_where)
+    trend = expect_choice(spec["trend"], f"{spec_where}.trend", _TRENDS)
+    method = expect_choice(spec["method"], f"{spec_where}.method", _METHODS)
     params = _params(value, where)
     sigma2 = expect_float(value["sigma2"], f"{where}.sigma2", positive=True)
     message = value["message"]
@@ -404,15 +459,11 @@ def _arima(value, where, y, exog, series):
         raise ValueError(f"{where}: {str(exc).partition(chr(10))[0]}") from None
 
 
-def _deterministic(value, where, y, series):
+def _deterministic(spec, spec_where, value, where, y, series):
     from seqlab.ts.auto import DeterministicResult
 
-    expect_keys(
-        value,
-        where,
-        ["deterministic", "order", "seasonal_order", "param_names", "params", "k_exog"],
-    )
-    order, seasonal = _orders(value, where)
+    expect_keys(value, where, ["deterministic", "param_names", "params", "k_exog"])
+    order, seasonal = _orders(spec, spec_where)
     params = _params(value, where)
     if len(params) != 1 or params.index[0] not in ("const", "drift"):
         raise ValueError(f"{where}.param_names: expected ['const'] or ['drift'].")
