@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from seqlab.forecast.neural import GlobalRecurrentForecaster, RecurrentForecaster
-from seqlab.forecast.runs import load_forecaster, predict_frame, save_forecaster
+from seqlab.forecast.runs import load, load_forecaster, predict_frame, save, save_forecaster
+
+FORMAT_1 = Path(__file__).parent / "data" / "runs_v1"
 
 
 @pytest.fixture(autouse=True)
@@ -29,10 +35,10 @@ def test_round_trip_identical_predictions(tmp_path):
     model = RecurrentForecaster("gru", lookback=8, horizon=3, hidden_size=8, epochs=2)
     model.fit(data["Close"], data[["Volume"]])
     save_forecaster(model, tmp_path / "run")
-    assert {p.name for p in (tmp_path / "run").iterdir()} >= {
-        "forecaster.json",
+    assert {p.name for p in (tmp_path / "run").iterdir()} == {
+        "run.json",
         "model.safetensors",
-        "scaler.json",
+        "data.safetensors",
     }
     again = load_forecaster(tmp_path / "run")
     np.testing.assert_array_equal(again.predict(3), model.predict(3))
@@ -65,3 +71,96 @@ def test_different_columns_are_rejected(tmp_path):
 def test_not_a_run_folder(tmp_path):
     with pytest.raises(ValueError, match="not a forecaster run folder"):
         load_forecaster(tmp_path)
+
+
+def _same_forecasts(a, b):
+    pd.testing.assert_frame_equal(a.to_frame(), b.to_frame(), check_exact=True)
+
+
+def test_loaded_recurrent_forecaster_gives_the_same_intervals(tmp_path):
+    t = np.arange(80)
+    y = pd.Series(np.sin(t / 3.0) + 5 + 0.02 * t)
+    model = RecurrentForecaster(
+        "gru", lookback=8, horizon=3, hidden_size=4, epochs=2, valid_size=0.3
+    ).fit(y)
+    before = model.forecast(3, level=(80, 95))
+    assert set(before.lower) == {80, 95}
+    again = load(save(model, tmp_path / "run"))
+    _same_forecasts(before, again.forecast(3, level=(80, 95)))
+    np.testing.assert_array_equal(again.conformal_.scores, model.conformal_.scores)
+    assert again.conformal_.source == model.conformal_.source
+    manifest = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert manifest["kind"] == "recurrent_forecaster"
+    assert manifest["params"] == json.loads(json.dumps(model.get_params()))
+    assert manifest["files"] == ["data.safetensors", "model.safetensors"]
+
+
+def test_loaded_global_forecaster_gives_the_same_intervals(tmp_path):
+    series = {f"s{i}": np.sin(np.arange(60) / 3.0) * (i + 1) + 3 for i in range(3)}
+    model = GlobalRecurrentForecaster(
+        lookback=8, horizon=2, hidden_size=4, epochs=1, valid_size=12
+    ).fit(series)
+    again = load(save(model, tmp_path / "g"))
+    assert type(again) is GlobalRecurrentForecaster and again.names_ == ["s0", "s1", "s2"]
+    before, after = model.forecast(2, level=(80, 95)), again.forecast(2, level=(80, 95))
+    assert list(before) == list(after) == ["s0", "s1", "s2"]
+    for name in before:
+        _same_forecasts(before[name], after[name])
+
+
+def test_no_calibration_saves_and_loads_as_none(tmp_path):
+    y = np.sin(np.arange(60) / 3.0)
+    model = RecurrentForecaster(lookback=6, horizon=2, hidden_size=4, epochs=1, valid_size=0)
+    model.fit(y)
+    again = load(save(model, tmp_path / "run"))
+    assert again.conformal_ is None
+    np.testing.assert_array_equal(again.predict(2), model.predict(2))
+    with pytest.raises(ValueError, match="no calibration errors"):
+        again.forecast(2, level=80)
+
+
+@pytest.mark.parametrize("kind", ["recurrent", "global", "arima", "auto_arima"])
+def test_format_1_folders_load_with_their_forecasts(kind, tmp_path):
+    """Folders the format-1 writers wrote (committed, with the forecasts they gave) load
+    through the one entry point, and a save over one leaves only the current layout."""
+    expected = json.loads((FORMAT_1.parent / "runs_v1_expected.json").read_text())[kind]
+    loaded = load(FORMAT_1 / kind)
+    if kind == "recurrent":
+        assert loaded.predict(2).tolist() == expected
+    elif kind == "global":
+        assert [values.tolist() for values in loaded.predict(2)] == expected
+    else:
+        assert loaded.forecast(3).mean.tolist() == expected
+    shutil.copytree(FORMAT_1 / kind, tmp_path / "run")
+    save(loaded, tmp_path / "run")
+    names = sorted(p.name for p in (tmp_path / "run").iterdir())
+    assert "run.json" in names
+    assert not {"forecaster.json", "arima.json", "scaler.json", "history.json"} & set(names)
+    again = load(tmp_path / "run")
+    if kind in ("arima", "auto_arima"):
+        assert again.forecast(3).mean.tolist() == expected
+    else:
+        first = again.predict(2)
+        got = first.tolist() if kind == "recurrent" else [v.tolist() for v in first]
+        assert got == expected
+
+
+def test_save_takes_arima_forecasters_and_refuses_baselines(tmp_path):
+    from seqlab.forecast.baselines import Naive
+    from seqlab.forecast.classical import ArimaForecaster
+
+    y = np.cumsum(np.sin(np.arange(50.0))) + 10
+    fitted = ArimaForecaster((1, 1, 0)).fit(y)
+    result = load(save(fitted, tmp_path / "arima"))
+    np.testing.assert_array_equal(result.forecast(4).mean, fitted.predict(4))
+    with pytest.raises(TypeError, match="got Naive"):
+        save(Naive().fit(y), tmp_path / "naive")
+
+
+def test_load_names_what_a_folder_is_not(tmp_path):
+    with pytest.raises(ValueError, match="no such run folder"):
+        load(tmp_path / "missing")
+    (tmp_path / "trainer").mkdir()
+    (tmp_path / "trainer" / "config.json").write_text("{}")
+    with pytest.raises(ValueError, match=r"Trainer run: load it with seqlab\.train\.load_run"):
+        load(tmp_path / "trainer")

@@ -16,6 +16,7 @@ import struct
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file
@@ -75,6 +76,21 @@ def _set(path: str, value):
     return change
 
 
+def _edit_arrays(path: Path, **changes) -> None:
+    """Rewrite a safetensors file of numpy arrays: name -> function of the array, or None
+    to drop it."""
+    from safetensors.numpy import load_file
+    from safetensors.numpy import save_file as save_arrays
+
+    arrays = load_file(str(path))
+    for name, change in changes.items():
+        if change is None:
+            del arrays[name]
+        else:
+            arrays[name] = np.ascontiguousarray(change(arrays[name]))
+    save_arrays(arrays, str(path))
+
+
 def _truncate(path: Path) -> None:
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
@@ -122,79 +138,144 @@ FORECAST_CASES = {
     "weights-other-names": ("model.safetensors", _renamed, "missing"),
     "weights-other-shapes": ("model.safetensors", _reshaped, "shape mismatch"),
     "weights-integer-dtype": ("model.safetensors", _integers, "wrong dtype"),
-    "weights-missing": ("model.safetensors", lambda p: p.unlink(), "no such weights file"),
-    # forecaster.json
-    "config-json-list": ("forecaster.json", lambda p: p.write_text("[1, 2]"), "JSON object"),
-    "config-invalid-json": ("forecaster.json", lambda p: p.write_text("{"), "not valid JSON"),
-    "config-format": ("forecaster.json", lambda p: _edit_json(p, _set("format", 99)), "format"),
+    "weights-missing": (
+        "model.safetensors",
+        lambda p: p.unlink(),
+        "model.safetensors: listed in run.json but missing",
+    ),
+    # run.json
+    "config-json-list": ("run.json", lambda p: p.write_text("[1, 2]"), "JSON object"),
+    "config-invalid-json": ("run.json", lambda p: p.write_text("{"), "not valid JSON"),
+    "config-format": ("run.json", lambda p: _edit_json(p, _set("format", 99)), "format"),
+    "config-newer": (
+        "run.json",
+        lambda p: _edit_json(p, _set("format_version", 99)),
+        "written by a newer seqlab",
+    ),
+    "config-kind": (
+        "run.json",
+        lambda p: _edit_json(p, _set("kind", "os.system")),
+        "kind: expected one of",
+    ),
+    "config-files-path": (
+        "run.json",
+        lambda p: _edit_json(p, _set("files", ["../../etc/passwd"])),
+        "not a plain file name",
+    ),
     "lookback-negative": (
-        "forecaster.json",
+        "run.json",
         lambda p: _edit_json(p, _set("params.lookback", -1)),
         "params.lookback: must be >= 1",
     ),
     "lookback-huge": (
-        "forecaster.json",
+        "run.json",
         lambda p: _edit_json(p, _set("params.lookback", 10**12)),
         "params.lookback: must be <=",
     ),
     "hidden-size-huge": (
-        "forecaster.json",
+        "run.json",
         lambda p: _edit_json(
             p,
             lambda c: (
-                c["params"].update(hidden_size=10**12) or c["model"].update(hidden_size=10**12)
+                c["params"].update(hidden_size=10**12)
+                or c["state"]["model"].update(hidden_size=10**12)
             ),
         ),
         "hidden_size",
     ),
     "model-disagrees-with-params": (
-        "forecaster.json",
-        lambda p: _edit_json(p, _set("model.hidden_size", 10**12)),
-        "model.hidden_size",
+        "run.json",
+        lambda p: _edit_json(p, _set("state.model.hidden_size", 10**12)),
+        "state.model.hidden_size",
     ),
     "unknown-param": (
-        "forecaster.json",
+        "run.json",
         lambda p: _edit_json(p, _set("params.__class__", "os.system")),
         "unknown key",
     ),
-    "no-columns": ("forecaster.json", lambda p: _edit_json(p, _set("columns", [])), "columns"),
-    "history-not-numbers": (
-        "forecaster.json",
-        lambda p: _edit_json(p, lambda c: c["history"][0].__setitem__(0, "x")),
-        "history[0][0]",
-    ),
-    "history-row-width": (
-        "forecaster.json",
-        lambda p: _edit_json(p, lambda c: c["history"][0].append(1.0)),
-        "history[0]",
-    ),
+    "no-columns": ("run.json", lambda p: _edit_json(p, _set("state.columns", [])), "columns"),
     "missing-model": (
-        "forecaster.json",
-        lambda p: _edit_json(p, lambda c: c.pop("model") and None),
+        "run.json",
+        lambda p: _edit_json(p, lambda c: c["state"].pop("model") and None),
         "missing key",
     ),
-    # scaler.json
+    "conformal-not-object": (
+        "run.json",
+        lambda p: _edit_json(p, _set("state.conformal", "x")),
+        "state.conformal: expected a JSON object",
+    ),
+    # the scaler and the training history, in run.json
     "scale-zero": (
-        "scaler.json",
-        lambda p: _edit_json(p, _set("scale", [0.0])),
+        "run.json",
+        lambda p: _edit_json(p, _set("state.scaler.scale", [0.0])),
         "scale must be > 0",
     ),
-    "scale-negative": ("scaler.json", lambda p: _edit_json(p, _set("scale", [-2.0])), "> 0"),
+    "scale-negative": (
+        "run.json",
+        lambda p: _edit_json(p, _set("state.scaler.scale", [-2.0])),
+        "> 0",
+    ),
     "scale-nan": (
-        "scaler.json",
-        lambda p: p.write_text(
-            '{"kind": "standard", "params": {}, "offset": [0.0], "scale": [NaN]}'
-        ),
+        "run.json",
+        lambda p: _edit_json(p, _set("state.scaler.scale", [float("nan")])),
         "finite",
     ),
-    "scaler-kind": ("scaler.json", lambda p: _edit_json(p, _set("kind", "robust")), "kind"),
+    "scaler-kind": (
+        "run.json",
+        lambda p: _edit_json(p, _set("state.scaler.kind", "robust")),
+        "kind",
+    ),
     "scaler-lengths": (
-        "scaler.json",
-        lambda p: _edit_json(p, _set("offset", [0.0, 1.0])),
+        "run.json",
+        lambda p: _edit_json(p, _set("state.scaler.offset", [0.0, 1.0])),
         "equally long",
     ),
-    "scaler-list": ("scaler.json", lambda p: p.write_text("[]"), "JSON object"),
-    "history-json-object": ("history.json", lambda p: p.write_text("{}"), "history.json"),
+    "scaler-list": (
+        "run.json",
+        lambda p: _edit_json(p, _set("state.scaler", [])),
+        "state.scaler: expected a JSON object",
+    ),
+    "history-json-object": (
+        "run.json",
+        lambda p: _edit_json(p, _set("state.history", {})),
+        "state.history",
+    ),
+    # data.safetensors: the last window and the calibration scores
+    "window-width": (
+        "data.safetensors",
+        lambda p: _edit_arrays(p, window=lambda w: np.hstack([w, w])),
+        "window: expected 1 columns",
+    ),
+    "window-too-long": (
+        "data.safetensors",
+        lambda p: _edit_arrays(p, window=lambda w: np.vstack([w] * 10)),
+        "window: expected 1 to 6 rows",
+    ),
+    "window-not-numbers": (
+        "data.safetensors",
+        lambda p: _edit_arrays(p, window=lambda w: w.astype(np.float32)),
+        "'window' should be float64",
+    ),
+    "window-infinite": (
+        "data.safetensors",
+        lambda p: _edit_arrays(p, window=lambda w: w + np.inf),
+        "infinite values",
+    ),
+    "scores-negative": (
+        "data.safetensors",
+        lambda p: _edit_arrays(p, conformal_scores=lambda s: -s - 1),
+        "negative scores",
+    ),
+    "scores-missing": (
+        "data.safetensors",
+        lambda p: _edit_arrays(p, conformal_scores=None),
+        "expected the arrays ['conformal_scores', 'window']",
+    ),
+    "data-random": (
+        "data.safetensors",
+        lambda p: p.write_bytes(bytes(range(256)) * 3),
+        "not a readable safetensors file",
+    ),
 }
 
 
@@ -356,13 +437,13 @@ def test_the_cli_names_the_trainer_state_file_the_trainer_writes():
 
 def test_oversized_json_is_refused_before_parsing(forecast_run, tmp_path, capsys, monkeypatch):
     # The bound lowered to the file's size minus one: the same check a many-gigabyte
-    # forecaster.json meets at the real bound.
+    # run.json meets at the real bound.
     import seqlab._schema as schema
 
     run, csv = forecast_run
-    size = (run / "forecaster.json").stat().st_size
+    size = (run / "run.json").stat().st_size
     monkeypatch.setattr(schema, "MAX_JSON_BYTES", size - 1)
     before = snapshot(tmp_path)
     code, _, err = run_cli(["forecast", "predict", "--run", run, csv], capsys)
-    assert_user_error(code, err, f"forecaster.json: {size:,} bytes, more than")
+    assert_user_error(code, err, f"run.json: {size:,} bytes, more than")
     assert snapshot(tmp_path) == before

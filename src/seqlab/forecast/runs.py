@@ -1,20 +1,36 @@
-"""Save a fitted recurrent forecaster to a run folder and load it back, no pickle.
+"""Save any fitted forecaster to a run folder and load it back, no pickle.
 
-Layout (each file written atomically):
+Every run folder follows one layout (:mod:`seqlab.io`): a ``run.json`` manifest
+(``kind``, ``class``, ``params``, ``state``, ``files``) written last, beside
+safetensors files. :func:`save` writes any saveable forecaster and :func:`load` reads
+any run folder, of this layout or of format 1, into the object it holds.
 
-- ``forecaster.json``: format version, class, constructor parameters, input column
-  names, the network's registered config (``build_model`` rebuilds it), and the last
-  ``lookback`` rows seen (so ``predict`` works straight after loading);
+A recurrent forecaster's folder (kind ``"recurrent_forecaster"`` or
+``"global_recurrent_forecaster"``) holds
+
+- ``run.json``: ``params``, the constructor parameters as ``get_params()`` gives them,
+  and ``state``: ``model`` (the network's registered config, which ``build_model``
+  rebuilds), ``columns`` (the input columns, target first) or ``names`` (the global
+  model's series names, or null), ``scaler`` (the fitted scaler state; a list, one per
+  series, for a global model), ``history`` (the training history) and ``conformal``
+  (where the calibration scores came from, or null when there are none);
 - ``model.safetensors``: the network's weights;
-- ``scaler.json``: the fitted scaler state (one per series for a global model);
-- ``history.json``: the training history.
+- ``data.safetensors``: ``window``, the last ``lookback`` rows seen, (rows, columns),
+  or ``window.0``, ``window.1``, ... one per series for a global model (so ``predict``
+  works straight after loading), and ``conformal_scores``, (K, H), the calibration
+  scores that give the intervals.
 
-Loading checks that every weight's name and shape match the rebuilt network.
+An ARIMA or auto ARIMA folder is described in :mod:`seqlab.ts.runs`. Format-1 recurrent
+folders (``forecaster.json``, ``model.safetensors``, ``scaler.json``,
+``history.json``) still load; they kept no calibration scores, so their forecasts have
+no intervals.
+
+Loading checks every JSON value with bounds (sizes, lookback) and every weight's name
+and shape against the rebuilt network before a tensor is read.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -31,96 +47,339 @@ from seqlab._schema import (
     expect_keys,
     expect_object,
     expect_str_list,
+    read_float_arrays,
     read_json_file,
+    read_run_manifest,
+    run_manifest_kind,
 )
-from seqlab.forecast.neural import GlobalRecurrentForecaster, RecurrentForecaster
-from seqlab.forecast.scalers import scaler_from_state
-from seqlab.io import write_json
-from seqlab.models import build_model
-from seqlab.models.registry import MAX_DIMENSION, MAX_LAYERS
-from seqlab.train.checkpoint import load_model_weights, save_weights
+from seqlab.io import RUN_MANIFEST, write_run_folder
 
-__all__ = ["load_forecaster", "predict_frame", "save_forecaster"]
+__all__ = ["load", "load_forecaster", "predict_frame", "save", "save_forecaster"]
 
+#: The layout of a format-1 folder's ``forecaster.json`` (read, no longer written).
 FORMAT_VERSION = 1
-_CLASSES = {cls.__name__: cls for cls in (RecurrentForecaster, GlobalRecurrentForecaster)}
+LEGACY_CONFIG = "forecaster.json"
+WEIGHTS_FILE = "model.safetensors"
+DATA_FILE = "data.safetensors"
+#: Run kind -> class name of the recurrent forecasters.
+KINDS = {
+    "recurrent_forecaster": "RecurrentForecaster",
+    "global_recurrent_forecaster": "GlobalRecurrentForecaster",
+}
 _CELLS = ("rnn", "lstm", "gru")
+_ARIMA_KINDS = ("arima", "auto_arima")
+# A window longer than this is no recurrent forecaster seqlab trains; it bounds what a
+# run folder's lookback may ask the loader (and predict) to hold.
+MAX_LOOKBACK = 100_000
+# Bounds on a run's series and calibration scores.
+MAX_SERIES = 10_000_000
+MAX_CALIBRATION = 100_000_000
 
 
-def save_forecaster(
-    forecaster: RecurrentForecaster | GlobalRecurrentForecaster, run_dir: str | os.PathLike
-) -> Path:
-    """Write ``forecaster`` (fitted) to ``run_dir``; returns the folder."""
-    if type(forecaster).__name__ not in _CLASSES:
-        raise TypeError(
-            f"only recurrent forecasters are saved as run folders, got {type(forecaster).__name__}."
-        )
-    forecaster._check_fitted()
-    run_dir = Path(run_dir)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise ValueError(f"{run_dir}: exists and is not a folder; choose another --out.")
-    created = not run_dir.exists()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    is_global = isinstance(forecaster, GlobalRecurrentForecaster)
-    config: dict[str, Any] = {
-        "format": FORMAT_VERSION,
-        "class": type(forecaster).__name__,
-        "params": forecaster.get_params(),
-        "model": forecaster.model_config_,
-    }
-    if is_global:
-        config["names"] = forecaster.names_
-        config["history"] = [values.tolist() for values in forecaster.data_]
-        scalers: Any = [scaler.state_dict() for scaler in forecaster.scalers_]
-    else:
-        config["columns"] = forecaster.columns_
-        config["history"] = forecaster.data_.tolist()
-        scalers = forecaster.scaler_.state_dict()
-    state = forecaster.model_.state_dict()
-    # forecaster.json marks a complete run folder: an older one goes first and the new one
-    # is written last, so a folder is never a mix of two runs.
-    (run_dir / "forecaster.json").unlink(missing_ok=True)
-    try:
-        save_weights(run_dir / "model.safetensors", state)
-        write_json(run_dir / "scaler.json", scalers)
-        write_json(run_dir / "history.json", forecaster.history_)
-        write_json(run_dir / "forecaster.json", config)
-    except BaseException:
-        for name in ("model.safetensors", "scaler.json", "history.json", "forecaster.json"):
-            (run_dir / name).unlink(missing_ok=True)
-        if created:
-            with contextlib.suppress(OSError):
-                run_dir.rmdir()
-        raise
-    return run_dir
+def _classes() -> dict[str, type]:
+    from seqlab.forecast.neural import GlobalRecurrentForecaster, RecurrentForecaster
+
+    return {cls.__name__: cls for cls in (RecurrentForecaster, GlobalRecurrentForecaster)}
 
 
-def load_forecaster(run_dir: str | os.PathLike) -> RecurrentForecaster | GlobalRecurrentForecaster:
-    """Rebuild the fitted forecaster saved by :func:`save_forecaster`.
+# ------------------------------------------------------------------ any kind
+def save(forecaster: Any, path: str | os.PathLike) -> Path:
+    """Write a fitted forecaster to the run folder ``path``; returns the folder.
 
-    Every value read goes through the checks the constructor's arguments and the fitted
-    state get, with bounds (lookback, model sizes): a damaged or hostile file is a
-    ValueError naming the file and the field. The weights are read from safetensors
-    after their names and shapes are checked against the network rebuilt from
-    ``forecaster.json``.
+    Parameters
+    ----------
+    forecaster
+        A fitted :class:`~seqlab.forecast.neural.RecurrentForecaster` or
+        :class:`~seqlab.forecast.neural.GlobalRecurrentForecaster`, an
+        ``ARIMAResult`` or ``AutoARIMAResult``, or a fitted ``ArimaForecaster`` /
+        ``AutoArimaForecaster`` (whose fitted result is saved).
+
+    Raises
+    ------
+    TypeError
+        Another kind of object (the baselines are refitted, not saved).
+    ValueError
+        ``path`` is a file.
     """
-    run_dir = Path(run_dir)
-    path = run_dir / "forecaster.json"
+    from seqlab.ts.runs import save_arima
+
+    if type(forecaster).__name__ in KINDS.values():
+        return save_forecaster(forecaster, path)
+    result = getattr(forecaster, "result_", forecaster)
+    if type(result).__name__ in ("ARIMAResult", "AutoARIMAResult"):
+        return save_arima(result, path)
+    raise TypeError(
+        "save takes a fitted recurrent forecaster, an ARIMA result or a fitted ARIMA "
+        f"forecaster, got {type(forecaster).__name__}."
+    )
+
+
+def load(path: str | os.PathLike) -> Any:
+    """The fitted forecaster or result saved in the run folder ``path``.
+
+    Returns
+    -------
+    RecurrentForecaster, GlobalRecurrentForecaster, ARIMAResult or AutoARIMAResult
+        As saved; every one has ``forecast(h, level=...)``.
+
+    Raises
+    ------
+    ValueError
+        No such folder, a folder holding no forecaster run (the Trainer's run folders
+        load with :func:`seqlab.train.load_run`), or a damaged one (the message names
+        the file and the value).
+    """
+    from seqlab.ts.runs import load_arima
+
+    run_dir = Path(path)
     if not run_dir.is_dir():
         raise ValueError(f"{run_dir}: no such run folder.")
-    if not path.exists():
+    kind = run_manifest_kind(run_dir)
+    if kind in _ARIMA_KINDS:
+        return load_arima(run_dir)
+    if kind in KINDS:
+        return load_forecaster(run_dir)
+    if kind is not None:
         raise ValueError(
-            f"{run_dir} is not a forecaster run folder (no forecaster.json); create one with "
+            f"{run_dir / RUN_MANIFEST}: kind {kind!r} is not a forecaster this seqlab loads "
+            f"(expected one of {sorted([*KINDS, *_ARIMA_KINDS])})."
+        )
+    hint = (
+        " (it is a Trainer run: load it with seqlab.train.load_run)"
+        if (run_dir / "config.json").is_file()
+        else ""
+    )
+    raise ValueError(
+        f"{run_dir} is not a forecaster run folder (no {RUN_MANIFEST}){hint}; create one with "
+        "'seqlab forecast fit ... --out DIR', 'seqlab ts fit|auto ... --out DIR' or "
+        "seqlab.forecast.runs.save."
+    )
+
+
+# ------------------------------------------------------------------ recurrent
+def save_forecaster(forecaster: Any, run_dir: str | os.PathLike) -> Path:
+    """Write a fitted recurrent forecaster to ``run_dir``; returns the folder.
+
+    The constructor parameters are saved as ``get_params()`` gives them, the network's
+    weights, the scaler, the last window and the conformal calibration scores beside
+    them, so the loaded forecaster's ``forecast(h, level=...)`` equals the original's.
+
+    Raises
+    ------
+    TypeError
+        ``forecaster`` is not a recurrent forecaster.
+    ValueError
+        It is not fitted, or ``run_dir`` is a file.
+    """
+    if type(forecaster).__name__ not in KINDS.values():
+        raise TypeError(
+            f"only recurrent forecasters are saved by save_forecaster, got "
+            f"{type(forecaster).__name__}; seqlab.forecast.runs.save takes ARIMA results too."
+        )
+    forecaster._check_fitted()
+    from safetensors.numpy import save as save_arrays
+
+    from seqlab.train.checkpoint import save_weights
+
+    is_global = type(forecaster).__name__ == KINDS["global_recurrent_forecaster"]
+    state: dict[str, Any] = {"model": forecaster.model_config_}
+    arrays: dict[str, np.ndarray] = {}
+    if is_global:
+        state["names"] = forecaster.names_
+        state["scaler"] = [scaler.state_dict() for scaler in forecaster.scalers_]
+        for i, values in enumerate(forecaster.data_):
+            arrays[f"window.{i}"] = np.ascontiguousarray(values, dtype=np.float64)
+    else:
+        state["columns"] = forecaster.columns_
+        state["scaler"] = forecaster.scaler_.state_dict()
+        arrays["window"] = np.ascontiguousarray(forecaster.data_, dtype=np.float64)
+    state["history"] = forecaster.history_
+    conformal = getattr(forecaster, "conformal_", None)
+    if conformal is None:
+        state["conformal"] = None
+    else:
+        state["conformal"] = {"source": conformal.source, "remedy": conformal.remedy}
+        arrays["conformal_scores"] = np.ascontiguousarray(conformal.scores, dtype=np.float64)
+    weights = forecaster.model_.state_dict()
+    kind = "global_recurrent_forecaster" if is_global else "recurrent_forecaster"
+    return write_run_folder(
+        run_dir,
+        kind=kind,
+        cls=type(forecaster),
+        params=forecaster.get_params(),
+        state=state,
+        files={
+            WEIGHTS_FILE: lambda path: save_weights(path, weights),
+            DATA_FILE: save_arrays(arrays),
+        },
+        replaces=(LEGACY_CONFIG, "scaler.json", "history.json"),
+    )
+
+
+def load_forecaster(run_dir: str | os.PathLike) -> Any:
+    """Rebuild the fitted recurrent forecaster saved by :func:`save_forecaster`.
+
+    Reads the current layout (``run.json``) and format 1 (``forecaster.json``). Every
+    value read goes through the checks the constructor's arguments and the fitted state
+    get, with bounds (lookback, model sizes, array shapes): a damaged or hostile file is
+    a ValueError naming the file and the field. The weights are read from safetensors
+    after their names and shapes are checked against the network rebuilt from the
+    saved config.
+
+    Raises
+    ------
+    ValueError
+        No such folder, no recurrent forecaster run in it, or a damaged one.
+    """
+    from seqlab.models import build_model
+    from seqlab.train.checkpoint import load_model_weights
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ValueError(f"{run_dir}: no such run folder.")
+    if not (run_dir / RUN_MANIFEST).is_file():
+        if (run_dir / LEGACY_CONFIG).is_file():
+            return _load_format_1(run_dir)
+        raise ValueError(
+            f"{run_dir} is not a forecaster run folder (no {RUN_MANIFEST}); create one with "
             "'seqlab forecast fit ... --out DIR'."
         )
+    manifest = read_run_manifest(run_dir, KINDS)
+    path = run_dir / RUN_MANIFEST
+    for name in (WEIGHTS_FILE, DATA_FILE):
+        if name not in manifest["files"]:
+            raise ValueError(f"{path}: files: {name!r} is not listed.")
+    cls = _classes()[KINDS[manifest["kind"]]]
+    is_global = manifest["kind"] == "global_recurrent_forecaster"
+    where = f"{path}: state"
+    state = manifest["state"]
+    expect_keys(
+        state,
+        where,
+        ["model", "names" if is_global else "columns", "scaler", "history", "conformal"],
+    )
+    forecaster = _forecaster_from_params(cls, manifest["params"], f"{path}: params")
+    n_columns = 1
+    if not is_global:
+        columns = expect_str_list(
+            state["columns"],
+            f"{where}.columns",
+            min_length=1,
+            max_length=_max_dimension(),
+            unique=True,
+        )
+        n_columns = len(columns)
+    model_config = _check_model_config(state["model"], forecaster, n_columns, f"{where}.model")
+    model = build_model(model_config)
+    load_model_weights(model, run_dir / WEIGHTS_FILE)
+    model.eval()
+    forecaster.model_ = model
+    forecaster.model_config_ = model_config
+    forecaster.history_ = _check_history(state["history"], f"{where}.history")
+    conformal = state["conformal"]
+    if conformal is not None:
+        conformal = expect_object(conformal, f"{where}.conformal")
+        expect_keys(conformal, f"{where}.conformal", ["source", "remedy"])
+        for key in ("source", "remedy"):
+            if not isinstance(conformal[key], str):
+                raise ValueError(f"{where}.conformal.{key}: expected a string.")
+    if is_global:
+        names = state["names"]
+        scalers = state["scaler"]
+        if not isinstance(scalers, list) or not 1 <= len(scalers) <= MAX_SERIES:
+            raise ValueError(f"{where}.scaler: expected a non-empty list, one state per series.")
+        n_series = len(scalers)
+        if names is not None:
+            names = expect_str_list(names, f"{where}.names", length=n_series, unique=True)
+        shapes: dict[str, tuple[int, ...] | None] = {f"window.{i}": None for i in range(n_series)}
+    else:
+        shapes = {"window": None}
+    if conformal is not None:
+        shapes["conformal_scores"] = None
+    arrays = read_float_arrays(run_dir / DATA_FILE, shapes)
+    data_path = run_dir / DATA_FILE
+    if is_global:
+        forecaster.names_ = names
+        forecaster.scalers_ = [
+            _checked_scaler(value, forecaster, 1, f"{where}.scaler[{i}]")
+            for i, value in enumerate(scalers)
+        ]
+        forecaster.data_ = [
+            _window(arrays[f"window.{i}"], forecaster.lookback, None, f"{data_path}: window.{i}")
+            for i in range(n_series)
+        ]
+        forecaster.n_features_ = 1
+    else:
+        forecaster.columns_ = columns
+        forecaster.scaler_ = _checked_scaler(
+            state["scaler"], forecaster, n_columns, f"{where}.scaler"
+        )
+        forecaster.data_ = _window(
+            arrays["window"], forecaster.lookback, n_columns, f"{data_path}: window"
+        )
+        forecaster.n_features_ = n_columns
+    if conformal is None:
+        forecaster.conformal_ = None
+    else:
+        forecaster.conformal_ = _conformal_scores(
+            arrays["conformal_scores"], conformal, f"{data_path}: conformal_scores"
+        )
+    return forecaster
+
+
+def _window(values: np.ndarray, lookback: int, n_columns: int | None, where: str) -> np.ndarray:
+    """The last rows seen: 1 to ``lookback`` of them, (rows, n_columns) or (rows,)."""
+    ndim = 1 if n_columns is None else 2
+    if values.ndim != ndim or not 1 <= values.shape[0] <= lookback:
+        raise ValueError(
+            f"{where}: expected 1 to {lookback} rows (the last window)"
+            + (f" of {n_columns} columns" if n_columns else "")
+            + f", got shape {values.shape}."
+        )
+    if n_columns is not None and values.shape[1] != n_columns:
+        raise ValueError(f"{where}: expected {n_columns} columns, got {values.shape[1]}.")
+    return values.copy()
+
+
+def _conformal_scores(scores: np.ndarray, meta: dict[str, Any], where: str):
+    from seqlab.forecast.conformal import ConformalScores
+
+    if scores.ndim != 2 or scores.shape[1] < 1 or scores.shape[1] > MAX_LOOKBACK:
+        raise ValueError(
+            f"{where}: expected a (K, H) array with 1 <= H <= {MAX_LOOKBACK:,}, got {scores.shape}."
+        )
+    if scores.size > MAX_CALIBRATION:
+        raise ValueError(f"{where}: {scores.size:,} scores, more than seqlab's bound.")
+    if (scores[~np.isnan(scores)] < 0).any():
+        raise ValueError(f"{where}: holds negative scores; scores are absolute errors.")
+    return ConformalScores(scores=scores.copy(), source=meta["source"], remedy=meta["remedy"])
+
+
+def _check_history(history: Any, where: str) -> list[dict[str, float]]:
+    if not isinstance(history, list):
+        raise ValueError(f"{where}: expected a list of per-epoch records.")
+    for i, record in enumerate(history):
+        record = expect_object(record, f"{where}[{i}]")
+        for key, value in record.items():
+            expect_float(value, f"{where}[{i}].{key}", allow_nan=True)
+    return history
+
+
+def _load_format_1(run_dir: Path) -> Any:
+    """A recurrent forecaster from a format-1 folder (``forecaster.json``)."""
+    from seqlab.models import build_model
+    from seqlab.train.checkpoint import load_model_weights
+
+    path = run_dir / LEGACY_CONFIG
     config = read_json_file(path, dict, "forecaster.json")
-    if config.get("format") != FORMAT_VERSION or config.get("class") not in _CLASSES:
+    classes = _classes()
+    if config.get("format") != FORMAT_VERSION or config.get("class") not in classes:
         raise ValueError(
             f"{path}: unsupported run folder (format {config.get('format')!r}, class "
             f"{config.get('class')!r}); this seqlab reads format {FORMAT_VERSION}."
         )
-    cls = _CLASSES[config["class"]]
-    is_global = cls is GlobalRecurrentForecaster
+    cls = classes[config["class"]]
+    is_global = cls.__name__ == KINDS["global_recurrent_forecaster"]
     expect_keys(
         config,
         str(path),
@@ -133,11 +392,11 @@ def load_forecaster(run_dir: str | os.PathLike) -> RecurrentForecaster | GlobalR
             config["columns"],
             f"{path}: columns",
             min_length=1,
-            max_length=MAX_DIMENSION,
+            max_length=_max_dimension(),
             unique=True,
         )
         n_columns = len(columns)
-    model_config = _check_model_config(config["model"], forecaster, n_columns, path)
+    model_config = _check_model_config(config["model"], forecaster, n_columns, f"{path}: model")
     model = build_model(model_config)
     load_model_weights(model, run_dir / "model.safetensors")
     model.eval()
@@ -179,12 +438,8 @@ def load_forecaster(run_dir: str | os.PathLike) -> RecurrentForecaster | GlobalR
         forecaster.scaler_ = _checked_scaler(scalers, forecaster, n_columns, where)
         forecaster.data_ = _read_rows(config["history"], forecaster.lookback, n_columns, path)
         forecaster.n_features_ = n_columns
+    forecaster.conformal_ = None  # format 1 kept no calibration scores
     return forecaster
-
-
-# A window longer than this is no recurrent forecaster seqlab trains; it bounds what a
-# run folder's lookback may ask the loader (and predict) to hold.
-MAX_LOOKBACK = 100_000
 
 
 def _forecaster_from_params(cls: type, params: Any, where: str):
@@ -193,7 +448,7 @@ def _forecaster_from_params(cls: type, params: Any, where: str):
     expect_keys(params, where, [], known)
     for name in ("hidden_size", "num_layers", "lookback", "horizon"):
         if name in params:
-            limit = {"hidden_size": MAX_DIMENSION, "num_layers": MAX_LAYERS}.get(name)
+            limit = {"hidden_size": _max_dimension(), "num_layers": _max_layers()}.get(name)
             expect_int(params[name], f"{where}.{name}", minimum=1, maximum=limit or MAX_LOOKBACK)
     for name in ("bidirectional", "local_level", "log", "refit_full"):
         if name in params:
@@ -210,9 +465,22 @@ def _forecaster_from_params(cls: type, params: Any, where: str):
     return forecaster
 
 
-def _check_model_config(value: Any, forecaster, n_columns: int, path: Path) -> dict[str, Any]:
-    """The network config, which must describe the network the parameters imply."""
-    model_config = expect_object(value, f"{path}: model")
+def _max_dimension() -> int:
+    from seqlab.models.registry import MAX_DIMENSION
+
+    return MAX_DIMENSION
+
+
+def _max_layers() -> int:
+    from seqlab.models.registry import MAX_LAYERS
+
+    return MAX_LAYERS
+
+
+def _check_model_config(value: Any, forecaster, n_columns: int, where: str) -> dict[str, Any]:
+    """The network config (read at ``where``), which must describe the network the
+    parameters imply."""
+    model_config = expect_object(value, where)
     expected_name = "seq2seq_forecaster" if forecaster.mode == "seq2seq" else "recurrent_forecaster"
     implied = {
         "name": expected_name,
@@ -226,13 +494,15 @@ def _check_model_config(value: Any, forecaster, n_columns: int, path: Path) -> d
     for key, want in implied.items():
         if model_config.get(key) != want:
             raise ValueError(
-                f"{path}: model.{key} is {model_config.get(key)!r} but the parameters and "
+                f"{where}.{key} is {model_config.get(key)!r} but the parameters and "
                 f"columns imply {want!r}; the run folder is inconsistent."
             )
     return dict(model_config)
 
 
 def _checked_scaler(state: Any, forecaster, n_columns: int, where: str):
+    from seqlab.forecast.scalers import scaler_from_state
+
     scaler = scaler_from_state(state, where=where)
     if scaler.kind != forecaster.scaler:
         raise ValueError(
@@ -265,7 +535,7 @@ def _read_history(path: Path) -> list[dict[str, float]]:
     return history
 
 
-def predict_frame(forecaster: RecurrentForecaster, frame: pd.DataFrame, h: int) -> np.ndarray:
+def predict_frame(forecaster: Any, frame: pd.DataFrame, h: int) -> np.ndarray:
     """Forecast ``h`` steps after the end of ``frame`` (target first, then features).
 
     The frame's columns must be exactly the ones the forecaster was fitted on, in the
