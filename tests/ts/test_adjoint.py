@@ -18,8 +18,8 @@ import pytest
 
 from seqlab.datasets import airline
 from seqlab.ts import ARIMA, _kalman
+from seqlab.ts._estimation import _Problem
 from seqlab.ts._kalman import Objective
-from seqlab.ts.arima import _Problem
 
 CASES = [
     ((1, 0, 0), (0, 0, 0, 0), "c"),

@@ -23,8 +23,8 @@ from statsmodels.tsa.arima.model import ARIMA as SMARIMA
 
 from seqlab.datasets import airline, nile
 from seqlab.ts import AR, ARIMA, ARMA, MA, _kalman
+from seqlab.ts._estimation import _Problem
 from seqlab.ts._kalman import Objective
-from seqlab.ts.arima import _Problem
 
 LOGLIK_SAME_PARAMS = 1e-6
 FORECAST_RTOL = 1e-6

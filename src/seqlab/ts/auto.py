@@ -58,6 +58,7 @@ from seqlab._validation import (
 )
 from seqlab.ts import _kalman
 from seqlab.ts._exog import as_exog, check_future_exog
+from seqlab.ts._results import _future_index
 from seqlab.ts.arima import ARIMA, ARIMAForecast, ARIMAResult, CSSStartError, _in_date_order
 from seqlab.ts.seasonality import ndiffs, nsdiffs
 from seqlab.ts.transforms import _difference_array
@@ -378,8 +379,6 @@ class DeterministicResult:
         self, h: int, level: Sequence[float] = (80, 95), exog: Any = None
     ) -> ARIMAForecast:
         """Continue the exact recursion for ``h`` steps; intervals have zero width."""
-        from seqlab.ts.arima import _future_index
-
         h = check_horizon(h)
         levels = check_levels(level)
         if self.k_exog:
