@@ -14,6 +14,11 @@ Layers, lowest first; a module imports only from its own layer or a lower one
 5. ``seqlab.cli``: the ``seqlab`` command.
 """
 
+__all__ = [
+    "TORCH_EXTRA",
+    "__version__",
+]
+
 __version__ = "0.1.0"
 
 # The optional dependencies behind the recurrent family, text, training and the IMDB recipes.

@@ -37,6 +37,20 @@ from types import TracebackType
 
 from seqlab import __version__
 
+__all__ = [
+    "COMMAND_MODULES",
+    "EXIT_BUG",
+    "EXIT_INTERRUPTED",
+    "EXIT_USER_ERROR",
+    "build_parser",
+    "error_line",
+    "is_user_error",
+    "main",
+    "os_error_text",
+    "sigint_deferred",
+    "use_file_backend",
+]
+
 # Command modules, in the order they appear in --help.
 COMMAND_MODULES = ["demo", "ts", "imdb", "forecast"]
 

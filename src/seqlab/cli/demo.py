@@ -8,6 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = [
+    "register",
+    "run",
+    "sentiment_demo",
+]
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(

@@ -15,6 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
+__all__ = [
+    "airline",
+    "load",
+    "nile",
+    "shared_data_dir",
+]
+
 _FILES = {"airline": "airline.csv", "nile": "nile.csv"}
 
 

@@ -31,6 +31,15 @@ from seqlab.models.registry import (
 )
 from seqlab.nn import GRU, LSTM, RNN, RNNCell
 
+__all__ = [
+    "ENCODERS",
+    "POOLINGS",
+    "RNNCellEncoder",
+    "SentimentClassifier",
+    "SentimentConfig",
+    "reverse_padded",
+]
+
 ENCODERS = ("rnncell", "rnn", "lstm", "gru")
 POOLINGS = ("last", "max", "mean", "max+mean")
 

@@ -1,37 +1,71 @@
 """seqlab.ts: classical time series (stationarity, transforms, ARIMA family, many series)."""
 
-from seqlab.ts.arima import AR as AR
-from seqlab.ts.arima import ARIMA as ARIMA
-from seqlab.ts.arima import ARMA as ARMA
-from seqlab.ts.arima import MA as MA
-from seqlab.ts.arima import ARIMAForecast as ARIMAForecast
-from seqlab.ts.arima import ARIMAResult as ARIMAResult
-from seqlab.ts.arima import CSSStartError as CSSStartError
-from seqlab.ts.auto import AutoARIMAResult as AutoARIMAResult
-from seqlab.ts.auto import auto_arima as auto_arima
-from seqlab.ts.many import ManyResult as ManyResult
-from seqlab.ts.many import fit_many as fit_many
-from seqlab.ts.seasonality import OCSBResult as OCSBResult
-from seqlab.ts.seasonality import STLResult as STLResult
-from seqlab.ts.seasonality import ndiffs as ndiffs
-from seqlab.ts.seasonality import nsdiffs as nsdiffs
-from seqlab.ts.seasonality import ocsb_test as ocsb_test
-from seqlab.ts.seasonality import seasonal_strength as seasonal_strength
-from seqlab.ts.seasonality import stl as stl
-from seqlab.ts.stationarity import ADFResult as ADFResult
-from seqlab.ts.stationarity import KPSSResult as KPSSResult
-from seqlab.ts.stationarity import StationarityReport as StationarityReport
-from seqlab.ts.stationarity import adf_test as adf_test
-from seqlab.ts.stationarity import check_stationarity as check_stationarity
-from seqlab.ts.stationarity import kpss_test as kpss_test
-from seqlab.ts.stationarity import rolling_stats as rolling_stats
-from seqlab.ts.stattools import LjungBoxResult as LjungBoxResult
-from seqlab.ts.stattools import acf as acf
-from seqlab.ts.stattools import ljung_box as ljung_box
-from seqlab.ts.stattools import pacf as pacf
-from seqlab.ts.transforms import BoxCoxResult as BoxCoxResult
-from seqlab.ts.transforms import boxcox as boxcox
-from seqlab.ts.transforms import boxcox_lambda as boxcox_lambda
-from seqlab.ts.transforms import difference as difference
-from seqlab.ts.transforms import inv_boxcox as inv_boxcox
-from seqlab.ts.transforms import undifference as undifference
+from seqlab.ts.arima import AR, ARIMA, ARMA, MA, ARIMAForecast, ARIMAResult, CSSStartError
+from seqlab.ts.auto import AutoARIMAConfig, AutoARIMAResult, auto_arima
+from seqlab.ts.many import ManyResult, fit_many
+from seqlab.ts.seasonality import (
+    OCSBResult,
+    STLResult,
+    ndiffs,
+    nsdiffs,
+    ocsb_test,
+    seasonal_strength,
+    stl,
+)
+from seqlab.ts.stationarity import (
+    ADFResult,
+    KPSSResult,
+    StationarityReport,
+    adf_test,
+    check_stationarity,
+    kpss_test,
+    rolling_stats,
+)
+from seqlab.ts.stattools import LjungBoxResult, acf, ljung_box, pacf
+from seqlab.ts.transforms import (
+    BoxCoxResult,
+    boxcox,
+    boxcox_lambda,
+    difference,
+    inv_boxcox,
+    undifference,
+)
+
+__all__ = [
+    "AR",
+    "ARIMA",
+    "ARMA",
+    "MA",
+    "ADFResult",
+    "ARIMAForecast",
+    "ARIMAResult",
+    "AutoARIMAConfig",
+    "AutoARIMAResult",
+    "BoxCoxResult",
+    "CSSStartError",
+    "KPSSResult",
+    "LjungBoxResult",
+    "ManyResult",
+    "OCSBResult",
+    "STLResult",
+    "StationarityReport",
+    "acf",
+    "adf_test",
+    "auto_arima",
+    "boxcox",
+    "boxcox_lambda",
+    "check_stationarity",
+    "difference",
+    "fit_many",
+    "inv_boxcox",
+    "kpss_test",
+    "ljung_box",
+    "ndiffs",
+    "nsdiffs",
+    "ocsb_test",
+    "pacf",
+    "rolling_stats",
+    "seasonal_strength",
+    "stl",
+    "undifference",
+]

@@ -63,6 +63,14 @@ from seqlab.ts.arima import ARIMA, ARIMAForecast, ARIMAResult, CSSStartError, _i
 from seqlab.ts.seasonality import ndiffs, nsdiffs
 from seqlab.ts.transforms import _difference_array
 
+__all__ = [
+    "AutoARIMAConfig",
+    "AutoARIMAResult",
+    "Candidate",
+    "DeterministicResult",
+    "auto_arima",
+]
+
 logger = logging.getLogger(__name__)
 
 _IC = ("aicc", "aic", "bic")

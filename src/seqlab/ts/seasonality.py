@@ -28,6 +28,19 @@ from seqlab._validation import as_float_series, check_int, ordered_series
 from seqlab.ts import _kalman
 from seqlab.ts.transforms import _difference_array
 
+__all__ = [
+    "SEASONAL_STRENGTH_THRESHOLD",
+    "OCSBResult",
+    "STLResult",
+    "kpss_lags",
+    "ndiffs",
+    "nsdiffs",
+    "ocsb_critical_value",
+    "ocsb_test",
+    "seasonal_strength",
+    "stl",
+]
+
 logger = logging.getLogger(__name__)
 
 # forecast::seas.heuristic: seasonal differencing when the strength exceeds this.
