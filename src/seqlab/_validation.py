@@ -428,8 +428,8 @@ def future_index(
 ) -> pd.Index | None:
     """The ``h`` index labels after the last one of ``index`` (None for None).
 
-    Dates and periods continue by :func:`date_offset` (same ``freq`` and ``hint``), with
-    the index's name and time zone; integers by their last step; any other index by
+    Dates and periods continue by :func:`date_offset` (same ``freq`` and ``hint``), in
+    the index's time zone; integers by their last step; any other index by
     position (``len(index)``, ``len(index) + 1``, ...).
 
     Raises
@@ -441,10 +441,10 @@ def future_index(
         return None
     offset = date_offset(index, freq, hint)
     if isinstance(index, pd.PeriodIndex):
-        return pd.period_range(index[-1] + 1, periods=h, freq=offset, name=index.name)
+        return pd.period_range(index.max() + 1, periods=h, freq=offset)
     if isinstance(index, pd.DatetimeIndex):
         last = index.max()
-        return pd.date_range(last + offset, periods=h, freq=offset, name=index.name)
+        return pd.date_range(last + offset, periods=h, freq=offset)
     if isinstance(index, pd.RangeIndex):
         return pd.RangeIndex(index.stop, index.stop + h * index.step, index.step)
     if pd.api.types.is_integer_dtype(index) and len(index) >= 2:

@@ -167,12 +167,21 @@ def test_ts_fit_and_auto_take_freq(tmp_path, capsys):
         lines = capsys.readouterr().out.strip().splitlines()
         assert [line.split()[0] for line in lines[-2:]] == ["2024-02-26", "2024-02-27"]
 
+    # Trading days (a holiday missing): no inferable frequency. Without --freq, one
+    # error line asking for it; with --freq B, business days after the last date.
     gap = tmp_path / "gap.csv"
     frame = pd.DataFrame({"Date": days.delete(5).strftime("%Y-%m-%d"), "Close": close[1:]})
     frame.to_csv(gap, index=False)
-    assert main(["ts", "fit", str(gap), "--order", "1,0,0", "--freq", "B"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and f"{gap}, column 'Date': --freq B" in err[0]
+    for argv in (["ts", "fit", str(gap), "--order", "1,0,0"], ["ts", "auto", str(gap)]):
+        assert main([*argv, "--h", "2"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"{gap}, column 'Date': cannot infer the frequency" in err[0]
+        assert "pass --freq (e.g. --freq B" in err[0]
+        assert main([*argv, "--h", "2", "--freq", "B"]) == 0
+        lines = capsys.readouterr().out.strip().splitlines()
+        assert [line.split()[0] for line in lines[-2:]] == ["2024-02-26", "2024-02-27"]
+    assert main(["ts", "fit", str(gap), "--order", "1,0,0", "--freq", "fortnightly"]) == 2
+    assert "--freq fortnightly: not a pandas frequency" in capsys.readouterr().err
 
     plain = tmp_path / "plain.csv"
     pd.Series(close, name="Close").to_csv(plain, index=False)

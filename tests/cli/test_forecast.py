@@ -72,8 +72,23 @@ def test_fit_then_predict_from_the_run_folder(prices, tmp_path, capsys):
         == 0
     )
     table = pd.read_csv(tmp_path / "f.csv")
-    assert list(table.columns) == ["step", "forecast"] and len(table) == 2
-    capsys.readouterr()
+    assert list(table.columns) == ["ds", "forecast"]
+    assert list(table["ds"]) == ["2020-04-30", "2020-05-01"]  # the days after the file's last
+    assert "2020-04-30" in capsys.readouterr().out
+    # Trading days (a missing weekday) need --freq; with it, business days.
+    gaps = (
+        pd.read_csv(prices)
+        .drop(index=[100])
+        .assign(
+            Date=pd.bdate_range("2020-01-01", periods=120).delete(100).strftime("%Y-%m-%d")[:119]
+        )
+    )
+    gaps.to_csv(tmp_path / "trading.csv", index=False)
+    predict = ["forecast", "predict", "--run", str(run), str(tmp_path / "trading.csv")]
+    assert main(predict) == 2
+    assert "pass --freq (e.g. --freq B" in capsys.readouterr().err
+    assert main([*predict, "--freq", "B"]) == 0
+    assert "2020-06-17" in capsys.readouterr().out  # the business day after 2020-06-16
     # The same run on a file without its Volume column: a one-line error naming both.
     pd.read_csv(prices)[["Date", "Close"]].to_csv(tmp_path / "close.csv", index=False)
     assert main(["forecast", "predict", "--run", str(run), str(tmp_path / "close.csv")]) == 2
@@ -124,7 +139,7 @@ def test_fit_same_seed_same_figures(prices, tmp_path):
         assert main(_fit_args(prices, tmp_path / name, "--seed", seed, "--quiet")) == 0
     figures = []
     for name in "abc":
-        config = json.loads((tmp_path / name / "forecaster.json").read_text())
+        config = json.loads((tmp_path / name / "run.json").read_text())
         assert config["params"]["device"] == "auto"
         weights = (tmp_path / name / "model.safetensors").read_bytes()
         figures.append(weights)

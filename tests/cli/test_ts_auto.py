@@ -78,3 +78,41 @@ def test_many_bad_input(tmp_path, capsys):
     path.write_text("id,ds,y\na,1,1\n")
     assert main(["ts", "many", str(path), "--h", "2"]) == 2
     assert "lacks the column(s) ['unique_id']" in capsys.readouterr().err
+
+
+def test_auto_out_is_the_run_folder_and_forecasts_out_the_csv(nile_csv, tmp_path, capsys):
+    from seqlab.ts.runs import load_arima
+
+    run, table = tmp_path / "run", tmp_path / "fc.csv"
+    argv = ["ts", "auto", str(nile_csv), "--h", "3", "--out", str(run)]
+    assert main([*argv, "--forecasts-out", str(table)]) == 0
+    text = capsys.readouterr().out
+    assert f"saved the model to {run}" in text and f"wrote {table}" in text
+    assert load_arima(run).label == "ARIMA(1,1,1)"
+    frame = pd.read_csv(table, parse_dates=["ds"])
+    assert frame["ds"].iloc[0] == pd.Timestamp("1971-01-01") and len(frame) == 3
+
+
+def test_old_auto_spellings_keep_their_meaning_with_one_note(nile_csv, tmp_path, caplog):
+    from seqlab.cli import _vocabulary
+    from seqlab.ts.runs import load_arima
+
+    _vocabulary._NOTED.clear()
+    csv, run = tmp_path / "old.csv", tmp_path / "old-run"
+    # --out FILE.csv is still the forecasts CSV, and --save RUN still the run folder.
+    argv = ["ts", "auto", str(nile_csv), "--h", "2", "--out", str(csv), "--save", str(run)]
+    with caplog.at_level("WARNING", logger="seqlab.cli"):
+        assert main(argv) == 0
+        assert main(argv) == 0
+    assert len(pd.read_csv(csv)) == 2
+    assert load_arima(run).label == "ARIMA(1,1,1)"
+    notes = [r.getMessage() for r in caplog.records]
+    assert sum("--forecasts-out" in n and "deprecated" in n for n in notes) == 1
+    assert sum(n == "--save is deprecated; use --out" for n in notes) == 1
+
+
+def test_save_is_hidden_from_help(capsys):
+    with pytest.raises(SystemExit):
+        main(["ts", "auto", "--help"])
+    text = capsys.readouterr().out
+    assert "--forecasts-out" in text and "--out RUN" in text and "--save" not in text

@@ -62,3 +62,28 @@ def test_fit_bad_model_is_one_line_exit_2(tmp_path, capsys):
     assert main(["ts", "fit", str(short), "--order", "2,0,2"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "too short" in err
+
+
+def test_fit_on_trading_days_asks_for_freq_then_prints_business_days(shared_data, capsys):
+    sbux = str(shared_data / "stocks" / "SBUX.csv")  # 253 trading days to 2020-12-10
+    argv = ["ts", "fit", sbux, "--value", "Close", "--order", "0,1,0", "--h", "3"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "column 'Date': cannot infer the frequency" in err[0]
+    assert "pass --freq (e.g. --freq B" in err[0]
+    assert main([*argv, "--freq", "B"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split()[0] for line in lines[-3:]] == ["2020-12-11", "2020-12-14", "2020-12-15"]
+
+
+def test_fit_writes_the_forecasts_csv_and_the_run(tmp_path, capsys):
+    from seqlab.ts.runs import load_arima
+
+    path, table, run = tmp_path / "nile.csv", tmp_path / "fc.csv", tmp_path / "run"
+    nile().rename("flow").to_csv(path, index_label="date")
+    argv = ["ts", "fit", str(path), "--order", "1,1,1", "--h", "2", "--level", "90"]
+    assert main([*argv, "--forecasts-out", str(table), "--out", str(run)]) == 0
+    frame = pd.read_csv(table)
+    assert list(frame.columns) == ["ds", "mean", "lower_90", "upper_90"]
+    assert list(frame["ds"]) == ["1971-01-01", "1972-01-01"]
+    assert load_arima(run).model.order == (1, 1, 1)

@@ -78,6 +78,13 @@ def levels(args: argparse.Namespace) -> tuple:
         raise ValueError(f"--level: {exc}") from None
 
 
+def note_once(key: str, message: str) -> None:
+    """Log ``message`` as a warning the first time ``key`` is noted in this process."""
+    if key not in _NOTED:
+        _NOTED.add(key)
+        logger.warning("%s", message)
+
+
 class _Deprecated(argparse.Action):
     """Store like the new option, noting once per process that the spelling is old."""
 
@@ -89,9 +96,7 @@ class _Deprecated(argparse.Action):
         super().__init__(option_strings, dest, **kwargs)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        if option_string not in _NOTED:
-            _NOTED.add(option_string)
-            logger.warning("%s is deprecated; use %s", option_string, self.new)
+        note_once(option_string, f"{option_string} is deprecated; use {self.new}")
         setattr(namespace, self.dest, True if self.inner == "store_true" else values)
 
 
@@ -100,6 +105,56 @@ def add_alias(parser: argparse.ArgumentParser, old: str, new: str, dest: str, **
     parser.add_argument(
         old, dest=dest, action=_Deprecated, new=new, help=argparse.SUPPRESS, **kwargs
     )
+
+
+#: How to give the step of the forecast dates, in the command line's terms.
+FREQ_HINT = "pass --freq (e.g. --freq B for business days, D, W, MS)"
+
+
+def add_freq(parser: argparse.ArgumentParser) -> None:
+    """``--freq``: the pandas frequency that dates the forecasts (read by
+    :func:`forecast_dates`)."""
+    parser.add_argument(
+        "--freq",
+        help="pandas frequency of the dates, for the forecast dates when it cannot be "
+        "inferred (e.g. B for trading days, D, W, MS)",
+    )
+
+
+def forecast_dates(args: argparse.Namespace, index, h: int):
+    """The ``h`` dates after the last of ``index`` (a file's dates), None without dates.
+
+    The step is ``args.freq`` when given (the file's dates need not follow it: trading
+    days with holidays are forecast on business days with ``--freq B``), else the one
+    pandas infers from the dates.
+
+    Raises
+    ------
+    ValueError
+        One line naming ``args.file``: the dates have no inferable frequency and no
+        ``--freq`` was given (it says to pass one), ``--freq`` is not a pandas
+        frequency, or ``--freq`` is given for a file without dates.
+    """
+    import pandas as pd
+
+    from seqlab._validation import check_freq, future_index
+
+    freq = getattr(args, "freq", None)
+    try:
+        check_freq(freq)
+    except ValueError:
+        raise ValueError(
+            f"--freq {freq}: not a pandas frequency (e.g. B, D, W, MS, QS, YS)."
+        ) from None
+    if not isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
+        if freq is not None:
+            raise ValueError(f"{args.file}: --freq {freq} needs a date column; the file has none.")
+        return None
+    try:
+        return future_index(index, h, freq, hint=FREQ_HINT)
+    except ValueError as exc:
+        message = str(exc).replace(f"freq={freq!r}", f"--freq {freq}")
+        raise ValueError(f"{args.file}, column {index.name!r}: {message}") from None
 
 
 def require(args: argparse.Namespace, dest: str, flag: str) -> None:

@@ -25,7 +25,15 @@ from seqlab.cli._training_flags import (
     logger_lines,
     training_callbacks,
 )
-from seqlab.cli._vocabulary import add_alias, add_level, int_tuple, levels, require
+from seqlab.cli._vocabulary import (
+    add_alias,
+    add_freq,
+    add_level,
+    forecast_dates,
+    int_tuple,
+    levels,
+    require,
+)
 
 
 def _add_data_args(parser: argparse.ArgumentParser) -> None:
@@ -143,11 +151,12 @@ def register(subparsers) -> None:
 
     predict = commands.add_parser("predict", help="forecast the end of FILE with a saved run")
     predict.add_argument(
-        "--run", required=True, help="run folder written by 'forecast fit' or 'ts fit|auto --save'"
+        "--run", required=True, help="run folder written by 'forecast fit' or 'ts fit|auto --out'"
     )
     predict.add_argument("file", help="CSV with the same columns as at fit time")
     predict.add_argument("--h", type=int, default=None, help="steps (default: the run's horizon)")
     add_level(predict, (80, 95))
+    add_freq(predict)
     predict.add_argument("--out", help="also write the forecast as CSV here")
     predict.set_defaults(func=run_predict, preload=_PRELOAD)
 
@@ -291,6 +300,7 @@ def run_fit(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    import numpy as np
     import pandas as pd
 
     from seqlab.cli.ts import is_arima_run, predict_arima_run
@@ -316,14 +326,18 @@ def run_predict(args: argparse.Namespace) -> int:
             "(target first); the file must have them all."
         ) from None
     h = args.h if args.h is not None else forecaster.horizon
-    mean = predict_frame(forecaster, frame, h)
-    table = pd.DataFrame({"step": range(1, h + 1), "forecast": mean})
-    print(table.to_string(index=False))
+    dates = forecast_dates(args, frame.index, h)
+    mean = np.asarray(predict_frame(forecaster, frame, h), dtype=np.float64)
+    if dates is None:
+        table = pd.DataFrame({"forecast": mean}, index=pd.RangeIndex(1, h + 1, name="step"))
+    else:
+        table = pd.DataFrame({"forecast": mean}, index=dates.rename("ds"))
+    print(table.to_string())
     if args.out:
         from seqlab.io import atomic_write
 
         with atomic_write(args.out, "w", encoding="utf-8") as handle:
-            table.to_csv(handle, index=False)
+            table.to_csv(handle)
         print(f"wrote {args.out}")
     return 0
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from seqlab.cli._vocabulary import add_alias, add_level, int_tuple, levels
+from seqlab.cli._vocabulary import (
+    add_alias,
+    add_freq,
+    add_level,
+    forecast_dates,
+    int_tuple,
+    levels,
+    note_once,
+)
 
 
 def _add_file_args(parser: argparse.ArgumentParser) -> None:
@@ -17,29 +25,93 @@ def _add_file_args(parser: argparse.ArgumentParser) -> None:
     add_alias(parser, "--date", "--time-col", "date")
 
 
-def _add_freq(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--freq",
-        help="pandas frequency of the dates when it cannot be inferred (e.g. B, D, MS)",
-    )
+def _read_series(args: argparse.Namespace, h: int):
+    """The series of ``args.file``, the same as ARIMA takes it, and the ``h`` forecast
+    dates.
 
-
-def _read_series(args: argparse.Namespace):
-    """The series of ``args.file``; with ``--freq``, its dates carry that frequency."""
+    The dates are :func:`~seqlab.cli._vocabulary.forecast_dates` (None for a file
+    without dates; an error line asking for ``--freq`` when they have no inferable
+    frequency). ARIMA's series keeps the dates, carrying ``--freq`` when they follow
+    it; dates that do not (trading days with holidays under ``--freq B``) are left out
+    of it, and :func:`_redate` dates the forecasts.
+    """
     import pandas as pd
 
     from seqlab.io import read_series_csv
 
     y = read_series_csv(args.file, value=args.value, date=args.date)
+    dates = forecast_dates(args, y.index, h)
     freq = getattr(args, "freq", None)
-    if freq is None:
-        return y
-    if not isinstance(y.index, pd.DatetimeIndex):
-        raise ValueError(f"{args.file}: --freq {freq} needs a date column; the file has none.")
+    if freq is None or not isinstance(y.index, pd.DatetimeIndex):
+        return y, y, dates
     try:
-        return y.set_axis(pd.DatetimeIndex(y.index, freq=freq))
-    except ValueError as exc:
-        raise ValueError(f"{args.file}, column {y.index.name!r}: --freq {freq}: {exc}") from None
+        return y, y.set_axis(pd.DatetimeIndex(y.index, freq=freq)), dates
+    except ValueError:
+        return y, y.reset_index(drop=True), dates
+
+
+def _redate(forecast, dates):
+    """``forecast`` (an ARIMA forecast) with its series indexed by ``dates`` (if any)."""
+    if dates is None:
+        return forecast
+    import dataclasses
+
+    import numpy as np
+    import pandas as pd
+
+    def dated(values):
+        return pd.Series(np.asarray(values), index=dates, name=getattr(values, "name", None))
+
+    return dataclasses.replace(
+        forecast,
+        mean=dated(forecast.mean),
+        se=dated(forecast.se),
+        lower={lv: dated(v) for lv, v in forecast.lower.items()},
+        upper={lv: dated(v) for lv, v in forecast.upper.items()},
+    )
+
+
+def _add_outputs(parser: argparse.ArgumentParser) -> None:
+    """``--out RUN`` (the run folder), ``--forecasts-out FILE`` (the forecasts CSV), and
+    ``--save``, the old spelling of ``--out``."""
+    parser.add_argument(
+        "--out",
+        metavar="RUN",
+        help="save the fitted model to this run folder (for 'forecast predict --run')",
+    )
+    add_alias(parser, "--save", "--out", "save")
+    parser.add_argument("--forecasts-out", metavar="FILE", help="write the forecasts to this CSV")
+
+
+def _old_outputs(args: argparse.Namespace) -> None:
+    """The old spellings in their old meanings, for one release: ``--save RUN`` is the
+    run folder, and ``--out FILE.csv`` (ts auto's forecasts CSV before ``--out`` named
+    the run folder) is the forecasts CSV, with a note."""
+    old_csv = args.ts_command == "auto" and str(args.out or "").lower().endswith(".csv")
+    if old_csv and not args.forecasts_out:
+        note_once(
+            "ts auto --out FILE.csv",
+            f"ts auto --out {args.out}: a .csv there is the forecasts CSV as before, but "
+            f"this use is deprecated: write --forecasts-out {args.out} (--out names the "
+            "run folder to save the model in).",
+        )
+        args.forecasts_out, args.out = args.out, None
+    if args.save is not None:
+        if args.out is not None and args.out != args.save:
+            raise ValueError(f"--out {args.out} and --save {args.save}: give the run folder once.")
+        args.out = args.save
+
+
+def _write_outputs(args: argparse.Namespace, result, table) -> None:
+    from seqlab.io import atomic_write
+
+    if args.forecasts_out:
+        path = args.forecasts_out  # named ``path`` for the CLI's error line on a failed write
+        with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
+            table.to_csv(handle, index_label="ds")
+        print(f"wrote {path}")
+    if args.out:
+        print(f"saved the model to {result.save(args.out)}")
 
 
 def register(subparsers) -> None:
@@ -74,15 +146,9 @@ def register(subparsers) -> None:
     fit.add_argument("--method", default="css-mle", choices=["css-mle", "mle", "css"])
     fit.add_argument("--h", type=int, default=12, help="forecast horizon")
     add_level(fit, (80, 95))
-    _add_freq(fit)
+    add_freq(fit)
     fit.add_argument("--plot", help="write a PNG of history, forecast and intervals here")
-    fit.add_argument(
-        "--out",
-        "--save",
-        dest="save",
-        metavar="RUN",
-        help="save the fitted model to this run folder (for 'forecast predict --run')",
-    )
+    _add_outputs(fit)
     fit.set_defaults(func=run_fit)
 
     auto = commands.add_parser("auto", help="choose an ARIMA automatically and forecast")
@@ -90,15 +156,10 @@ def register(subparsers) -> None:
     auto.add_argument("--m", type=int, default=1, help="seasonal period (12 monthly, 4 quarterly)")
     auto.add_argument("--h", type=int, default=12, help="forecast horizon")
     add_level(auto, (80, 95))
-    _add_freq(auto)
+    add_freq(auto)
     _add_auto_options(auto)
     auto.add_argument("--trace", action="store_true", help="print every model tried")
-    auto.add_argument("--out", help="write the forecasts to this CSV")
-    auto.add_argument(
-        "--save",
-        metavar="RUN",
-        help="save the chosen model to this run folder (for 'forecast predict --run')",
-    )
+    _add_outputs(auto)
     auto.add_argument("--plot", help="write a PNG of history, forecast and intervals here")
     auto.set_defaults(func=run_auto)
 
@@ -175,23 +236,24 @@ def run_fit(args: argparse.Namespace) -> int:
 
     check_horizon(args.h, "--h")
     level = levels(args)
-    y = _read_series(args)
+    _old_outputs(args)
+    y, fit_y, dates = _read_series(args, args.h)
     model = ARIMA(
         order=args.order, seasonal_order=args.seasonal, trend=args.trend, method=args.method
     )
     try:
-        result = model.fit(y)
+        result = model.fit(fit_y)
     except ValueError as exc:
         raise ValueError(f"{args.file}, column {y.name!r}: {exc}") from None
     print(result.summary())
-    forecast = result.forecast(args.h, level=level)
+    forecast = _redate(result.forecast(args.h, level=level), dates)
+    table = forecast.to_frame()
     print()
-    print(forecast.to_frame().to_string())
+    print(table.to_string())
     if args.plot:
         title = f"{y.name}: ARIMA{args.order}"
         print(f"\nwrote {_plot(y, forecast, args.plot, title, level)}")
-    if args.save:
-        print(f"saved the model to {result.save(args.save)}")
+    _write_outputs(args, result, table)
     return 0
 
 
@@ -217,16 +279,16 @@ def _auto_options(args: argparse.Namespace) -> dict:
 
 def run_auto(args: argparse.Namespace) -> int:
     from seqlab._validation import check_horizon, check_period
-    from seqlab.io import atomic_write
     from seqlab.ts import auto_arima
 
     check_horizon(args.h, "--h")
     check_period(args.m, "--m")
     level = levels(args)
-    y = _read_series(args)
+    _old_outputs(args)
+    y, fit_y, dates = _read_series(args, args.h)
     try:
-        result = auto_arima(y, args.m, **_auto_options(args))
-        forecast = result.forecast(args.h, level=level)
+        result = auto_arima(fit_y, args.m, **_auto_options(args))
+        forecast = _redate(result.forecast(args.h, level=level), dates)
     except ValueError as exc:
         raise ValueError(f"{args.file}, column {y.name!r}: {exc}") from None
     if args.trace:
@@ -236,14 +298,9 @@ def run_auto(args: argparse.Namespace) -> int:
     table = forecast.to_frame()
     print()
     print(table.to_string())
-    if args.out:
-        with atomic_write(args.out, "w", encoding="utf-8", newline="") as handle:
-            table.to_csv(handle, index_label="ds")
-        print(f"\nwrote {args.out}")
     if args.plot:
         print(f"wrote {_plot(y, forecast, args.plot, f'{y.name}: {result.label}', level)}")
-    if args.save:
-        print(f"saved the model to {result.save(args.save)}")
+    _write_outputs(args, result, table)
     return 0
 
 
@@ -341,19 +398,19 @@ def _plot(y, forecast, path: str, title: str, level: tuple = (80, 95)) -> Path:
 
 
 def is_arima_run(run: str) -> bool:
-    """Whether ``run`` is a run folder written by ``ts fit|auto --save`` (or ``.save``)."""
-    from seqlab.ts.runs import CONFIG_FILE
+    """Whether ``run`` is a run folder written by ``ts fit|auto --out`` (or ``.save``)."""
+    from seqlab.ts.runs import is_arima_run as holds_arima
 
-    return (Path(run) / CONFIG_FILE).is_file()
+    return holds_arima(run)
 
 
 def predict_arima_run(args: argparse.Namespace) -> int:
     """``forecast predict --run RUN FILE`` for an ARIMA run: the saved model with its
     parameters kept, filtered on FILE's series (nothing is re-estimated), forecast
     ``--h`` steps (default 12) with ``--level`` intervals (default 80 and 95), by date
-    where FILE has dates."""
+    where FILE has dates (stepped by ``--freq`` where pandas cannot infer it)."""
     from seqlab._validation import check_horizon
-    from seqlab.io import atomic_write, read_csv_frame, read_series_csv
+    from seqlab.io import atomic_write, read_csv_frame
     from seqlab.ts.auto import AutoARIMAResult, DeterministicResult
     from seqlab.ts.runs import load_arima
 
@@ -374,9 +431,10 @@ def predict_arima_run(args: argparse.Namespace) -> int:
     value = getattr(args, "value", None)
     if value is None:
         value = name if name in read_csv_frame(args.file).columns else None
-    y = read_series_csv(args.file, value=value, date=getattr(args, "date", None))
+    args.value, args.date = value, getattr(args, "date", None)
+    y, fit_y, dates = _read_series(args, h)
     try:
-        forecast = model.apply(y).forecast(h, level=level)
+        forecast = _redate(model.apply(fit_y).forecast(h, level=level), dates)
     except ValueError as exc:
         raise ValueError(f"{args.file}, column {y.name!r}: {exc}") from None
     print(f"{args.run}: {result.label} on {args.file} ({len(y)} values), {h} steps ahead")
