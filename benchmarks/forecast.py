@@ -120,17 +120,28 @@ def run_sbux(args: argparse.Namespace) -> list[dict]:
 
 
 # ------------------------------------------------------------------------------- M3
-def load_m3_monthly(sample: int | None, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+#: period -> (season length m, horizon h), as in the M3 competition.
+M3_PERIODS = {"yearly": (1, 6), "quarterly": (4, 8), "monthly": (12, 18), "other": (1, 8)}
+
+
+def load_m3(
+    period: str, sample: int | None, seed: int, validate: bool = False
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{id: (train, test)}`` of one M3 period; with ``validate`` the last h points of
+    each training part are the test and the M3 test part is never read."""
     root = data_dir() / "m3"
     meta = pd.read_csv(root / "m3_meta.csv")
-    ids = set(meta.loc[meta["period"].str.lower() == "monthly", "unique_id"])
+    ids = set(meta.loc[meta["period"].str.lower() == period, "unique_id"])
     frame = pd.read_csv(root / "m3_series.csv")
     frame = frame[frame["unique_id"].isin(ids)].sort_values(["unique_id", "split", "t"])
+    h = M3_PERIODS[period][1]
     data = {}
     for uid, group in frame.groupby("unique_id", sort=True):
         train = group.loc[group["split"] == "train", "y"].to_numpy(float)
-        test = group.loc[group["split"] == "test", "y"].to_numpy(float)
-        data[str(uid)] = (train, test)
+        if validate:
+            data[str(uid)] = (train[:-h], train[-h:])
+        else:
+            data[str(uid)] = (train, group.loc[group["split"] == "test", "y"].to_numpy(float))
     if sample is not None and sample < len(data):
         keys = sorted(data)
         chosen = np.random.default_rng(seed).choice(len(keys), sample, replace=False)
@@ -138,34 +149,35 @@ def load_m3_monthly(sample: int | None, seed: int) -> dict[str, tuple[np.ndarray
     return data
 
 
-def _score(data, forecasts: dict[str, np.ndarray]) -> dict[str, float]:
+def _score(data, forecasts: dict[str, np.ndarray], m: int) -> dict[str, float]:
     from seqlab.forecast import metrics
 
     smape = [metrics.smape(data[k][1], forecasts[k]) for k in data]
-    mase = [metrics.mase(data[k][1], forecasts[k], data[k][0], 12) for k in data]
+    mase = [metrics.mase(data[k][1], forecasts[k], data[k][0], m) for k in data]
     return {"smape": float(np.mean(smape)), "mase": float(np.mean(mase))}
 
 
-def _arima_one(task: tuple[str, np.ndarray, str]) -> tuple[str, np.ndarray | None, str]:
-    uid, train, kind = task
+def _arima_one(task: tuple) -> tuple[str, np.ndarray | None, str]:
+    uid, train, kind, m, h = task
     from seqlab.forecast.classical import ArimaForecaster, AutoArimaForecaster
 
     try:
         if kind == "auto":
-            model = AutoArimaForecaster(m=12).fit(train)
+            model = AutoArimaForecaster(m=m).fit(train)
             label = model.chosen_.label
         else:
-            model = ArimaForecaster((0, 1, 1), (0, 1, 1, 12)).fit(train)
-            label = "ARIMA(0,1,1)(0,1,1)[12]"
-        return uid, model.predict(18), label
+            seasonal = (0, 1, 1, m) if m > 1 else (0, 0, 0, 0)
+            model = ArimaForecaster((0, 1, 1), seasonal).fit(train)
+            label = f"ARIMA(0,1,1){seasonal}"
+        return uid, model.predict(h), label
     except (ValueError, np.linalg.LinAlgError) as exc:
         return uid, None, f"failed: {exc}"
 
 
-def run_arima(data, kind: str, jobs: int) -> tuple[dict[str, np.ndarray], dict]:
+def run_arima(data, kind: str, jobs: int, m: int, h: int) -> tuple[dict[str, np.ndarray], dict]:
     from seqlab.forecast.baselines import SeasonalNaive
 
-    tasks = [(uid, train, kind) for uid, (train, _) in data.items()]
+    tasks = [(uid, train, kind, m, h) for uid, (train, _) in data.items()]
     began = time.perf_counter()
     if jobs > 1:
         with multiprocessing.get_context("spawn").Pool(jobs) as pool:
@@ -179,7 +191,7 @@ def run_arima(data, kind: str, jobs: int) -> tuple[dict[str, np.ndarray], dict]:
         if mean is None or not np.isfinite(mean).all():
             # A failed fit is scored with seasonal naive and counted, not dropped.
             failed.append(uid)
-            mean = SeasonalNaive(12).fit(data[uid][0]).predict(18)
+            mean = SeasonalNaive(m).fit(data[uid][0]).predict(h)
         forecasts[uid] = mean
     common = pd.Series(labels).value_counts().head(5)
     info = {
@@ -193,52 +205,128 @@ def run_arima(data, kind: str, jobs: int) -> tuple[dict[str, np.ndarray], dict]:
     return forecasts, info
 
 
-def run_global(data, cell: str, args: argparse.Namespace) -> tuple[dict[str, np.ndarray], dict]:
+def _member_costs(model, batches: int) -> list[dict]:
+    """Measured forward + backward seconds of each member on one training batch of
+    ``model.config.batch_size`` windows, and that times the batches it trained on."""
+    import torch
+
+    length = max(model.lookbacks_)
+    size = model.config.batch_size
+    inputs = torch.randn(size, length, 2)
+    costs = []
+    for k, member in enumerate(model.model_.members):
+        member.train()
+        for _ in range(2):
+            member(inputs).abs().mean().backward()
+        began = time.perf_counter()
+        for _ in range(5):
+            member(inputs).abs().mean().backward()
+        per_batch = (time.perf_counter() - began) / 5
+        member.zero_grad()
+        member.eval()
+        costs.append(
+            {
+                "member": k,
+                "lookback": member.lookback,
+                "loss": model.member_losses[k],
+                "seconds_per_batch": per_batch,
+                "train_seconds_estimate": per_batch * batches,
+            }
+        )
+    return costs
+
+
+def run_global_default(
+    data, m: int, h: int, args: argparse.Namespace
+) -> tuple[dict[str, np.ndarray], dict]:
+    """The default global forecaster: ``GlobalRecurrentForecaster(horizon=h,
+    season_length=m)``, plus ``--global-params`` (validation experiments only)."""
+    import json
+
+    from seqlab.forecast import metrics
     from seqlab.forecast.neural import GlobalRecurrentForecaster
 
-    model = GlobalRecurrentForecaster(
-        cell,
-        lookback=args.m3_lookback,
-        horizon=18,
-        hidden_size=args.hidden,
-        epochs=args.m3_epochs,
-        patience=args.m3_patience,
-        lr=3e-3,
-        batch_size=256,
-        log=True,
-        local_level=True,
-        loss="mae",
-        refit_full=args.m3_refit_full,
-        seed=args.seed,
-    )
+    extra = json.loads(args.global_params) if args.global_params else {}
+    model = GlobalRecurrentForecaster(horizon=h, season_length=m, seed=args.seed, **extra)
     began = time.perf_counter()
     model.fit({uid: train for uid, (train, _) in data.items()})
     seconds = time.perf_counter() - began
-    epochs = len(model.history_)
-    best = min(h["valid_loss"] for h in model.history_)
-    return model.predict(18), {"seconds": seconds, "epochs": epochs, "best_valid_loss": best}
+    forecasts = model.forecast(h, level=(80, 95))
+    means = {uid: fc.mean for uid, fc in forecasts.items()}
+    info: dict = {"seconds": seconds, "params": extra}
+    if model.config.normalize == "window":
+        epochs = len(model.history_)
+        info.update(
+            epochs=epochs,
+            best_epoch=model.best_epoch_,
+            lookbacks=list(model.lookbacks_),
+            members=len(model.model_config_["lookbacks"]),
+        )
+        windows = model.config.windows_per_epoch or 0
+        per_epoch = -(-windows // model.config.batch_size) if windows else 0
+        trained = per_epoch * (epochs + (model.best_epoch_ or 0) * model.config.refit_full)
+        info["member_costs"] = _member_costs(model, trained)
+        members = model.member_forecasts(h)
+        uids = list(data)
+        info["member_scores"] = [
+            {
+                "member": k,
+                "smape": float(
+                    np.mean([metrics.smape(data[u][1], members[i, k]) for i, u in enumerate(uids)])
+                ),
+                "mase": float(
+                    np.mean(
+                        [
+                            metrics.mase(data[u][1], members[i, k], data[u][0], m)
+                            for i, u in enumerate(uids)
+                        ]
+                    )
+                ),
+            }
+            for k in range(members.shape[1])
+        ]
+    coverage = {}
+    for level in (80, 95):
+        inside = [
+            np.mean((data[u][1] >= fc.lower[level]) & (data[u][1] <= fc.upper[level]))
+            for u, fc in forecasts.items()
+        ]
+        coverage[str(level)] = float(np.mean(inside))
+    info["interval_coverage"] = coverage
+    return means, info
 
 
-def run_m3(args: argparse.Namespace) -> list[dict]:
+def run_m3(args: argparse.Namespace) -> dict[str, list[dict]]:
     from seqlab.forecast.baselines import SeasonalNaive
 
-    data = load_m3_monthly(args.sample, args.seed)
-    logging.info("M3 monthly: %d series", len(data))
-    rows = []
-    began = time.perf_counter()
-    snaive = {uid: SeasonalNaive(12).fit(train).predict(18) for uid, (train, _) in data.items()}
-    rows.append({"model": "snaive", **_score(data, snaive), "seconds": time.perf_counter() - began})
-    for cell in ("lstm", "gru"):
-        forecasts, info = run_global(data, cell, args)
-        rows.append({"model": f"global {cell}", **_score(data, forecasts), **info})
-        logging.info("%s", rows[-1])
-    kind = args.arima
-    forecasts, info = run_arima(data, kind, args.jobs)
-    name = "auto_arima" if kind == "auto" else "arima(0,1,1)(0,1,1)12"
-    rows.append({"model": name, **_score(data, forecasts), **info})
-    for row in rows:
-        row["series"] = len(data)
-    return rows
+    out = {}
+    for period in args.periods.split(","):
+        if period not in M3_PERIODS:
+            sys.exit(f"benchmarks/forecast.py: --periods: unknown period {period!r}.")
+        m, h = M3_PERIODS[period]
+        data = load_m3(period, args.sample, args.seed, validate=args.validate)
+        logging.info("M3 %s: %d series, h=%d, m=%d", period, len(data), h, m)
+        rows = []
+        began = time.perf_counter()
+        snaive = {uid: SeasonalNaive(m).fit(train).predict(h) for uid, (train, _) in data.items()}
+        seconds = time.perf_counter() - began
+        rows.append({"model": "snaive", **_score(data, snaive, m), "seconds": seconds})
+        if args.arima != "none":
+            forecasts, info = run_arima(data, args.arima, args.jobs, m, h)
+            name = "auto_arima" if args.arima == "auto" else "arima(0,1,1)(0,1,1)m"
+            rows.append({"model": name, **_score(data, forecasts, m), **info})
+            logging.info("%s", rows[-1])
+        load_before = list(os.getloadavg())
+        forecasts, info = run_global_default(data, m, h, args)
+        info["load_average_before"] = load_before
+        info["load_average_after"] = list(os.getloadavg())
+        rows.append({"model": "global default", **_score(data, forecasts, m), **info})
+        logging.info("%s", {k: v for k, v in rows[-1].items() if k != "member_costs"})
+        for row in rows:
+            row["series"] = len(data)
+            row["h"], row["m"] = h, m
+        out[period] = rows
+    return out
 
 
 # ----------------------------------------------------------------------------- main
@@ -252,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--part", choices=["sbux", "m3", "all"], default="all")
     parser.add_argument("--sample", type=int, default=None, help="M3: this many series (seeded)")
-    parser.add_argument("--arima", choices=["auto", "fixed"], default="auto")
+    parser.add_argument("--arima", choices=["auto", "fixed", "none"], default="auto")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="ARIMA processes")
     parser.add_argument(
         "--threads", type=int, default=None, help="torch threads (default: torch's choice)"
@@ -260,19 +348,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=100, help="SBUX networks: max epochs")
     parser.add_argument("--lookback", type=int, default=20, help="SBUX networks: window")
-    parser.add_argument("--hidden", type=int, default=64, help="M3 networks: hidden size")
-    parser.add_argument("--m3-lookback", type=int, default=36)
-    parser.add_argument("--m3-epochs", type=int, default=30)
-    parser.add_argument("--m3-patience", type=int, default=5)
     parser.add_argument(
-        "--m3-refit-full",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="after early stopping, retrain on every window for the chosen epoch count",
+        "--periods",
+        default="yearly,quarterly,monthly,other",
+        help="M3 periods, comma-separated (yearly, quarterly, monthly, other)",
+    )
+    parser.add_argument(
+        "--validate",
+        action="store_true",
+        help="M3: score on the last h points of each training part (the test part is "
+        "never read); for choosing settings",
+    )
+    parser.add_argument(
+        "--global-params",
+        default=None,
+        help="M3, validation experiments only: JSON keywords added to the default global "
+        "forecaster, e.g. '{\"hidden_size\": 64}'",
     )
     parser.add_argument("--out", default=str(RESULTS / "forecast.json"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    for quiet in ("seqlab.train", "seqlab.ts", "seqlab.forecast.classical"):
+        logging.getLogger(quiet).setLevel(logging.WARNING)
 
     import torch
 
@@ -297,10 +394,11 @@ def main(argv: list[str] | None = None) -> int:
                 _table(part, ["model", "mae", "rmse", "mase", f"mae_step{horizon}", "fit_seconds"])
             )
     if args.part in ("m3", "all"):
-        rows = run_m3(args)
-        report["m3_monthly"] = rows
-        print(f"\nM3 monthly, h=18, {rows[0]['series']} series:")
-        print(_table(rows, ["model", "smape", "mase", "seconds", "epochs", "failed"]))
+        report["m3_validate" if args.validate else "m3"] = periods = run_m3(args)
+        for period, rows in periods.items():
+            what = "last h of the training parts" if args.validate else "test"
+            print(f"\nM3 {period}, h={rows[0]['h']}, {rows[0]['series']} series ({what}):")
+            print(_table(rows, ["model", "smape", "mase", "seconds", "epochs", "failed"]))
     report["machine"]["load_average_at_end"] = list(os.getloadavg())
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

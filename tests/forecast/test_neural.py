@@ -135,3 +135,108 @@ def test_refit_full_trains_on_the_newest_windows_too():
     losses = [[h["valid_loss"] for h in m.history_] for m in (held, full)]
     assert losses[0] == losses[1]
     assert not np.allclose(full.predict(3), held.predict(3))
+
+
+# -- the default global forecaster: window-normalised ensemble ------------------------
+def seasonal_series(count=12, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(count):
+        n = int(rng.integers(20, 60))
+        t = np.arange(n)
+        level = 10.0 + i
+        out.append(level * (1 + 0.3 * np.sin(2 * np.pi * t / 4)) + rng.normal(0, 0.2, n))
+    return out
+
+
+TINY = dict(hidden_size=4, epochs=2, windows_per_epoch=64, batch_size=32)
+
+
+def test_default_global_is_the_window_ensemble_with_derived_lookbacks():
+    model = GlobalRecurrentForecaster(horizon=6, season_length=12)
+    assert model.config.normalize == "window"
+    assert model.config.cell == "gru"
+    assert model.config.losses == ("mae", "smape")
+    # round(c * max(h, m)) for c in (1.5, 2, 3), capped at the longest training series.
+    assert model.lookbacks_for(100) == (18, 24, 36)
+    assert model.lookbacks_for(20) == (18, 20)
+    assert GlobalRecurrentForecaster(horizon=8).lookbacks_for(100) == (12, 16, 24)
+    # An explicit int lookback keeps the per-series scaling of earlier versions.
+    assert GlobalRecurrentForecaster(lookback=8, horizon=2).config.normalize == "series"
+    assert GlobalRecurrentForecaster(log=True, lookback=8).config.normalize == "series"
+
+
+def test_window_ensemble_is_scale_equivariant_and_fits_any_sign():
+    series = seasonal_series()
+    base = GlobalRecurrentForecaster(horizon=4, season_length=4, **TINY).fit(series)
+    expected = base.predict(4)
+    assert base.model_config_["lookbacks"] == [6, 6, 8, 8, 12, 12]
+    for factor in (1e-3, 1e9):
+        scaled = GlobalRecurrentForecaster(horizon=4, season_length=4, **TINY)
+        scaled.fit([factor * s for s in series])
+        for got, want in zip(scaled.predict(4), expected, strict=True):
+            np.testing.assert_allclose(got, factor * want, rtol=1e-4)
+    # Zeros, negatives, a series that starts at zero, intermittent counts, a short one.
+    rng = np.random.default_rng(1)
+    awkward = [
+        np.zeros(30),
+        -np.arange(1.0, 41.0),
+        np.r_[np.zeros(10), np.arange(1.0, 21.0)],
+        rng.poisson(0.4, 50).astype(float),
+        np.array([3.0, 4.0, 5.0]),
+    ]
+    model = GlobalRecurrentForecaster(horizon=4, season_length=4, **TINY).fit(series + awkward)
+    forecasts = model.forecast(4, level=(80,))
+    for fc in forecasts:
+        assert np.isfinite(fc.mean).all()
+        assert (fc.lower[80] <= fc.mean).all() and (fc.mean <= fc.upper[80]).all()
+    np.testing.assert_array_equal(forecasts[len(series)].mean, np.zeros(4))
+    assert model.member_forecasts(4).shape == (len(series) + 5, 6, 4)
+    with pytest.raises(ValueError, match="trained for horizon 4"):
+        model.predict(5)
+
+
+def test_window_ensemble_forecasts_other_series_and_keeps_json_params():
+    import json
+
+    series = seasonal_series()
+    model = GlobalRecurrentForecaster(horizon=4, season_length=4, **TINY)
+    model.fit({f"s{i}": s for i, s in enumerate(series)})
+    params = model.get_params()
+    json.dumps(params)
+    assert GlobalRecurrentForecaster(**params).get_params() == params
+    assert list(model.predict(4)) == [f"s{i}" for i in range(len(series))]
+    other = model.predict(4, series=[2.0 * series[0]])
+    np.testing.assert_allclose(other[0], 2.0 * model.predict(4)["s0"], rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"hidden_size": 2.5}, TypeError, "hidden_size must be an integer, got 2.5"),
+        ({"dropout": 1.5}, ValueError, r"dropout must be in \[0.0, 1.0\), got 1.5"),
+        ({"lr": 0.0}, ValueError, "lr must be > 0"),
+        ({"refit_full": "yes"}, TypeError, "refit_full must be True or False, got 'yes'"),
+        ({"cell": "transformer"}, ValueError, "cell must be one of"),
+        ({"lookback": [4, 8], "normalize": "series"}, ValueError, "lookback must be one int"),
+        ({"loss": "smape", "lookback": 8}, ValueError, "loss must be one of"),
+        ({"normalize": "window", "log": True}, ValueError, "log=True needs normalize='series'"),
+        ({"normalize": "window", "mode": "recursive"}, ValueError, "needs mode='direct'"),
+        ({"season_length": 0}, ValueError, "season_length must be >= 1, got 0"),
+        ({"valid_size": 1.5}, ValueError, "valid_size as a fraction"),
+    ],
+)
+def test_bad_settings_fail_at_construction_naming_the_value(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        GlobalRecurrentForecaster(**kwargs)
+
+
+def test_recurrent_forecaster_validates_once_into_a_frozen_config():
+    import dataclasses
+
+    model = RecurrentForecaster("gru", lookback=8, horizon=2)
+    assert model.config.lookback == 8 and model.get_params()["cell"] == "gru"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        model.config.lookback = 3
+    with pytest.raises(TypeError, match="epochs must be an integer, got '5'"):
+        RecurrentForecaster(epochs="5")

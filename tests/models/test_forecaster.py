@@ -72,3 +72,32 @@ def test_bad_config():
         RecurrentForecasterConfig(horizon=0)
     with pytest.raises(ValueError, match="target_index"):
         RecurrentForecasterConfig(input_size=2, target_index=2)
+
+
+def test_ensemble_members_read_their_own_window_and_add_the_seasonal_base():
+    from seqlab.models.forecaster import EnsembleForecasterConfig, EnsembleForecastNet
+
+    config = EnsembleForecasterConfig(
+        cell="gru", input_size=2, hidden_size=3, horizon=5, season_length=4, lookbacks=(4, 8)
+    )
+    net = EnsembleForecastNet(config)
+    for member in net.members:
+        torch.nn.init.zeros_(member.head.weight)
+        torch.nn.init.zeros_(member.head.bias)
+    inputs = torch.randn(3, 8, 2)
+    out = net(inputs)
+    assert out.shape == (3, 2, 5)
+    # Zero heads leave the seasonal-naive forecast: the last 4 values, repeated.
+    expected = inputs[:, [4, 5, 6, 7, 4], 0]
+    torch.testing.assert_close(out[:, 0], expected)
+    torch.testing.assert_close(out[:, 1], expected)
+    # Member 0 reads only the last 4 steps: earlier steps get no gradient from it.
+    inputs.requires_grad_(True)
+    for member in net.members:
+        torch.nn.init.normal_(member.head.weight)
+    net(inputs)[:, 0].sum().backward()
+    assert inputs.grad[:, :4].abs().sum() == 0 and inputs.grad[:, 4:].abs().sum() > 0
+    with pytest.raises(ValueError, match="the longest member reads 8"):
+        net(torch.randn(1, 6, 2))
+    with pytest.raises(ValueError, match="lookbacks must be a non-empty list"):
+        EnsembleForecasterConfig(lookbacks=())

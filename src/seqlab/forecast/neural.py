@@ -89,15 +89,15 @@ class _WindowBatches:
         self.shuffle = shuffle
         self.seed = seed
         self.epoch = 0
-        # At most ``per_epoch`` windows an epoch (a fresh random subset each epoch).
+        # ``per_epoch`` windows an epoch when given: a fresh random draw each epoch, every
+        # window once before any repeats (so an epoch is a fixed number of steps).
         self.per_epoch = per_epoch if shuffle and per_epoch else None
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def _rows(self) -> int:
-        n = self.inputs.shape[0]
-        return n if self.per_epoch is None else min(n, self.per_epoch)
+        return self.inputs.shape[0] if self.per_epoch is None else self.per_epoch
 
     def __len__(self) -> int:
         return -(-self._rows() // self.batch_size)
@@ -106,7 +106,10 @@ class _WindowBatches:
         n = self._rows()
         if self.shuffle:
             generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-            order = torch.randperm(self.inputs.shape[0], generator=generator)[:n]
+            total = self.inputs.shape[0]
+            rounds = -(-n // total)
+            order = torch.cat([torch.randperm(total, generator=generator) for _ in range(rounds)])
+            order = order[:n]
         else:
             order = torch.arange(n)
         for start in range(0, n, self.batch_size):
@@ -120,7 +123,7 @@ _WINDOW_DEFAULTS: dict[str, Any] = {
     "hidden_size": 32,
     "loss": ("mae", "smape"),
     "refit_full": True,
-    "max_windows": 16384,
+    "windows_per_epoch": 8192,
     "lookback_factors": (1.5, 2.0, 3.0),
 }
 #: A window whose level is below this (in units of its series' mean absolute training
@@ -181,6 +184,12 @@ def _padded(values: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
     missing = max(0, length - values.size)
     mask = np.r_[np.zeros(missing), np.ones(values.size)]
     return np.r_[np.full(missing, values[0]), values], mask
+
+
+def _divisor(values: np.ndarray) -> float:
+    """A series' mean absolute value, or 1 when that is 0 (a series of zeros)."""
+    scale = float(np.mean(np.abs(values)))
+    return scale if scale > 0 else 1.0
 
 
 def _window_levels(inputs: np.ndarray, season_length: int) -> np.ndarray:
@@ -252,7 +261,7 @@ class RecurrentConfig:
     season_length: int = 1
     normalize: str = "series"
     n_seeds: int = 1
-    max_windows: int | None = None
+    windows_per_epoch: int | None = None
 
     def __post_init__(self) -> None:
         for name, choices in (
@@ -278,7 +287,7 @@ class RecurrentConfig:
             ("n_seeds", 1),
         ):
             check_int(getattr(self, name), name, minimum=minimum)
-        for name in ("patience", "max_windows"):
+        for name in ("patience", "windows_per_epoch"):
             if getattr(self, name) is not None:
                 check_int(getattr(self, name), name, minimum=1)
         for name in ("bidirectional", "local_level", "log", "refit_full"):
@@ -780,7 +789,7 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         weight_decay: float = 0.0,
         loss: str | list[str] | None = None,
         n_seeds: int = 1,
-        max_windows: int | None = None,
+        windows_per_epoch: int | None = None,
         refit_full: bool | None = None,
         patience: int | None = 10,
         valid_size: int | float | None = None,
@@ -806,7 +815,7 @@ class GlobalRecurrentForecaster(_RecurrentBase):
             "hidden_size": _WINDOW_DEFAULTS["hidden_size"] if window else 32,
             "loss": list(_WINDOW_DEFAULTS["loss"]) if window else "mse",
             "refit_full": _WINDOW_DEFAULTS["refit_full"] if window else False,
-            "max_windows": _WINDOW_DEFAULTS["max_windows"] if window else None,
+            "windows_per_epoch": _WINDOW_DEFAULTS["windows_per_epoch"] if window else None,
             "valid_size": horizon,
         }
         resolved = {name: value for name, value in defaults.items() if params[name] is None}
@@ -1027,15 +1036,13 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         for i, values in enumerate(arrays):
             label = names[i] if names else f"series[{i}]"
             valid_rows = self._valid_rows(values.size)
+            if values.size - valid_rows < 2:
+                # Too short to lend a hold-out: it trains on every row and validates nothing.
+                logger.info("%s: %d rows, too short for a hold-out", label, values.size)
+                valid_rows = 0
             train_rows = values.size - valid_rows
-            if train_rows < 2:
-                raise ValueError(
-                    f"{label} has {values.size} observations; with {valid_rows} held out for "
-                    "validation fewer than 2 remain to train on."
-                )
             train_sizes.append(train_rows)
-            scale = float(np.mean(np.abs(values[:train_rows])))
-            scales.append(scale if np.isfinite(scale) and scale > 0 else 1.0)
+            scales.append(_divisor(values[:train_rows]))
         self.lookbacks_ = self.lookbacks_for(max(train_sizes))
         length = max(self.lookbacks_)
         parts: dict[str, list] = {key: [] for key in ("train", "valid", "full")}
@@ -1060,7 +1067,7 @@ class GlobalRecurrentForecaster(_RecurrentBase):
 
         train, valid, full = stacked("train"), stacked("valid"), stacked("full")
         self.names_ = names
-        self.scales_ = scales
+        self.scales_ = [float(np.mean(np.abs(values))) for values in arrays]
         self.n_features_ = 1
         early = self._train_ensemble(train, valid, full)
         self.conformal_ = self._calibrate_window(arrays, train_sizes, scales, early)
@@ -1072,7 +1079,9 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         task = _EnsembleTask(self.member_losses)
         torch.manual_seed(config.seed)
         model, model_config = self._ensemble_network(self.lookbacks_)
-        batches = _WindowBatches(*train, config.batch_size, True, config.seed, config.max_windows)
+        batches = _WindowBatches(
+            *train, config.batch_size, True, config.seed, config.windows_per_epoch
+        )
         valid_batches = None if valid is None else _WindowBatches(*valid, 4096, False, config.seed)
         train_config = TrainConfig(
             epochs=config.epochs,
@@ -1094,7 +1103,7 @@ class GlobalRecurrentForecaster(_RecurrentBase):
             torch.manual_seed(config.seed)
             model, model_config = self._ensemble_network(self.lookbacks_)
             batches = _WindowBatches(
-                *full, config.batch_size, True, config.seed, config.max_windows
+                *full, config.batch_size, True, config.seed, config.windows_per_epoch
             )
             refit = dataclasses.replace(
                 train_config,
@@ -1130,7 +1139,7 @@ class GlobalRecurrentForecaster(_RecurrentBase):
     def _last_windows(self, histories: list[np.ndarray], scales: list[float]):
         length = max(self.lookbacks_)
         pairs = [
-            _padded((values / scale)[-length:], length)
+            _padded((values / (scale if scale > 0 else 1.0))[-length:], length)
             for values, scale in zip(histories, scales, strict=True)
         ]
         raw = np.stack([pair[0] for pair in pairs])
@@ -1180,17 +1189,20 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         histories, scales = self._histories(series)[1:]
         inputs, _, level = self._last_windows(histories, scales)
         z = self._members_z(inputs)[:, :, :h]
-        return (z + 1.0) * level[:, :, None] * np.asarray(scales)[:, None, None]
+        return (z + 1.0) * self._units(histories, scales, level)[:, :, None]
+
+    @staticmethod
+    def _units(histories, scales, level: np.ndarray) -> np.ndarray:
+        """(S, 1) factors mapping ``z + 1`` to forecasts: window level times series
+        scale (its mean absolute value; 0 for a series that is zero throughout, which
+        is forecast as zero)."""
+        return level * np.asarray(scales)[:, None]
 
     def _histories(self, series):
         if series is None:
             return self.names_, self.data_, self.scales_
         names, histories = self._collect(series)
-        scales = []
-        for values in histories:
-            scale = float(np.mean(np.abs(values)))
-            scales.append(scale if np.isfinite(scale) and scale > 0 else 1.0)
-        return names, histories, scales
+        return names, histories, [float(np.mean(np.abs(values))) for values in histories]
 
     def _forecast_window(self, h: int, widths: dict, series):
         if h > self.config.horizon:
@@ -1201,7 +1213,7 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         names, histories, scales = self._histories(series)
         inputs, _, level = self._last_windows(histories, scales)
         z = np.median(self._members_z(inputs), axis=1)[:, :h]  # (S, h)
-        unit = level * np.asarray(scales)[:, None]  # (S, 1): y = (z + 1) * unit
+        unit = self._units(histories, scales, level)  # (S, 1): y = (z + 1) * unit
         out = []
         for row, factor in zip(z, unit, strict=True):
             out.append(
