@@ -1,4 +1,4 @@
-"""``seqlab forecast cv``: cross-validation of local models on a long CSV."""
+"""``seqlab forecast cv``: cross-validation of local and global models on a long CSV."""
 
 from __future__ import annotations
 
@@ -106,3 +106,37 @@ def test_cv_process_backend_prints_the_serial_table(long_csv, capsys):
         assert main([*argv, "--backend", backend, "--n-jobs", "2"]) == 0
         tables.append(capsys.readouterr().out)
     assert tables[0] == tables[1]
+
+
+def test_cv_with_a_global_recurrent_model(long_csv, tmp_path, capsys):
+    pytest.importorskip("torch")
+    from seqlab.forecast import GlobalRecurrentForecaster
+
+    out = tmp_path / "cv.csv"
+    tiny = ["--epochs", "2", "--hidden", "4", "--lookback", "6", "--seed", "1"]
+    argv = _argv(long_csv, "--models", "snaive,global-gru", "--level", "80", *tiny)
+    assert main([*argv, "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split() == ["metric", "snaive", "global-gru"]
+    cv = pd.read_csv(out)
+    assert len(cv) == 3 * 2 * 3
+    assert {"global-gru", "global-gru-lo-80", "global-gru-hi-80"} <= set(cv.columns)
+    assert (cv["global-gru-lo-80"] <= cv["global-gru"]).all()
+
+    # The CLI's model is the documented one: a GRU with direct 3-step output and the
+    # hold-out that gives 80 % intervals 4 errors at step 3 over 3 series (3 - 1 + 2 rows).
+    frame = pd.read_csv(long_csv).rename(columns={"store": "unique_id", "month": "ds"})
+    frame = frame.rename(columns={"sales": "y"}).assign(ds=lambda f: pd.to_datetime(f["ds"]))
+    model = GlobalRecurrentForecaster(
+        "gru", lookback=6, horizon=3, hidden_size=4, epochs=2, seed=1, valid_size=4
+    )
+    ref = Forecasts({"global-gru": model}, progress=False).cross_validation(
+        frame, 3, n_windows=2, level=[80]
+    )
+    np.testing.assert_allclose(cv["global-gru"], ref["global-gru"], rtol=1e-9)
+
+
+def test_cv_names_the_global_models_when_one_is_unknown(long_csv, capsys):
+    assert main(_argv(long_csv, "--models", "global-transformer")) == 2
+    err = capsys.readouterr().err
+    assert "unknown model 'global-transformer'" in err and "global-gru" in err

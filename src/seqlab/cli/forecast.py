@@ -5,6 +5,7 @@
     seqlab forecast fit FILE --value Close --model lstm --h 5 --lookback 20 --out RUN
     seqlab forecast predict --run RUN FILE
     seqlab forecast cv LONG.csv --models auto_arima,snaive --h 12 --windows 3 --m 12
+    seqlab forecast cv LONG.csv --models snaive,global-gru --h 12 --windows 3 --epochs 20
 
 The networks' training flags (``--seed``, ``--device``, ``--log``) are the ones every
 training command shares (:mod:`seqlab.cli._training_flags`).
@@ -192,13 +193,76 @@ def register(subparsers) -> None:
     cv.add_argument("--value", default="y", help="value column (%(default)s)")
     cv.add_argument("--backend", default="serial", choices=["serial", "process"])
     cv.add_argument("--n-jobs", type=int, default=None, help="workers (default: all cores)")
+    global_flags = cv.add_argument_group(
+        "global recurrent models (global, global-rnn, global-lstm, global-gru)",
+        "one network trained on every series of each window; horizon --h",
+    )
+    global_flags.add_argument(
+        "--lookback", type=int, default=None, help="window length (default: the model's own)"
+    )
+    global_flags.add_argument(
+        "--hidden", type=int, default=None, help="hidden size (default: the model's own)"
+    )
+    global_flags.add_argument(
+        "--epochs", type=int, default=100, help="maximum training epochs (%(default)s)"
+    )
+    global_flags.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="random seed (%(default)s)"
+    )
+    global_flags.add_argument(
+        "--valid-size",
+        type=int,
+        default=None,
+        help="last rows of each series held out for early stopping and the conformal "
+        "intervals (default: --h, raised to what --level needs over the series)",
+    )
     cv.add_argument("--out", help="write the cross-validation frame to this CSV")
     cv.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    cv.set_defaults(func=run_cv)
+    cv.set_defaults(func=run_cv, preload=_cv_preload)
 
 
-# Local models ``forecast cv`` runs per series (names as in ``forecast backtest``).
-_CV_MODELS = ("auto_arima", "arima", "naive", "snaive", "drift", "mean")
+# Local models ``forecast cv`` runs per series (names as in ``forecast backtest``), and
+# the global recurrent models it trains once per window on every series.
+_LOCAL_CV_MODELS = ("auto_arima", "arima", "naive", "snaive", "drift", "mean")
+_GLOBAL_CV_MODELS = ("global", "global-rnn", "global-lstm", "global-gru")
+_CV_MODELS = _LOCAL_CV_MODELS + _GLOBAL_CV_MODELS
+
+
+def _cv_preload(args: argparse.Namespace) -> tuple[str, ...]:
+    names = {n.strip() for n in args.models.split(",") if n.strip()}
+    return ("torch", "seqlab.forecast.neural") if names & set(_GLOBAL_CV_MODELS) else ()
+
+
+def _global_model(name: str, h: int, args: argparse.Namespace, level: tuple, n_series: int):
+    """``GlobalRecurrentForecaster`` for ``global[-cell]``: direct ``h``-step output,
+    the flags given, the model's own defaults for the rest.
+
+    Without ``--valid-size`` the hold-out is ``h`` rows, or the fewest that give the
+    widest ``level`` its conformal errors at step ``h``: each series' hold-out of ``V``
+    rows scores step ``h`` from ``V - h + 1`` origins.
+    """
+    import math
+
+    from seqlab._validation import check_int
+    from seqlab.forecast.conformal import needed_scores
+    from seqlab.forecast.neural import GlobalRecurrentForecaster
+
+    if args.valid_size is not None:
+        valid_size = check_int(args.valid_size, "--valid-size", minimum=0)
+    else:
+        needed = needed_scores(max(level)) if level else 1
+        valid_size = max(h, h - 1 + math.ceil(needed / n_series))
+    options = {
+        "epochs": check_int(args.epochs, "--epochs", minimum=1),
+        "seed": args.seed,
+        "valid_size": valid_size,
+    }
+    if args.lookback is not None:
+        options["lookback"] = check_int(args.lookback, "--lookback", minimum=1)
+    if args.hidden is not None:
+        options["hidden_size"] = check_int(args.hidden, "--hidden", minimum=1)
+    cell = name.partition("-")[2] or None
+    return GlobalRecurrentForecaster(cell, horizon=h, **options)
 
 
 def _load(args: argparse.Namespace):
@@ -344,7 +408,9 @@ def run_predict(args: argparse.Namespace) -> int:
 
 def run_cv(args: argparse.Namespace) -> int:
     """``forecast cv``: :meth:`Forecasts.cross_validation` on a long CSV, scored by
-    :func:`evaluate` (the mean over series per model; MASE scaled at lag ``--m``)."""
+    :func:`evaluate` (the mean over series per model; MASE scaled at lag ``--m``).
+    Local models are fitted per series and window; a global recurrent model is trained
+    once per window on every series' history before the window."""
     from seqlab._validation import check_horizon, check_int, check_period
     from seqlab.cli.ts import read_long_csv
     from seqlab.forecast import Forecasts, evaluate
@@ -364,14 +430,17 @@ def run_cv(args: argparse.Namespace) -> int:
             f"--models: unknown model {unknown[0] if unknown else args.models!r}; "
             f"choose from {', '.join(_CV_MODELS)}."
         )
+    columns = {args.id_col: "unique_id", args.time_col: "ds", args.value: "y"}
+    frame = read_long_csv(args.file, "the series", columns)[["unique_id", "ds", "y"]]
+    n_series = frame["unique_id"].nunique()
     models = {
-        name: make_forecaster(
+        name: _global_model(name, h, args, level, n_series)
+        if name in _GLOBAL_CV_MODELS
+        else make_forecaster(
             name, horizon=h, lookback=1, m=args.m, order=args.order, seasonal_order=args.seasonal
         )
         for name in dict.fromkeys(names)
     }
-    columns = {args.id_col: "unique_id", args.time_col: "ds", args.value: "y"}
-    frame = read_long_csv(args.file, "the series", columns)[["unique_id", "ds", "y"]]
     runner = Forecasts(
         models,
         freq=args.freq,
@@ -386,7 +455,6 @@ def run_cv(args: argparse.Namespace) -> int:
         table = evaluate(cv, train_df=frame, season_length=args.m, agg="mean")
     except ValueError as exc:
         raise ValueError(f"{args.file}: {exc}") from None
-    n_series = frame["unique_id"].nunique()
     print(f"{args.file}: {n_series} series, {args.windows} window(s) of h={h}; mean over series")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if args.out:
