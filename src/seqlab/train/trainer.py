@@ -4,10 +4,11 @@ Per epoch: train over the batches (mean loss back-propagated, gradient clipping,
 schedule), validate, record per-sample averaged figures, keep the best weights, save a
 resumable checkpoint, stop early when the monitored figure stops improving.
 
-Figures are per-sample averages: the training loss is ``sum(batch mean * batch size) /
-samples`` and metrics come from totals summed over batches (and ranks) before dividing
-(see :mod:`seqlab.train.tasks`). Dividing summed batch means by the dataset size instead
-would shrink the loss by the batch size.
+The parts live beside this module: :mod:`~seqlab.train.config` (``TrainConfig`` and its
+checks), :mod:`~seqlab.train.runtime` (seeding, device choice),
+:mod:`~seqlab.train.signals` (Ctrl-C), :mod:`~seqlab.train.loop` (the training and
+evaluation passes and their per-sample figures) and :mod:`~seqlab.train.runfolder`
+(the run folder and :func:`load_run`).
 
 Resume: the trainer state holds the optimizer, the scheduler, every RNG state, the epoch,
 the position inside the epoch and the partial totals. Ctrl-C sets a flag; the step in
@@ -19,37 +20,24 @@ state and ``set_epoch``, the batches already done are skipped without training).
 Callbacks (:mod:`seqlab.train.callbacks`: ``on_fit_start``, ``on_batch_end``,
 ``on_epoch_end``, ``on_checkpoint``, ``on_fit_end``) run on rank 0 only; the TensorBoard
 and MLflow loggers are callbacks.
-
-Run folder (rank 0 writes, every file atomically): ``config.json``, ``model.safetensors``
-(best weights), ``last.safetensors`` and ``trainer_state.pt`` (resume), ``history.json``,
-``history.csv``, ``curves.png`` and any ``extra_files``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 import logging
 import math
 import os
-import random
-import signal
-import threading
 import time
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-import seqlab
-from seqlab._validation import check_choice, check_int
-from seqlab.io import atomic_write, read_json, write_json
-from seqlab.models import build_model, model_config_dict
+from seqlab.models import model_config_dict
 from seqlab.train import distributed as dist_utils
 from seqlab.train.callbacks import (
     Callback,
@@ -62,210 +50,48 @@ from seqlab.train.callbacks import (
 from seqlab.train.checkpoint import (
     capture_rng,
     load_model_weights,
-    load_state,
     load_weights,
-    read_weights_metadata,
     restore_rng,
-    save_state,
     save_weights,
 )
-from seqlab.train.progress import ProgressBar
+from seqlab.train.config import RESUME_FREE_FIELDS, TrainConfig
+from seqlab.train.loop import EpochProgress, evaluate_pass, figures, train_pass
+from seqlab.train.runfolder import (
+    BEST_WEIGHTS,
+    CONFIG_FILE,
+    FORMAT_VERSION,
+    LAST_WEIGHTS,
+    RESERVED,
+    STATE_FILE,
+    discard_unresumable,
+    load_run,
+    read_config,
+    read_resume_state,
+    save_resume_point,
+    write_config,
+    write_history,
+)
+from seqlab.train.runtime import resolve_device, seed_everything
+from seqlab.train.signals import StopRequest
 from seqlab.train.tasks import Task
 
-__all__ = ["FORMAT_VERSION", "TrainConfig", "Trainer", "load_run", "seed_everything"]
+__all__ = [
+    "BEST_WEIGHTS",
+    "CONFIG_FILE",
+    "FORMAT_VERSION",
+    "LAST_WEIGHTS",
+    "STATE_FILE",
+    "TrainConfig",
+    "Trainer",
+    "load_run",
+    "seed_everything",
+]
 
 logger = logging.getLogger(__name__)
 
-#: Version of the run-folder layout; :func:`load_run` refuses folders from a newer one.
-FORMAT_VERSION = 1
-
-CONFIG_FILE = "config.json"
-BEST_WEIGHTS = "model.safetensors"
-LAST_WEIGHTS = "last.safetensors"
-STATE_FILE = "trainer_state.pt"
-
-_OPTIMIZERS = ("adam", "adamw", "sgd")
-_SCHEDULES = (None, "cosine", "linear", "onecycle", "plateau")
-_AMP = ("auto", "bf16", "off")
-# Fields that may change between a run and its resumption without changing its figures.
-_RESUME_FREE_FIELDS = {"epochs", "progress", "device", "early_stopping_patience"}
-
-
-@dataclass
-class TrainConfig:
-    """How to train. Every field is a JSON value; the config is saved with the run."""
-
-    epochs: int = 10  # passes over the training batches
-    lr: float = 1e-3  # peak learning rate
-    optimizer: str = "adam"  # "adam", "adamw" or "sgd"
-    weight_decay: float = 0.0  # L2 for adam/sgd, decoupled for adamw
-    momentum: float = 0.9  # sgd only
-    grad_clip: float | None = 1.0  # max global gradient norm; None turns clipping off
-    lr_schedule: str | None = None  # None, "cosine", "linear" (per step), "onecycle", "plateau"
-    warmup_steps: int = 0  # linear warm-up steps before "cosine"/"linear" decay
-    min_lr_ratio: float = 0.0  # "cosine"/"linear" decay to lr * min_lr_ratio
-    plateau_factor: float = 0.5  # "plateau": lr *= factor after plateau_patience bad epochs
-    plateau_patience: int = 1
-    early_stopping_patience: int | None = None  # stop after this many epochs without gain
-    monitor: str = "valid_loss"  # figure for early stopping, best checkpoint and "plateau"
-    monitor_mode: str | None = None  # "min" or "max"; None infers it from the name
-    min_delta: float = 0.0  # smallest change that counts as an improvement
-    restore_best: bool = True  # end fit() with the best weights rather than the last
-    seed: int | None = 0  # seeds torch, numpy and random at the start of fit(); None: don't
-    device: str = "auto"  # "auto" (CUDA when available), "cpu", "cuda", "cuda:1", ...
-    amp: str = "auto"  # "auto" (bf16 autocast on CUDA), "bf16" or "off"
-    progress: bool = True  # tqdm bar (rank 0 only)
-
-    def __post_init__(self) -> None:
-        check_int(self.epochs, "epochs", minimum=1)
-        _check_float(self.lr, "lr", positive=True)
-        check_choice(self.optimizer, "optimizer", _OPTIMIZERS)
-        _check_float(self.weight_decay, "weight_decay")
-        _check_float(self.momentum, "momentum")
-        if self.grad_clip is not None:
-            _check_float(self.grad_clip, "grad_clip", positive=True)
-        check_choice(self.lr_schedule, "lr_schedule", _SCHEDULES)
-        check_int(self.warmup_steps, "warmup_steps", minimum=0)
-        _check_float(self.min_lr_ratio, "min_lr_ratio")
-        if self.min_lr_ratio > 1:
-            raise ValueError(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio!r}.")
-        _check_float(self.plateau_factor, "plateau_factor", positive=True)
-        if self.plateau_factor >= 1:
-            raise ValueError(f"plateau_factor must be in (0, 1), got {self.plateau_factor!r}.")
-        check_int(self.plateau_patience, "plateau_patience", minimum=0)
-        if self.early_stopping_patience is not None:
-            check_int(self.early_stopping_patience, "early_stopping_patience", minimum=1)
-        if not isinstance(self.monitor, str) or not self.monitor.startswith(("train_", "valid_")):
-            raise ValueError(
-                f"monitor must name a recorded figure such as 'valid_loss' or "
-                f"'valid_accuracy', got {self.monitor!r}."
-            )
-        check_choice(self.monitor_mode, "monitor_mode", (None, "min", "max"))
-        _check_float(self.min_delta, "min_delta")
-        if self.seed is not None:
-            check_int(self.seed, "seed", minimum=0)
-        if not isinstance(self.device, str):
-            raise TypeError(f"device must be a string like 'auto' or 'cpu', got {self.device!r}.")
-        check_choice(self.amp, "amp", _AMP)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown TrainConfig field(s) {unknown}; known: {sorted(known)}.")
-        return cls(**values)
-
-
-def _check_float(value: Any, name: str, positive: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a number, got {value!r}.")
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        bound = "> 0" if positive else ">= 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}.")
-
-
-def seed_everything(seed: int) -> None:
-    """Seed torch (CPU and CUDA), numpy and ``random``. Call it before building a model."""
-    random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 (user code may draw from the global numpy RNG)
-    torch.manual_seed(seed)
-
-
-def _resolve_device(spec: str, local_rank: int) -> torch.device:
-    if spec == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda", local_rank % torch.cuda.device_count())
-        return torch.device("cpu")
-    try:
-        device = torch.device(spec)
-    except RuntimeError:
-        raise ValueError(
-            f"device {spec!r} is not a device torch knows (try 'auto' or 'cpu')."
-        ) from None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device {spec!r} was asked for but CUDA is not available here.")
-        if device.index is None:
-            device = torch.device("cuda", local_rank % torch.cuda.device_count())
-    return device
-
-
-def _check_batch(batch: Any) -> None:
-    if not isinstance(batch, Mapping) or "inputs" not in batch or "targets" not in batch:
-        got = f"keys {sorted(batch)}" if isinstance(batch, Mapping) else type(batch).__name__
-        raise TypeError(
-            "each batch must be a dict with 'inputs' and 'targets' (and optionally "
-            f"'lengths'), got {got}."
-        )
-
-
-def _to_device(batch: Mapping[str, Any], device: torch.device) -> dict[str, Any]:
-    non_blocking = device.type == "cuda"
-    return {
-        key: value.to(device, non_blocking=non_blocking)
-        if isinstance(value, torch.Tensor)
-        else value
-        for key, value in batch.items()
-    }
-
-
-def _count_tokens(batch: Mapping[str, Any]) -> int:
-    """Real time steps in a batch: sum of lengths, or N*L for sequence-shaped inputs."""
-    lengths = batch.get("lengths")
-    if isinstance(lengths, torch.Tensor):
-        return int(lengths.sum())
-    inputs = batch["inputs"]
-    if isinstance(inputs, torch.Tensor):
-        if inputs.ndim == 2 and not inputs.dtype.is_floating_point:
-            return int(inputs.shape[0] * inputs.shape[1])  # token ids (N, L)
-        if inputs.ndim >= 3:
-            return int(inputs.shape[0] * inputs.shape[1])  # features (N, L, F)
-    return 0
-
-
-class _StopRequest:
-    """Turns the first Ctrl-C into a request to stop at the next batch boundary."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: Any = None
-        self._installed = False
-
-    def __enter__(self) -> _StopRequest:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-            self._installed = True
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        logger.warning(
-            "Ctrl-C: finishing this step, saving a resumable state, then stopping "
-            "(press Ctrl-C again to stop at once without saving)."
-        )
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
-
-
-@dataclass
-class _EpochProgress:
-    """Running sums of one pass; everything needed to continue it after a resume."""
-
-    loss_sum: float = 0.0
-    count: int = 0
-    tokens: int = 0
-    totals: dict[str, float] = dataclasses.field(default_factory=dict)
-    seconds: float = 0.0
-    batches_done: int = 0
-    lr: float = math.nan  # learning rate of the last step taken
+# Drawing the curves costs about a second, so mid-run curves are redrawn at most this
+# often; the final ones are drawn when fit() ends or is interrupted.
+_PLOT_EVERY_S = 60.0
 
 
 class Trainer:
@@ -317,10 +143,10 @@ class Trainer:
         if model_config is not None and "name" not in model_config:
             raise ValueError("model_config must have a 'name' key (the registered model name).")
         for name in extra_files or {}:
-            if not isinstance(name, str) or Path(name).name != name or name in _RESERVED:
+            if not isinstance(name, str) or Path(name).name != name or name in RESERVED:
                 raise ValueError(
                     f"extra_files key {name!r} must be a plain file name not used by the "
-                    f"run folder itself ({sorted(_RESERVED)})."
+                    f"run folder itself ({sorted(RESERVED)})."
                 )
         self.model = model
         self.task = task
@@ -351,7 +177,7 @@ class Trainer:
         wants_cuda = self.config.device == "auto" and torch.cuda.is_available()
         wants_cuda = wants_cuda or self.config.device.startswith("cuda")
         self._dist = dist_utils.setup(use_cuda=wants_cuda)
-        self.device = _resolve_device(self.config.device, self._dist.local_rank)
+        self.device = resolve_device(self.config.device, self._dist.local_rank)
         self.model.to(self.device)
         amp = self.config.amp
         if amp == "auto":
@@ -458,153 +284,53 @@ class Trainer:
         epoch: int,
         optimizer: torch.optim.Optimizer,
         scheduler: Any,
-        stop: _StopRequest,
-        progress: _EpochProgress,
+        stop: StopRequest,
+        progress: EpochProgress,
         rng_at_start: dict[str, Any] | None,
         rng_now: dict[str, Any] | None,
-    ) -> tuple[_EpochProgress, dict[str, Any], bool]:
-        """One training pass: its sums, the RNG state it started from, whether Ctrl-C cut it.
-
-        When ``progress.batches_done`` > 0 (a resumed pass), the RNG state the pass
-        started from is put back, the data order rebuilt, the done batches skipped
-        without training and the RNG state at the interruption put back.
-        """
+    ) -> tuple[EpochProgress, dict[str, Any], bool]:
+        """One training pass (:func:`seqlab.train.loop.train_pass`)."""
         assert self.device is not None
-        if rng_at_start is not None:
-            restore_rng(rng_at_start)
-        else:
-            rng_at_start = capture_rng()
-        dist_utils.set_epoch(batches, epoch)
-        iterator: Iterator[Any] = iter(batches)
-        skip = progress.batches_done
-        for done in range(skip):
-            if next(iterator, None) is None:
-                raise ValueError(
-                    f"cannot resume epoch {epoch + 1} after batch {skip}: the training "
-                    f"batches now end after {done}; resume with the same data and batching."
-                )
-        if rng_now is not None:
-            restore_rng(rng_now)
-        total = len(batches) if hasattr(batches, "__len__") else None  # type: ignore[arg-type]
-        bar = ProgressBar(
-            self.config.progress and self._dist.is_main,
-            total,
-            f"epoch {epoch + 1}/{self.config.epochs}",
-            initial=skip,
-        )
-        self._net.train()
-        per_step = self.config.lr_schedule not in (None, "plateau")
-        loss_sum = torch.tensor(progress.loss_sum, dtype=torch.float64, device=self.device)
-        totals = {
-            k: torch.tensor(v, dtype=torch.float64, device=self.device)
-            for k, v in progress.totals.items()
-        }
-        count, tokens = progress.count, progress.tokens
-        started = time.perf_counter() - progress.seconds
-        batches_done = skip
-        lr = progress.lr
-        interrupted = False
-        check_every = (
-            _STOP_CHECK_EVERY_CUDA if self._dist.enabled and self.device.type == "cuda" else 1
-        )
-        try:
-            for raw in iterator:
-                _check_batch(raw)
-                n = self.task.count(raw)
-                tokens += _count_tokens(raw)
-                batch = _to_device(raw, self.device)
-                with self._autocast():
-                    output = self.task.forward(self._net, batch)
-                    loss = self.task.loss(output, batch)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if self.config.grad_clip is not None:
-                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
-                optimizer.step()
-                lr = optimizer.param_groups[0]["lr"]
-                if per_step:
-                    scheduler.step()
-                self._step += 1
-                with torch.no_grad():
-                    loss_sum += loss.detach().double() * n
-                    for key, value in self.task.totals(_detach(output), batch).items():
-                        totals[key] = totals.get(key, 0) + value.double()
-                count += n
-                batches_done += 1
-                if self._batch_events:
-                    self._call("on_batch_end", self._event(epoch + 1, {"loss": float(loss.item())}))
-                postfix = None
-                if bar.due():
-                    elapsed = max(time.perf_counter() - started, 1e-9)
-                    postfix = {"loss": f"{loss_sum.item() / max(count, 1):.4f}"}
-                    running = self.task.summarize({k: v.item() for k, v in totals.items()}, count)
-                    postfix.update({k: f"{v:.4f}" for k, v in running.items()})
-                    if tokens:
-                        postfix["tok/s"] = f"{tokens / elapsed:,.0f}"
-                bar.update(postfix)
-                # Ranks agree on stopping at the same batch; on GPUs that agreement is a
-                # synchronisation, so it is sought every few batches only.
-                if batches_done % check_every == 0 and self._dist.any(stop.requested, self.device):
-                    stop.requested = interrupted = True
-                    break
-        finally:
-            bar.close()
-        return (
-            _EpochProgress(
-                loss_sum=float(loss_sum.item()),
-                count=count,
-                tokens=tokens,
-                totals={k: float(v.item()) for k, v in totals.items()},
-                seconds=time.perf_counter() - started,
-                batches_done=batches_done,
-                lr=lr,
-            ),
-            rng_at_start,
-            interrupted,
+
+        def on_step(loss: torch.Tensor) -> None:
+            self._step += 1
+            if self._batch_events:
+                self._call("on_batch_end", self._event(epoch + 1, {"loss": float(loss.item())}))
+
+        return train_pass(
+            net=self._net,
+            model=self.model,
+            task=self.task,
+            batches=batches,
+            epoch=epoch,
+            epochs=self.config.epochs,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            per_step_schedule=self.config.lr_schedule not in (None, "plateau"),
+            grad_clip=self.config.grad_clip,
+            device=self.device,
+            autocast=self._autocast,
+            dist=self._dist,
+            stop=stop,
+            progress=progress,
+            rng_at_start=rng_at_start,
+            rng_now=rng_now,
+            show_progress=self.config.progress and self._dist.is_main,
+            on_step=on_step,
         )
 
-    def _figures(self, sums: _EpochProgress) -> dict[str, float]:
-        """Per-sample figures from sums, added up over ranks first."""
+    def _figures(self, sums: EpochProgress) -> dict[str, float]:
         assert self.device is not None
-        keys = sorted(sums.totals)
-        reduced = self._dist.all_reduce_sum(
-            [sums.loss_sum, float(sums.count), float(sums.tokens)] + [sums.totals[k] for k in keys],
-            self.device,
-        )
-        loss_sum, count, tokens = reduced[0], int(reduced[1]), reduced[2]
-        totals = dict(zip(keys, reduced[3:], strict=True))
-        figures = {"loss": loss_sum / count if count else math.nan}
-        figures.update(self.task.summarize(totals, count))
-        figures["count"] = count
-        figures["tokens"] = tokens
-        return figures
+        return figures(sums, self.task, self._dist, self.device)
 
-    def _evaluate_sums(self, batches: Iterable[Any]) -> _EpochProgress:
+    def _evaluate_sums(self, batches: Iterable[Any]) -> EpochProgress:
         assert self.device is not None
-        self.model.eval()
-        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
-        totals: dict[str, torch.Tensor] = {}
-        count = tokens = 0
-        started = time.perf_counter()
-        with torch.no_grad():
-            for raw in batches:
-                _check_batch(raw)
-                n = self.task.count(raw)
-                tokens += _count_tokens(raw)
-                batch = _to_device(raw, self.device)
-                with self._autocast():
-                    output = self.task.forward(self.model, batch)
-                    loss = self.task.loss(output, batch)
-                loss_sum += loss.double() * n
-                for key, value in self.task.totals(output, batch).items():
-                    totals[key] = totals.get(key, 0) + value.double()
-                count += n
-        return _EpochProgress(
-            loss_sum=float(loss_sum.item()),
-            count=count,
-            tokens=tokens,
-            totals={k: float(v.item()) for k, v in totals.items()},
-            seconds=time.perf_counter() - started,
+        return evaluate_pass(
+            model=self.model,
+            task=self.task,
+            batches=batches,
+            device=self.device,
+            autocast=self._autocast,
         )
 
     def evaluate(self, batches: Iterable[Any]) -> dict[str, float]:
@@ -662,7 +388,7 @@ class Trainer:
         optimizer = self._build_optimizer()
         scheduler = self._build_scheduler(optimizer, steps, mode)
 
-        start_epoch, partial, rng_start, rng_now = 0, _EpochProgress(), None, None
+        start_epoch, partial, rng_start, rng_now = 0, EpochProgress(), None, None
         if resume:
             start_epoch, partial, rng_start, rng_now = self._load_resume(optimizer, scheduler)
         else:
@@ -676,11 +402,18 @@ class Trainer:
         started = False
         try:
             if self._writes:
-                self._write_config(fresh=not resume)
+                write_config(
+                    self.run_dir,  # type: ignore[arg-type]
+                    model_config=self.model_config,
+                    task=self.task.describe(),
+                    train=self.config.to_dict(),
+                    extra_files=self.extra_files,
+                    fresh=not resume,
+                )
             self._call("on_fit_start", self._fit_start(resume))
             started = True
             try:
-                with _StopRequest() as stop:
+                with StopRequest() as stop:
                     for epoch in range(start_epoch, cfg.epochs):
                         if self.stopped_early:
                             break
@@ -694,7 +427,7 @@ class Trainer:
                             rng_start,
                             rng_now,
                         )
-                        partial, rng_now = _EpochProgress(), None
+                        partial, rng_now = EpochProgress(), None
                         if interrupted and (steps is None or sums.batches_done < steps):
                             self._interrupt(epoch, sums, rng_start, optimizer, scheduler)
                         rng_start = None
@@ -726,7 +459,7 @@ class Trainer:
                     self._call("on_fit_end", list(self.history))
         except BaseException:
             if self._writes and not resume:
-                self._discard_unresumable(created)
+                discard_unresumable(self.run_dir, self.extra_files, created)  # type: ignore[arg-type]
             raise
         if cfg.restore_best:
             self._restore_best()
@@ -735,7 +468,7 @@ class Trainer:
     def _end_epoch(
         self,
         epoch: int,
-        sums: _EpochProgress,
+        sums: EpochProgress,
         valid_src: Iterable[Any] | None,
         optimizer: torch.optim.Optimizer,
         scheduler: Any,
@@ -779,10 +512,8 @@ class Trainer:
                 self.best_epoch,
             )
         if self._writes:
-            self._save_resume_point(epoch + 1, _EpochProgress(), None, optimizer, scheduler)
+            self._save_resume_point(epoch + 1, EpochProgress(), None, optimizer, scheduler)
             self._call("on_checkpoint", self._event(epoch + 1, record))
-            # Drawing costs about a second, so mid-run curves are redrawn at most once
-            # a minute; the final ones are drawn when fit() ends or is interrupted.
             self._write_history(plot=time.perf_counter() - self._plotted_at > _PLOT_EVERY_S)
         return record
 
@@ -832,7 +563,7 @@ class Trainer:
     def _interrupt(
         self,
         epoch: int,
-        sums: _EpochProgress,
+        sums: EpochProgress,
         rng_start: dict[str, Any],
         optimizer: torch.optim.Optimizer,
         scheduler: Any,
@@ -857,19 +588,13 @@ class Trainer:
     def _save_resume_point(
         self,
         epoch: int,
-        sums: _EpochProgress,
+        sums: EpochProgress,
         rng_start: dict[str, Any] | None,
         optimizer: torch.optim.Optimizer,
         scheduler: Any,
     ) -> None:
         assert self.run_dir is not None
-        # The step count ties the two files together: a crash between the two writes
-        # leaves them disagreeing, which resume detects instead of mixing them.
-        save_weights(
-            self.run_dir / LAST_WEIGHTS, self.model.state_dict(), metadata={"step": str(self._step)}
-        )
         state = {
-            "format_version": FORMAT_VERSION,
             "epoch": epoch,
             "step": self._step,
             "progress": dataclasses.asdict(sums),
@@ -883,11 +608,11 @@ class Trainer:
             "bad_epochs": self._bad_epochs,
             "stopped_early": self.stopped_early,
         }
-        save_state(self.run_dir / STATE_FILE, state)
+        save_resume_point(self.run_dir, self.model.state_dict(), self._step, state)
 
     def _load_resume(
         self, optimizer: torch.optim.Optimizer, scheduler: Any
-    ) -> tuple[int, _EpochProgress, dict[str, Any] | None, dict[str, Any] | None]:
+    ) -> tuple[int, EpochProgress, dict[str, Any] | None, dict[str, Any] | None]:
         assert self.run_dir is not None
         state_path = self.run_dir / STATE_FILE
         if not state_path.exists():
@@ -895,7 +620,7 @@ class Trainer:
                 f"resume=True but {state_path} does not exist; nothing to resume "
                 "(train without resume, or point run_dir at the interrupted run)."
             )
-        saved_config = _read_config(self.run_dir)
+        saved_config = read_config(self.run_dir)
         if self.model_config is not None and saved_config.get("model") != self.model_config:
             raise ValueError(
                 f"{self.run_dir} was trained with model config {saved_config.get('model')}, "
@@ -904,7 +629,7 @@ class Trainer:
         changed = sorted(
             k
             for k, v in self.config.to_dict().items()
-            if k not in _RESUME_FREE_FIELDS and saved_config.get("train", {}).get(k, v) != v
+            if k not in RESUME_FREE_FIELDS and saved_config.get("train", {}).get(k, v) != v
         )
         if changed:
             warnings.warn(
@@ -912,20 +637,13 @@ class Trainer:
                 "figures will differ from an uninterrupted run.",
                 stacklevel=3,
             )
-        state = load_state(state_path)
-        _check_state(state, state_path)
-        weights_step = read_weights_metadata(self.run_dir / LAST_WEIGHTS).get("step")
-        if weights_step != str(state["step"]):
-            raise ValueError(
-                f"{self.run_dir}: {LAST_WEIGHTS} and {STATE_FILE} are from different steps "
-                "(was saving interrupted?); cannot resume exactly."
-            )
+        state = read_resume_state(self.run_dir)
         load_model_weights(self.model, self.run_dir / LAST_WEIGHTS, device=self.device or "cpu")
         try:
             optimizer.load_state_dict(state["optimizer"])
             if scheduler is not None and state["scheduler"] is not None:
                 scheduler.load_state_dict(state["scheduler"])
-            partial = _EpochProgress(**state["progress"])
+            partial = EpochProgress(**state["progress"])
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             first = str(exc).strip().partition("\n")[0]
             raise ValueError(
@@ -947,198 +665,8 @@ class Trainer:
             return state["epoch"], partial, None, None
         return state["epoch"], partial, state["rng_epoch_start"], state["rng_now"]
 
-    def _discard_unresumable(self, created: bool) -> None:
-        """After a failed fresh run: remove what it wrote unless a resume point exists.
-
-        A folder holding ``config.json`` but no ``trainer_state.pt`` looks like a run yet
-        cannot be resumed; the files this run wrote go, and the folder too when this run
-        created it and nothing else is left in it.
-        """
-        assert self.run_dir is not None
-        if (self.run_dir / STATE_FILE).exists():
-            return
-        names = {*_RESERVED, *self.extra_files}
-        removed = []
-        for name in sorted(names):
-            with contextlib.suppress(FileNotFoundError):
-                (self.run_dir / name).unlink()
-                removed.append(name)
-        if created:
-            with contextlib.suppress(OSError):
-                self.run_dir.rmdir()
-        if removed:
-            logger.warning(
-                "%s: stopped before the first checkpoint; removed its partial files %s",
-                self.run_dir,
-                removed,
-            )
-
-    def _write_config(self, fresh: bool) -> None:
-        assert self.run_dir is not None
-        if fresh and (self.run_dir / STATE_FILE).exists():
-            warnings.warn(
-                f"{self.run_dir} already holds a run; starting a new one over it "
-                "(use resume=True to continue the old one).",
-                stacklevel=3,
-            )
-            for name in (STATE_FILE, LAST_WEIGHTS, BEST_WEIGHTS):
-                with contextlib.suppress(FileNotFoundError):
-                    (self.run_dir / name).unlink()
-        config = {
-            "format_version": FORMAT_VERSION,
-            "seqlab_version": seqlab.__version__,
-            "model": self.model_config,
-            "task": self.task.describe(),
-            "train": self.config.to_dict(),
-            "extra_files": sorted(self.extra_files),
-        }
-        write_json(self.run_dir / CONFIG_FILE, config)
-        for name, content in self.extra_files.items():
-            path = self.run_dir / name
-            if isinstance(content, bytes):
-                with atomic_write(path, "wb") as handle:
-                    handle.write(content)
-            elif isinstance(content, str):
-                with atomic_write(path, "w", encoding="utf-8") as handle:
-                    handle.write(content)
-            else:
-                write_json(path, content)
-
     def _write_history(self, plot: bool) -> None:
         assert self.run_dir is not None
-        import pandas as pd
-
-        write_json(self.run_dir / "history.json", self.history)
-        frame = pd.DataFrame(self.history)
-        with atomic_write(
-            self.run_dir / "history.csv", "w", encoding="utf-8", newline=""
-        ) as handle:
-            frame.to_csv(handle, index=False)
-        if plot:
-            from seqlab.plot import plot_history
-
-            columns = {k: frame[k].tolist() for k in frame.columns}
-            plot_history(columns, self.run_dir / "curves.png", title=self.run_dir.name)
-            self._plotted_at = time.perf_counter()
-
-
-_PLOT_EVERY_S = 60.0
-_STOP_CHECK_EVERY_CUDA = 16
-
-_RESERVED = {
-    CONFIG_FILE,
-    BEST_WEIGHTS,
-    LAST_WEIGHTS,
-    STATE_FILE,
-    "history.json",
-    "history.csv",
-    "curves.png",
-}
-
-
-def _detach(output: Any) -> Any:
-    if isinstance(output, torch.Tensor):
-        return output.detach()
-    if isinstance(output, (tuple, list)):
-        return type(output)(_detach(o) for o in output)
-    return output
-
-
-_STATE_KEYS = (
-    "epoch",
-    "step",
-    "progress",
-    "rng_epoch_start",
-    "rng_now",
-    "optimizer",
-    "scheduler",
-    "history",
-    "best_value",
-    "best_epoch",
-    "bad_epochs",
-    "stopped_early",
-)
-
-
-def _check_state(state: Any, path: Path) -> None:
-    """The trainer state's layout: the keys :meth:`Trainer._save_resume_point` writes."""
-    if not isinstance(state, dict):
-        raise ValueError(f"{path}: not a trainer state (a {type(state).__name__}).")
-    version = state.get("format_version", 0)
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise ValueError(f"{path}: invalid format_version {version!r}.")
-    if version > FORMAT_VERSION:
-        raise ValueError(f"{path} was written by a newer seqlab; upgrade to resume it.")
-    missing = [k for k in _STATE_KEYS if k not in state]
-    if missing:
-        raise ValueError(f"{path}: not a trainer state this seqlab wrote (missing {missing}).")
-    for key in ("epoch", "step", "bad_epochs"):
-        value = state[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"{path}: {key} must be an integer >= 0, got {value!r}.")
-    for key, kind in (("progress", dict), ("optimizer", dict), ("history", list)):
-        if not isinstance(state[key], kind):
-            raise ValueError(f"{path}: {key} must be a {kind.__name__}.")
-    for key in ("rng_now", "rng_epoch_start"):
-        if state[key] is not None and not isinstance(state[key], dict):
-            raise ValueError(f"{path}: {key} must be a dict.")
-
-
-def _read_config(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / CONFIG_FILE
-    if not path.exists():
-        raise ValueError(f"{run_dir} is not a seqlab run folder: it has no {CONFIG_FILE}.")
-    config = read_json(path)
-    if not isinstance(config, dict):
-        raise ValueError(f"{path}: expected a JSON object, got {type(config).__name__}.")
-    version = config.get("format_version")
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise ValueError(f"{path}: missing or invalid format_version {version!r}.")
-    if version > FORMAT_VERSION:
-        raise ValueError(
-            f"{path} has format_version {version}, newer than this seqlab reads "
-            f"({FORMAT_VERSION}); upgrade seqlab to load this run."
-        )
-    for key in ("model", "train", "task"):
-        if config.get(key) is not None and not isinstance(config[key], dict):
-            raise ValueError(f"{path}: {key} must be a JSON object, got {config[key]!r:.40}.")
-    return config
-
-
-def load_run(
-    run_dir: str | os.PathLike,
-    *,
-    expected_model: str | None = None,
-    weights: str = "best",
-    device: str | torch.device = "cpu",
-) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """Rebuild a trained model from its run folder: ``(model in eval mode, config)``.
-
-    ``config`` is the run's ``config.json`` (``model``, ``train``, ``task``, ...).
-    ``expected_model`` names the registered model the caller can use; a run holding
-    another one is a ValueError. ``weights="best"`` reads ``model.safetensors``,
-    ``"last"`` reads ``last.safetensors``.
-    """
-    run_dir = Path(run_dir)
-    if weights not in ("best", "last"):
-        raise ValueError(f"weights must be 'best' or 'last', got {weights!r}.")
-    config = _read_config(run_dir)
-    model_config = config.get("model")
-    if not isinstance(model_config, dict) or "name" not in model_config:
-        raise ValueError(
-            f"{run_dir / CONFIG_FILE} has no model config with a 'name'; this run cannot be "
-            "rebuilt (pass model_config to the Trainer)."
-        )
-    if expected_model is not None and model_config["name"] != expected_model:
-        raise ValueError(
-            f"{run_dir} holds a {model_config['name']!r} model, not {expected_model!r}."
-        )
-    try:
-        model = build_model(copy.deepcopy(model_config))
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{run_dir / CONFIG_FILE}: model: {exc}") from None
-    path = run_dir / (BEST_WEIGHTS if weights == "best" else LAST_WEIGHTS)
-    load_model_weights(model, path, device=device)
-    model.to(device)
-    model.eval()
-    return model, config
+        drawn = write_history(self.run_dir, self.history, plot)
+        if drawn is not None:
+            self._plotted_at = drawn
