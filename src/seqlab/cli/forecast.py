@@ -391,7 +391,9 @@ def run_predict(args: argparse.Namespace) -> int:
         ) from None
     h = args.h if args.h is not None else forecaster.horizon
     dates = forecast_dates(args, frame.index, h)
-    mean = np.asarray(predict_frame(forecaster, frame, h), dtype=np.float64)
+    # The values alone: the dates (stepped by --freq where given) are the command's.
+    undated = frame.reset_index(drop=True)
+    mean = np.asarray(predict_frame(forecaster, undated, h), dtype=np.float64)
     if dates is None:
         table = pd.DataFrame({"forecast": mean}, index=pd.RangeIndex(1, h + 1, name="step"))
     else:
