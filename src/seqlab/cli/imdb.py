@@ -20,6 +20,7 @@ from seqlab.cli._training_flags import (
 )
 from seqlab.sentiment import (
     MIN_LIMIT,
+    TRAINER_STATE_FILE,
     VALID_SPLITS,
     ImdbRecipe,
     check_resumable,
@@ -45,6 +46,11 @@ def _train_interrupted(args: argparse.Namespace) -> str:
             f"the run in {out} is saved. Continue it with: "
             f"seqlab imdb train --out {out} --resume (and the same --data)"
         )
+    if (Path(args.out) / "lm" / TRAINER_STATE_FILE).is_file():
+        return (
+            f"the language-model stage in {out}/lm is saved; run the same command again "
+            "(without --resume) to continue it"
+        )
     return f"no checkpoint was reached, nothing resumable was saved in {out}"
 
 
@@ -53,7 +59,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["PRESETS", "print_demo", "recipe_from_args", "register"]
 
 #: ``--preset`` names; ``seed`` is the hidden old name of ``textbook`` (one release).
-PRESETS = ("default", "textbook")
+PRESETS = ("default", "textbook", "pretrained")
 _PRESET_ALIASES = {"seed": "textbook"}
 
 
@@ -89,9 +95,10 @@ def register(subparsers) -> None:
         "--preset",
         action=_PresetAction,
         default="default",
-        metavar="{default,textbook}",
+        metavar="{default,textbook,pretrained}",
         help="default: the recipe we recommend; textbook: the textbook chapter's set-up "
-        "(its bugs fixed)",
+        "(its bugs fixed); pretrained: an LSTM classifier fine-tuned from a language model "
+        "pretrained on the reviews (the LM stage is kept in OUT/lm and reused)",
     )
     fit.add_argument("--model", choices=("rnncell", "rnn", "lstm", "gru"), help="encoder")
     fit.add_argument("--epochs", type=int)
@@ -136,6 +143,20 @@ def register(subparsers) -> None:
     ev.add_argument("--quiet", action="store_true", help="no progress bars")
     ev.set_defaults(func=run_evaluate, preload=_PRELOAD)
 
+    gen = commands.add_parser(
+        "generate",
+        help="sample review text from a run's pretrained language model",
+        description="Continue PROMPT with words sampled from the language model of a "
+        "'seqlab imdb train --preset pretrained' run.",
+    )
+    gen.add_argument("--run", required=True, help="run folder holding lm/ (or an lm folder)")
+    gen.add_argument("prompt", help='the text to continue, e.g. "This movie"')
+    gen.add_argument("--temperature", type=float, default=1.0, help="> 0; lower is safer")
+    gen.add_argument("--top-k", type=int, help="draw from the K likeliest words (1: greedy)")
+    gen.add_argument("--length", type=int, default=40, help="words to draw (default 40)")
+    gen.add_argument("--seed", type=int, default=0, help="the same seed gives the same text")
+    gen.set_defaults(func=run_generate, preload=_PRELOAD)
+
     pr = commands.add_parser("predict", help="label and probability of a review")
     pr.add_argument("--run", required=True, help="run folder from 'seqlab imdb train'")
     pr.add_argument("text", nargs="+", help="review text(s)")
@@ -167,6 +188,8 @@ def recipe_from_args(args: argparse.Namespace) -> ImdbRecipe:
         recipe.model["embedding_dim"] = args.embedding_dim
     if args.hidden_size:
         recipe.model["hidden_size"] = args.hidden_size
+        if recipe.pretrain is not None:
+            recipe.pretrain["hidden_size"] = args.hidden_size
     if args.epochs:
         recipe.train["epochs"] = args.epochs
     if args.lr:
@@ -274,6 +297,22 @@ def run_evaluate(args: argparse.Namespace) -> int:
             f"{metrics['split']}: accuracy {metrics['accuracy']:.4f}, loss {metrics['loss']:.4f}, "
             f"count {int(metrics['count'])}, {metrics['seconds']:.1f} s"
         )
+    return 0
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    from seqlab.sentiment.pretrain import generate
+
+    print(
+        generate(
+            args.run,
+            args.prompt,
+            length=args.length,
+            temperature=args.temperature,
+            top_k=args.top_k,
+            seed=args.seed,
+        )
+    )
     return 0
 
 

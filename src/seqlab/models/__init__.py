@@ -24,8 +24,11 @@ from seqlab.models.forecaster import (
     RecurrentForecastNet,
     Seq2SeqForecastNet,
 )
+from seqlab.models.language import LanguageModel, LanguageModelConfig
 
 __all__ = [
+    "LanguageModel",
+    "LanguageModelConfig",
     "ModelConfig",
     "RecurrentForecastNet",
     "RecurrentForecasterConfig",

@@ -110,6 +110,10 @@ class ImdbRecipe:
             "monitor": "valid_accuracy",
         }
     )
+    # Language-model pretraining (seqlab.sentiment.pretrain.PRETRAIN_DEFAULTS, updated by
+    # this dict) before the classifier is trained from the LM's embedding and encoder;
+    # None: no pretraining.
+    pretrain: dict[str, Any] | None = None
 
 
 def recipe_from_dict(values, where: str) -> ImdbRecipe:
@@ -157,6 +161,10 @@ def recipe_from_dict(values, where: str) -> ImdbRecipe:
     expect_choice(recipe.valid_split, f"{where}.valid_split", VALID_SPLITS)
     expect_object(recipe.model, f"{where}.model")
     expect_object(recipe.train, f"{where}.train")
+    if recipe.pretrain is not None:
+        from seqlab.sentiment.pretrain import check_pretrain_settings
+
+        check_pretrain_settings(recipe.pretrain, f"{where}.pretrain")
     return recipe
 
 
@@ -185,7 +193,10 @@ PRESET_ALIASES = {"seed": "textbook"}
 
 
 def preset(name: str) -> ImdbRecipe:
-    """``default``: the model we recommend; ``textbook``: the textbook's set-up, bugs fixed.
+    """``default``: the model we recommend; ``textbook``: the textbook's set-up, bugs fixed;
+    ``pretrained``: a unidirectional LSTM classifier started from a language model
+    pretrained on the training part and the unlabelled reviews (``pretrain``; see
+    :mod:`seqlab.sentiment.pretrain`), with max+mean pooling over its states.
 
     ``seed`` is the old name of ``textbook``, accepted for one release with a deprecation
     warning (``FutureWarning``). The textbook: words only (punctuation dropped),
@@ -235,7 +246,28 @@ def preset(name: str) -> ImdbRecipe:
                 "monitor": "valid_accuracy",
             },
         )
-    raise ValueError(f"unknown preset {name!r}; choose 'default' or 'textbook'.")
+    if name == "pretrained":
+        return ImdbRecipe(
+            model={
+                "encoder": "lstm",
+                "embedding_dim": 128,
+                "hidden_size": 128,
+                "bidirectional": False,
+                "pooling": "max+mean",
+                "embedding_dropout": 0.1,
+                "output_dropout": 0.3,
+            },
+            train={
+                "epochs": 1,
+                "lr": 2e-3,
+                "optimizer": "adam",
+                "lr_schedule": "onecycle",
+                "grad_clip": 1.0,
+                "monitor": "valid_accuracy",
+            },
+            pretrain={"hidden_size": 128},
+        )
+    raise ValueError(f"unknown preset {name!r}; choose 'default', 'textbook' or 'pretrained'.")
 
 
 def _movie_urls(source: Path) -> tuple[Path, dict[str, list[str]]]:
@@ -770,6 +802,13 @@ def train(
     model = SentimentClassifier(config)
     if prepared["vectors"] is not None:
         model.load_embedding(prepared["vectors"])
+    if recipe.pretrain is not None:
+        started = time.perf_counter()
+        lm = _pretrained(data_path, out, recipe, prepared, cache_dir, progress, train_config)
+        _transfer(lm["model"], model)
+        prepared["timings"]["pretrain"] = time.perf_counter() - started
+        prepared["pretrain"] = {k: v for k, v in lm.items() if k != "model"}
+        seed_everything(train_config.seed if train_config.seed is not None else 0)
     extra = {
         VOCAB_FILE: vocab.to_dict(),
         PIPELINE_FILE: pipeline_dict(recipe, tokenizer, prepared["source"], subset),
@@ -786,6 +825,46 @@ def train(
     history = trainer.fit(prepared["train_batches"], prepared["valid_batches"], resume=resume)
     prepared["timings"]["train"] = time.perf_counter() - started
     return {**prepared, "trainer": trainer, "history": history, "model": model}
+
+
+def _pretrained(data_path, out, recipe, prepared, cache_dir, progress, train_config):
+    """The recipe's language model: pretrained now, or read back from ``out/lm``."""
+    from seqlab.sentiment.pretrain import pretrain_lm
+    from seqlab.text import resolve_imdb
+
+    source = resolve_imdb(data_path, cache_dir=cache_dir)
+    return pretrain_lm(
+        source,
+        Path(out) if out is not None else None,
+        recipe,
+        prepared,
+        cache_dir=cache_dir,
+        progress=progress,
+        seed=train_config.seed if train_config.seed is not None else 0,
+        device=train_config.device,
+    )
+
+
+def _transfer(lm, model) -> None:
+    """Copy a language model's embedding and LSTM into a classifier of the same sizes."""
+    import torch
+
+    c = model.config
+    if c.encoder != "lstm" or c.bidirectional or c.hidden_size != lm.config.hidden_size:
+        raise ValueError(
+            "a pretrained language model needs a unidirectional lstm classifier with its "
+            f"hidden_size {lm.config.hidden_size} (model: encoder {c.encoder!r}, "
+            f"bidirectional {c.bidirectional}, hidden_size {c.hidden_size})."
+        )
+    if c.num_layers != lm.config.num_layers or c.embedding_dim != lm.config.embedding_dim:
+        raise ValueError(
+            f"the classifier's num_layers/embedding_dim ({c.num_layers}, {c.embedding_dim}) "
+            f"differ from the language model's ({lm.config.num_layers}, "
+            f"{lm.config.embedding_dim})."
+        )
+    with torch.no_grad():
+        model.embedding.weight.copy_(lm.embedding.weight)
+    model.encoder.load_state_dict(lm.encoder.state_dict())
 
 
 def read_pipeline_file(path: str | Path) -> dict[str, Any]:

@@ -34,16 +34,19 @@ from seqlab.text.imdb import (
     source_identity,
 )
 from seqlab.text.movies import find_movie_urls, movie_of_reviews, read_movie_urls
+from seqlab.text.stream import StreamBatches, concatenate
 from seqlab.text.tokenize import Tokenizer
 from seqlab.text.vectors import ppmi_svd_vectors
 from seqlab.text.vocab import Vocab, load_vectors
 
 __all__ = [
     "BucketBatches",
+    "StreamBatches",
     "TextDataset",
     "TokenizedDataset",
     "Tokenizer",
     "Vocab",
+    "concatenate",
     "default_cache_dir",
     "download",
     "download_imdb",

@@ -1,0 +1,67 @@
+"""``seqlab imdb train --preset pretrained`` and ``seqlab imdb generate`` on the tiny tarball."""
+
+import json
+
+import pytest
+
+from seqlab.cli import main
+
+
+@pytest.fixture(scope="module")
+def lm_run(tarball, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "run"
+    argv = ["imdb", "train", "--data", str(tarball), "--out", str(out), "--preset", "pretrained"]
+    argv += ["--epochs", "1", "--embedding-dim", "16", "--hidden-size", "16", "--quiet"]
+    assert main([*argv, "--cache-dir", str(out.parent / "cache")]) == 0
+    return out
+
+
+def _generate(capsys, run, *extra: str) -> tuple[int, str, str]:
+    code = main(["imdb", "generate", "--run", str(run), "This movie", *extra])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_pretrained_run_holds_its_language_model(lm_run):
+    record = json.loads((lm_run / "lm" / "pretrain.json").read_text())
+    assert record["key"]["settings"]["hidden_size"] == 16
+    assert (lm_run / "model.safetensors").is_file()
+    recipe = json.loads((lm_run / "text_pipeline.json").read_text())["recipe"]
+    assert recipe["model"]["encoder"] == "lstm" and recipe["pretrain"]["hidden_size"] == 16
+
+
+def test_same_seed_same_text_and_top_k_one_is_greedy(lm_run, capsys):
+    code, first, _ = _generate(capsys, lm_run, "--seed", "5", "--length", "12")
+    assert code == 0 and first.startswith("this movie ") and len(first.split()) == 14
+    assert _generate(capsys, lm_run, "--seed", "5", "--length", "12")[1] == first
+    draws = {_generate(capsys, lm_run, "--seed", str(s), "--length", "12")[1] for s in range(6)}
+    assert len(draws) > 1
+    greedy = {
+        _generate(capsys, lm_run, "--top-k", "1", "--seed", str(s), "--temperature", "2")[1]
+        for s in range(3)
+    }
+    assert len(greedy) == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--temperature", "0"], "temperature must be a finite number > 0"),
+        (["--temperature", "nan"], "temperature must be a finite number > 0"),
+        (["--top-k", "0"], "top_k must be a positive integer"),
+        (["--length", "-3"], "length must be an integer >= 1"),
+        (["--seed", "-1"], "seed must be an integer >= 0"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(lm_run, capsys, extra, message):
+    code, out, err = _generate(capsys, lm_run, *extra)
+    assert code == 2 and out == ""
+    assert err.strip().count("\n") == 0 and message in err
+
+
+def test_a_run_without_a_language_model_is_a_clear_error(lm_run, tmp_path, capsys):
+    code, _, err = _generate(capsys, tmp_path)
+    assert code == 2 and "no pretrained language model here" in err
+    assert "--preset pretrained" in err and err.strip().count("\n") == 0
+    code, _, err = _generate(capsys, tmp_path / "absent")
+    assert code == 2 and "no such run folder" in err
