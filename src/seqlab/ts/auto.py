@@ -24,6 +24,10 @@ The algorithm, step by step (Hyndman & Khandakar 2008, section 3.2; R forecast 8
    ``max_models`` have been fitted. Moves are a table (``_MOVES``) and one loop.
    ``stepwise=False`` fits every model with ``p + q + P + Q <= max_order``.
 
+The search's settings (R's arguments) are one frozen :class:`AutoARIMAConfig`, checked once
+when :func:`auto_arima` builds it; what the series decides (the period kept, ``d``, ``D``,
+the order limits for its length) is derived from it inside the search.
+
 The result wraps the chosen fitted :class:`~seqlab.ts.arima.ARIMAResult` (``.model``; its
 attributes are reachable on the result too) and records every candidate (``.candidates``).
 Checked in ``tests/ts/test_auto.py``: chosen orders refitted by statsmodels give the same
