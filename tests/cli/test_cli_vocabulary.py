@@ -14,8 +14,14 @@ from seqlab.cli import _vocabulary, build_parser, main
 # command -> (flags its --help must show, old spellings it must hide)
 COMMANDS = {
     ("ts", "check"): (["--value", "--time-col"], ["--date"]),
-    ("ts", "fit"): (["--value", "--time-col", "--h", "--level", "--freq", "--out"], ["--date"]),
-    ("ts", "auto"): (["--value", "--time-col", "--h", "--level", "--freq", "--out"], ["--date"]),
+    ("ts", "fit"): (
+        ["--value", "--time-col", "--h", "--level", "--freq", "--out", "--forecasts-out"],
+        ["--date", "--save"],
+    ),
+    ("ts", "auto"): (
+        ["--value", "--time-col", "--h", "--level", "--freq", "--out", "--forecasts-out"],
+        ["--date", "--save"],
+    ),
     ("ts", "many"): (
         ["--h", "--level", "--freq", "--value", "--id-col", "--time-col", "--out", "--models-out"],
         ["--models"],
@@ -25,7 +31,7 @@ COMMANDS = {
         ["--target", "--horizon", "--date"],
     ),
     ("forecast", "fit"): (["--value", "--time-col", "--h", "--out"], ["--target", "--horizon"]),
-    ("forecast", "predict"): (["--h", "--level", "--out"], []),
+    ("forecast", "predict"): (["--h", "--level", "--freq", "--out"], []),
     ("forecast", "cv"): (
         ["--models", "--h", "--level", "--freq", "--value", "--id-col", "--time-col", "--out"],
         [],

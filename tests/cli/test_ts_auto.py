@@ -20,7 +20,7 @@ def nile_csv(tmp_path):
 
 def test_auto_prints_model_and_writes_forecasts(nile_csv, tmp_path, capsys):
     out = tmp_path / "fc.csv"
-    code = main(["ts", "auto", str(nile_csv), "--h", "5", "--trace", "--out", str(out)])
+    code = main(["ts", "auto", str(nile_csv), "--h", "5", "--trace", "--forecasts-out", str(out)])
     assert code == 0
     text = capsys.readouterr().out
     assert "Best model: ARIMA(1,1,1)" in text  # the trace table
