@@ -156,7 +156,7 @@ def test_default_global_is_the_window_ensemble_with_derived_lookbacks():
     model = GlobalRecurrentForecaster(horizon=6, season_length=12)
     assert model.config.normalize == "window"
     assert model.config.cell == "gru"
-    assert model.config.losses == ("mae", "smape")
+    assert model.config.losses == ("smape", "mase")
     # round(c * max(h, m)) for c in (1.5, 2, 3), capped at the longest training series.
     assert model.lookbacks_for(100) == (18, 24, 36)
     assert model.lookbacks_for(20) == (18, 20)
@@ -240,3 +240,12 @@ def test_recurrent_forecaster_validates_once_into_a_frozen_config():
         model.config.lookback = 3
     with pytest.raises(TypeError, match="epochs must be an integer, got '5'"):
         RecurrentForecaster(epochs="5")
+
+
+def test_window_ensemble_refuses_a_run_folder_clearly(tmp_path):
+    from seqlab.forecast.runs import save_forecaster
+
+    model = GlobalRecurrentForecaster(horizon=2, **TINY).fit(seasonal_series(4))
+    with pytest.raises(ValueError, match="cannot be saved to a run folder yet"):
+        save_forecaster(model, tmp_path / "run")
+    assert not (tmp_path / "run" / "model.safetensors").exists()

@@ -22,10 +22,14 @@ stopping chose (the hold-out served only to choose it). Training runs on ``devic
 moved to the CPU, where forecasting runs.
 
 ``RecurrentForecaster`` fits one series (optionally with feature columns: the target is
-column 0 of the inputs). ``GlobalRecurrentForecaster`` fits one network across many
-univariate series, each scaled by its own scaler (Montero-Manso & Hyndman 2021,
-"Principles and algorithms for forecasting groups of time series: Locality and
-globality"); series shorter than a window are left-padded with their first value.
+column 0 of the inputs). ``GlobalRecurrentForecaster`` fits across many univariate
+series (Montero-Manso & Hyndman 2021, "Principles and algorithms for forecasting groups
+of time series: Locality and globality"); by default it is an ensemble of networks on
+window-normalised values with a seasonal-naive base, median-combined (Oreshkin et al.
+2020, "N-BEATS", for the ensemble of lookbacks and losses); its docstring has the
+recipe. The paragraphs above and below describe the per-series (``"series"``) path.
+
+The keywords are validated once, at construction, into a frozen :class:`RecurrentConfig`.
 
 Intervals (``forecast(h, level)``) are split-conformal (:mod:`seqlab.forecast.conformal`):
 after training, the early-stopped network forecasts from every origin of the validation
@@ -64,7 +68,7 @@ from seqlab.models.forecaster import EnsembleForecasterConfig, RecurrentForecast
 from seqlab.train import RegressionTask, TrainConfig, Trainer
 from seqlab.train.tasks import Task
 
-__all__ = ["GlobalRecurrentForecaster", "RecurrentForecaster"]
+__all__ = ["GlobalRecurrentForecaster", "RecurrentConfig", "RecurrentForecaster"]
 
 logger = logging.getLogger(__name__)
 
@@ -121,11 +125,14 @@ class _WindowBatches:
 #: ``lookback=None``); the benchmark's validation note says how they were chosen.
 _WINDOW_DEFAULTS: dict[str, Any] = {
     "hidden_size": 32,
-    "loss": ("mae", "smape"),
+    "loss": ("smape", "mase"),
     "refit_full": True,
     "windows_per_epoch": 8192,
     "lookback_factors": (1.5, 2.0, 3.0),
 }
+#: The smallest in-window MASE scale (in level units), so a flat window cannot blow up
+#: the ``"mase"`` loss.
+_MIN_MASE_SCALE = 0.01
 #: A window whose level is below this (in units of its series' mean absolute training
 #: value) is measured by the whole window's mean absolute value instead, then by 1.
 _TINY_LEVEL = 1e-6
@@ -144,8 +151,18 @@ class _EnsembleTask(Task):
     name = "ensemble_regression"
     metric_names = ("mae",)
 
-    def __init__(self, losses: Sequence[str]) -> None:
+    def __init__(self, losses: Sequence[str], season_length: int = 1) -> None:
         self.losses = tuple(losses)
+        self.season_length = season_length
+
+    def _mase_scale(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(N, 1, 1) mean absolute lag-m difference of each window's observed values."""
+        m = min(self.season_length, inputs.shape[1] - 1)
+        values, observed = inputs[..., 0], inputs[..., 1]
+        both = observed[:, m:] * observed[:, :-m]
+        diffs = (values[:, m:] - values[:, :-m]).abs() * both
+        scale = diffs.sum(dim=1) / both.sum(dim=1).clamp_min(1.0)
+        return scale.clamp_min(_MIN_MASE_SCALE).view(-1, 1, 1)
 
     def loss(self, output: Any, batch: Mapping[str, Any]) -> torch.Tensor:
         targets = batch["targets"].unsqueeze(1)  # (N, 1, H)
@@ -159,6 +176,8 @@ class _EnsembleTask(Task):
                 total = total + error.square().mean()
             elif name == "huber":
                 total = total + torch.nn.functional.huber_loss(pred, actual)
+            elif name == "mase":
+                total = total + (error.abs() / self._mase_scale(batch["inputs"])).mean()
             else:
                 scale = ((actual + 1).abs() + (pred + 1).abs()).clamp_min(0.1)
                 total = total + (2 * error.abs() / scale).mean()
@@ -204,7 +223,7 @@ def _window_levels(inputs: np.ndarray, season_length: int) -> np.ndarray:
 
 _CELLS = ("rnn", "lstm", "gru")
 _SCALERS = ("standard", "minmax")
-_LOSSES = ("mse", "mae", "huber", "smape")
+_LOSSES = ("mse", "mae", "huber", "smape", "mase")
 _NORMALIZE = ("window", "series")
 
 
@@ -400,9 +419,15 @@ class _RecurrentBase(Forecaster):
         return name if self.config.mode == "direct" else f"{name}-{self.config.mode}"
 
     def get_params(self) -> dict[str, Any]:
-        """The constructor's arguments as given (JSON-ready), as in scikit-learn."""
+        """The constructor's arguments, JSON-ready, with the defaults that depend on other
+        arguments resolved (``type(self)(**get_params())`` rebuilds the same ``config``);
+        ``lookback=None`` stays None (it is derived from the data at ``fit``)."""
         names = list(inspect.signature(type(self).__init__).parameters)[1:]
-        return {name: getattr(self, name) for name in names}
+        out = {}
+        for name in names:
+            value = getattr(self.config, name)
+            out[name] = list(value) if isinstance(value, tuple) else value
+        return out
 
     # -- checks -----------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -755,13 +780,47 @@ class RecurrentForecaster(_RecurrentBase):
 
 
 class GlobalRecurrentForecaster(_RecurrentBase):
-    """One recurrent network trained across many univariate series, scaled per series.
+    """Recurrent networks trained across many univariate series.
 
     ``fit(series)``: a list of 1-D series or a dict name -> series. The last
-    ``valid_size`` rows of each series form the validation windows (an int; the default
-    one horizon). ``predict(h)`` returns a list (or dict, matching ``fit``) of
-    forecasts, one per series; ``predict(h, series=...)`` forecasts other series with
-    the same network, each scaled by its own history.
+    ``valid_size`` rows of each series (default: one horizon) form the validation
+    windows that early stopping watches. ``predict(h)`` returns a list (or dict,
+    matching ``fit``) of forecasts, one per series; ``predict(h, series=...)``
+    forecasts other series with the same networks, each normalised by its own history.
+
+    Two ways of normalising, chosen by ``normalize`` (default: ``"window"`` when
+    ``lookback`` is left at None, else ``"series"``):
+
+    ``"window"`` (the default recipe; ``GlobalRecurrentForecaster(horizon=h,
+    season_length=m)`` sets nothing else)
+        Each window and its targets are divided by the window's level, the mean absolute
+        value of its last ``min(m, L)`` inputs (the whole window's when that is 0, then
+        1), and shifted by 1: ``z = y / level - 1``. This needs no positive values or log,
+        and is the same for a series at any scale, so zeros, negatives, intermittent
+        series and levels from 1e-3 to 1e9 go through one network. The inputs are
+        ``[z, observed]``; a series shorter than the window is left-padded with its first
+        value, ``observed`` = 0 there. The model is an ensemble (``EnsembleForecastNet``)
+        of members for every ``lookback x loss x seed``: with ``lookback=None`` the
+        lookbacks are ``round(c * max(h, m))`` for c in (1.5, 2, 3), capped at the
+        longest training series (:meth:`lookbacks_for`), so each member sees at least one
+        season; the default losses are ``"smape"`` and ``"mase"`` (see ``_EnsembleTask``);
+        ``n_seeds`` repeats each with other initial weights. Every member predicts a
+        correction to the seasonal-naive forecast read from its window (``local_level``;
+        the last value when ``m`` is 1), all members train together in one pass over the
+        same batches, and the forecast is the members' median. An epoch is
+        ``windows_per_epoch`` windows drawn at random (each window once before any
+        repeats), so its cost does not grow with the number of series; early stopping
+        on the hold-out sets the epochs, and with ``refit_full`` (default True here) a
+        fresh ensemble then trains that many epochs on every window. A series too short
+        to lend a hold-out trains on all its rows and validates nothing; a series that is
+        zero throughout is forecast as zero. Intervals are split-conformal over the
+        hold-out origins, in ``z`` units, mapped back by each forecast's own level.
+        Run folders (:mod:`seqlab.forecast.runs`) cannot hold this model yet.
+    ``"series"``
+        One network with one ``lookback`` (required); each series is scaled by its own
+        ``scaler`` fitted on its training rows (after ``log`` when set), windows are
+        shifted by their last value with ``local_level``, and series shorter than a
+        window are left-padded with their first value.
     """
 
     #: One model for every series: ``Forecasts`` fits it to all series at once.
@@ -825,6 +884,28 @@ class GlobalRecurrentForecaster(_RecurrentBase):
     def __repr__(self) -> str:
         given = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if v is not None)
         return f"{type(self).__name__}({given})"
+
+    @property
+    def scalers_(self) -> list:
+        """The per-series scalers of a series-normalised model (``normalize="series"``).
+
+        Raises
+        ------
+        ValueError
+            For a window-normalised model, which has none (its state is ``scales_``,
+            ``lookbacks_`` and the ensemble network); run folders cannot hold it yet.
+        """
+        if self.config.normalize == "window":
+            raise ValueError(
+                "a window-normalised GlobalRecurrentForecaster (the default ensemble, "
+                "lookback=None) has no per-series scalers and cannot be saved to a run "
+                "folder yet; pass an int lookback (normalize='series') for a model that can."
+            )
+        return self._series_scalers
+
+    @scalers_.setter
+    def scalers_(self, value: list) -> None:
+        self._series_scalers = value
 
     def _collect(self, series) -> tuple[list[str] | None, list[np.ndarray]]:
         if isinstance(series, Mapping):
@@ -1076,7 +1157,7 @@ class GlobalRecurrentForecaster(_RecurrentBase):
 
     def _train_ensemble(self, train: tuple, valid: tuple | None, full: tuple | None):
         config = self.config
-        task = _EnsembleTask(self.member_losses)
+        task = _EnsembleTask(self.member_losses, config.season_length)
         torch.manual_seed(config.seed)
         model, model_config = self._ensemble_network(self.lookbacks_)
         batches = _WindowBatches(
