@@ -121,3 +121,12 @@ def test_hybrid_forecasts_by_date():
     assert model.predict(3).index.equals(NEXT_MONTHS)
     assert model.forecast(3, level=(80,)).to_frame().index.equals(NEXT_MONTHS)
     assert isinstance(model.network_.predict(3), np.ndarray)  # fitted on residual values
+
+
+def test_a_dated_fit_pickles_with_its_dates():
+    import pickle
+
+    closes = pd.Series(VALUES[:30], index=_trading_days(30))
+    model = Drift().fit(closes, freq="B")
+    copy_ = pickle.loads(pickle.dumps(model))
+    pd.testing.assert_series_equal(copy_.predict(3), model.predict(3))

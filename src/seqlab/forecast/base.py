@@ -84,6 +84,18 @@ def check_features(X, n: int, name: str = "X") -> np.ndarray | None:
     return as_exog(X, n, name, finite=False)[0]
 
 
+@dataclass(frozen=True)
+class _Dates:
+    """Where a fitted series' dates end: its ``last`` label (a one-element index), the
+    ``offset`` between dates, the ``freq`` given to ``fit`` (None if inferred) and the
+    series' ``name``."""
+
+    last: pd.Index
+    offset: object
+    freq: object
+    name: object
+
+
 class Forecaster:
     """Base class: validation helpers, the dates of the fitted series, and the default
     interval-free ``forecast``."""
@@ -128,7 +140,7 @@ class Forecaster:
         """
         previous = getattr(self, "_dates_", None)
         if freq is None and keep_freq and previous is not None:
-            freq = previous[2]
+            freq = previous.freq
         index = getattr(y, "index", None) if isinstance(y, (pd.Series, pd.DataFrame)) else None
         if not isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
             if freq is not None and not keep_freq:
@@ -141,14 +153,14 @@ class Forecaster:
             self._dates_ = None
             return
         offset = date_offset(index, freq)
-        self._dates_ = (index[[index.argmax()]], offset, freq, getattr(y, "name", None))
+        self._dates_ = _Dates(index[[index.argmax()]], offset, freq, getattr(y, "name", None))
 
     def _future(self, h: int) -> pd.Index | None:
         """The ``h`` dates after the fitted series' last one (None without dates)."""
         dates = getattr(self, "_dates_", None)
         if dates is None:
             return None
-        return future_index(dates[0], h, dates[1])
+        return future_index(dates.last, h, dates.offset)
 
     def _dated(self, out):
         """``out`` indexed by the forecast dates when the fitted series had dates: an
@@ -159,7 +171,7 @@ class Forecaster:
         if isinstance(out, Forecast):
             return replace(out, index=self._future(len(out.mean)))
         values = np.asarray(out, dtype=np.float64)
-        return pd.Series(values, index=self._future(values.size), name=self._dates_[3])
+        return pd.Series(values, index=self._future(values.size), name=self._dates_.name)
 
     def _check_h(self, h: int) -> int:
         self._check_fitted()
