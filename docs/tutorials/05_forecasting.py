@@ -211,7 +211,9 @@ show(result.plot(model="lstm"), "backtest_lstm.png")
 
 # %%
 lstm = RecurrentForecaster(cell="lstm", **network).fit(close)
-arima = AutoArimaForecaster().fit(close)
+# Trading days skip holidays, so pandas cannot infer their frequency: freq="B" dates
+# the forecasts on the business days after the last close.
+arima = AutoArimaForecaster().fit(close, freq="B")
 future = pd.bdate_range(close.index[-1], periods=HORIZON + 1)[1:]
 for name, model in (("lstm", lstm), ("arima", arima)):
     fc = model.forecast(HORIZON, level=(80, 95))

@@ -95,7 +95,7 @@ def folder(tmp_path) -> Path:
 def test_backwards_dates_are_sorted_with_a_notice_and_forecast_after_the_data(folder):
     _frame().iloc[::-1].to_csv(folder / "back.csv", index=False)
     code, _, err = _seqlab(
-        folder, "ts", "auto", "back.csv", "--h", "3", "--out", "fc.csv", umask=0o022
+        folder, "ts", "auto", "back.csv", "--h", "3", "--forecasts-out", "fc.csv", umask=0o022
     )
     assert code == 0, err
     assert err.splitlines() == [
