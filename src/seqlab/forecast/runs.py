@@ -231,8 +231,6 @@ def load_forecaster(run_dir: str | os.PathLike) -> Any:
     ValueError
         No such folder, no recurrent forecaster run in it, or a damaged one.
     """
-    from seqlab.models import build_model
-    from seqlab.train.checkpoint import load_model_weights
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -258,23 +256,14 @@ def load_forecaster(run_dir: str | os.PathLike) -> Any:
         where,
         ["model", "names" if is_global else "columns", "scaler", "history", "conformal"],
     )
-    forecaster = _forecaster_from_params(cls, manifest["params"], f"{path}: params")
-    n_columns = 1
-    if not is_global:
-        columns = expect_str_list(
-            state["columns"],
-            f"{where}.columns",
-            min_length=1,
-            max_length=_max_dimension(),
-            unique=True,
-        )
-        n_columns = len(columns)
-    model_config = _check_model_config(state["model"], forecaster, n_columns, f"{where}.model")
-    model = build_model(model_config)
-    load_model_weights(model, run_dir / WEIGHTS_FILE)
-    model.eval()
-    forecaster.model_ = model
-    forecaster.model_config_ = model_config
+    forecaster, columns = _rebuild(
+        cls,
+        (manifest["params"], f"{path}: params"),
+        None if is_global else (state["columns"], f"{where}.columns"),
+        (state["model"], f"{where}.model"),
+        run_dir / WEIGHTS_FILE,
+    )
+    n_columns = 1 if columns is None else len(columns)
     forecaster.history_ = _check_history(state["history"], f"{where}.history")
     conformal = state["conformal"]
     if conformal is not None:
@@ -367,8 +356,6 @@ def _check_history(history: Any, where: str) -> list[dict[str, float]]:
 
 def _load_format_1(run_dir: Path) -> Any:
     """A recurrent forecaster from a format-1 folder (``forecaster.json``)."""
-    from seqlab.models import build_model
-    from seqlab.train.checkpoint import load_model_weights
 
     path = run_dir / LEGACY_CONFIG
     config = read_json_file(path, dict, "forecaster.json")
@@ -385,23 +372,14 @@ def _load_format_1(run_dir: Path) -> Any:
         str(path),
         ["format", "class", "params", "model", "history", "names" if is_global else "columns"],
     )
-    forecaster = _forecaster_from_params(cls, config["params"], f"{path}: params")
-    n_columns = 1
-    if not is_global:
-        columns = expect_str_list(
-            config["columns"],
-            f"{path}: columns",
-            min_length=1,
-            max_length=_max_dimension(),
-            unique=True,
-        )
-        n_columns = len(columns)
-    model_config = _check_model_config(config["model"], forecaster, n_columns, f"{path}: model")
-    model = build_model(model_config)
-    load_model_weights(model, run_dir / "model.safetensors")
-    model.eval()
-    forecaster.model_ = model
-    forecaster.model_config_ = model_config
+    forecaster, columns = _rebuild(
+        cls,
+        (config["params"], f"{path}: params"),
+        None if is_global else (config["columns"], f"{path}: columns"),
+        (config["model"], f"{path}: model"),
+        run_dir / WEIGHTS_FILE,
+    )
+    n_columns = 1 if columns is None else len(columns)
     forecaster.history_ = _read_history(run_dir / "history.json")
     scalers = read_json_file(run_dir / "scaler.json", list if is_global else dict, "scaler.json")
     where = f"{run_dir / 'scaler.json'}"
@@ -440,6 +418,35 @@ def _load_format_1(run_dir: Path) -> Any:
         forecaster.n_features_ = n_columns
     forecaster.conformal_ = None  # format 1 kept no calibration scores
     return forecaster
+
+
+def _rebuild(
+    cls: type,
+    params: tuple[Any, str],
+    columns: tuple[Any, str] | None,
+    model: tuple[Any, str],
+    weights: Path,
+) -> tuple[Any, list[str] | None]:
+    """The forecaster from its checked parameters, with its network rebuilt from the
+    checked config and its weights loaded; and its input columns (None for a global
+    model). Each of ``params``, ``columns``, ``model`` is (value, where it was read)."""
+    from seqlab.models import build_model
+    from seqlab.train.checkpoint import load_model_weights
+
+    forecaster = _forecaster_from_params(cls, *params)
+    names = None
+    if columns is not None:
+        names = expect_str_list(
+            columns[0], columns[1], min_length=1, max_length=_max_dimension(), unique=True
+        )
+    n_columns = 1 if names is None else len(names)
+    model_config = _check_model_config(model[0], forecaster, n_columns, model[1])
+    network = build_model(model_config)
+    load_model_weights(network, weights)
+    network.eval()
+    forecaster.model_ = network
+    forecaster.model_config_ = model_config
+    return forecaster, names
 
 
 def _forecaster_from_params(cls: type, params: Any, where: str):
