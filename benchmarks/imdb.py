@@ -32,17 +32,36 @@ import tempfile
 import time
 from pathlib import Path
 
+_SUMMARY = ("preset", "valid_split", "lm_batches", "valid_accuracy", "seconds", "total_seconds")
+
 
 def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def run_one(name: str, data: Path, cache_dir: Path, epochs: int | None, split: str) -> dict:
+def run_one(
+    name: str,
+    data: Path,
+    cache_dir: Path,
+    epochs: int | None,
+    split: str,
+    lm_batches: int | None = None,
+) -> dict:
     import dataclasses
 
     from seqlab.sentiment import preset, train
 
     recipe = dataclasses.replace(preset(name), valid_split=split)
+    if recipe.pretrain is not None and lm_batches is not None:
+        # The LM budget in training windows, spread over the stage's epochs; 0: no
+        # pretraining (the same LSTM classifier from the word vectors alone).
+        from seqlab.sentiment.pretrain import PRETRAIN_DEFAULTS
+
+        lm_epochs = {**PRETRAIN_DEFAULTS, **recipe.pretrain}["epochs"]
+        if lm_batches == 0:
+            recipe.pretrain = None
+        else:
+            recipe.pretrain["batches_per_epoch"] = max(1, lm_batches // lm_epochs)
     overrides = {"epochs": epochs} if epochs else None
     load_before = _load()
     started = time.perf_counter()
@@ -68,19 +87,84 @@ def run_one(name: str, data: Path, cache_dir: Path, epochs: int | None, split: s
         if train_tokens_s
         else None,
         "train_tokens_per_epoch": result["train_batches"].num_tokens,
+        "lm_batches": lm_batches if name == "pretrained" else None,
+        "pretrain": result.get("pretrain"),
         "load_before": load_before,
         "load_after": _load(),
+    }
+
+
+def lm_speed(data: Path, cache_dir: Path, steps: int = 8, rounds: int = 2) -> dict:
+    """Training tokens/s of the pretrained preset's LM with seqlab.nn.LSTM and with
+    torch.nn.LSTM at the same sizes, on the same windows of the real stream, alternated."""
+    import numpy as np
+    import torch
+
+    from seqlab.models import LanguageModel, LanguageModelConfig
+    from seqlab.sentiment import prepare, preset
+    from seqlab.sentiment.pretrain import PRETRAIN_DEFAULTS
+    from seqlab.text import StreamBatches, concatenate
+
+    recipe = preset("pretrained")
+    settings = {**PRETRAIN_DEFAULTS, **recipe.pretrain}
+    prepared = prepare(data, recipe, cache_dir=cache_dir, progress=False)
+    stream = concatenate([np.asarray(s) for s in prepared["train_batches"].sequences], 0)
+    batches = StreamBatches(stream, settings["batch_size"], settings["bptt"], shuffle=True)
+    windows = [b for _, b in zip(range(steps + 2), batches, strict=False)]
+    speeds: dict[str, list[float]] = {"lstm": [], "torch_lstm": []}
+    for _ in range(rounds):
+        for encoder in speeds:
+            torch.manual_seed(0)
+            config = LanguageModelConfig(
+                vocab_size=len(prepared["vocab"]),
+                embedding_dim=recipe.model["embedding_dim"],
+                hidden_size=settings["hidden_size"],
+                cutoffs=settings["cutoffs"],
+                encoder=encoder,
+            )
+            model = LanguageModel(config).train()
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            for i, batch in enumerate(windows):
+                if i == 2:
+                    started = time.perf_counter()
+                loss = model(batch["inputs"], targets=batch["targets"]).mean()
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            tokens = steps * windows[0]["targets"].numel()
+            speeds[encoder].append(tokens / (time.perf_counter() - started))
+    return {
+        "sizes": {"embedding_dim": recipe.model["embedding_dim"], **settings},
+        "tokens_per_s": {k: [round(v) for v in vals] for k, vals in speeds.items()},
+        "ratio_seqlab_over_torch": round(
+            float(np.median(speeds["lstm"]) / np.median(speeds["torch_lstm"])), 3
+        ),
+        "load": _load(),
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", help="IMDB tarball or folder (default: the shared train tarball)")
-    parser.add_argument("--preset", choices=("default", "textbook", "all"), default="default")
+    parser.add_argument(
+        "--preset", choices=("default", "textbook", "pretrained", "all"), default="default"
+    )
+    parser.add_argument(
+        "--lm-batches",
+        default=None,
+        help="pretrained preset: comma-separated LM budgets in training windows, one run "
+        "each (0: no pretraining), e.g. 0,800,2400; the curve of accuracy against minutes",
+    )
+    parser.add_argument(
+        "--lm-speed",
+        action="store_true",
+        help="also time LM training steps with seqlab.nn.LSTM and torch.nn.LSTM (same sizes)",
+    )
     parser.add_argument("--epochs", type=int, help="override the preset's epochs")
     parser.add_argument("--valid-split", choices=("movie", "random", "both"), default="movie")
     parser.add_argument("--cache-dir", help="reuse this token cache (default: a fresh one)")
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    parser.add_argument("--output", help="file name under benchmarks/results (imdb.json)")
     args = parser.parse_args()
     # The Trainer logs one line per epoch at INFO: progress without a bar in the table.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -96,14 +180,20 @@ def main() -> int:
         data = shared / "imdb" / "aclImdb_train.tar.gz" if shared else None
     if data is None or not data.exists():
         sys.exit("IMDB data not found: pass --data PATH (aclImdb folder or tarball).")
-    names = ("default", "textbook") if args.preset == "all" else (args.preset,)
+    names = ("default", "textbook", "pretrained") if args.preset == "all" else (args.preset,)
     rows = []
     with tempfile.TemporaryDirectory(prefix="seqlab-imdb-bench-") as tmp:
         cache = Path(args.cache_dir) if args.cache_dir else Path(tmp)
         splits = ("movie", "random") if args.valid_split == "both" else (args.valid_split,)
+        budgets = [int(b) for b in args.lm_batches.split(",")] if args.lm_batches else [None]
+        speed = lm_speed(data, cache) if args.lm_speed else None
+        if speed is not None:
+            print(json.dumps(speed))
         for name in names:
             for split in splits:
-                rows.append(run_one(name, data, cache, args.epochs, split))
+                for budget in budgets if name == "pretrained" else [None]:
+                    rows.append(run_one(name, data, cache, args.epochs, split, budget))
+                    print(json.dumps({k: rows[-1][k] for k in _SUMMARY}), flush=True)
 
     header = (
         f"{'preset':<8} {'split':<6} {'encoder':<8} {'valid acc':>9} {'epochs':>6} {'tokenise':>8} "
@@ -120,12 +210,13 @@ def main() -> int:
             f"{s['train']:>8.1f} {row['total_seconds']:>8.1f} "
             f"{row['train_tokens_per_s'] or 0:>7}  {row['load_before']} / {row['load_after']}"
         )
-    out = Path(__file__).parent / "results" / "imdb.json"
+    out = Path(__file__).parent / "results" / (args.output or "imdb.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "data": str(data),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "torch_threads": args.threads,
+        "lm_speed": speed,
         "rows": rows,
     }
     out.write_text(json.dumps(report, indent=2) + "\n")

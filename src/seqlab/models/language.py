@@ -13,8 +13,10 @@ embedding's rows (Press & Wolf 2017; Inan et al. 2017): the vocabulary, ordered 
 frequency as :class:`seqlab.text.Vocab` orders it, is cut at ``cutoffs``; the head scores
 the first ``cutoffs[0]`` words and one entry per tail cluster, and a tail's words are
 scored only for the tokens whose target lies in it (training) or when the full
-distribution is asked for (:meth:`LanguageModel.log_probs`). ``cutoffs=()`` is the full
-softmax. ``log p(w) = log p_head(cluster of w) + log p_cluster(w)``, exactly normalised.
+distribution is asked for (:meth:`LanguageModel.log_probs`). Tail ``k`` scores in a
+smaller space: the hidden state and the tail's tied word vectors are both projected to
+``embedding_dim / tail_div**(k+1)`` dimensions. ``cutoffs=()`` is the full softmax.
+``log p(w) = log p_head(cluster of w) + log p_cluster(w)``, exactly normalised.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ class LanguageModelConfig(ModelConfig):
     hidden_size: int = 256
     num_layers: int = 1
     encoder: str = "lstm"  # one of LM_ENCODERS
-    cutoffs: list[int] = field(default_factory=lambda: [2000, 8000])  # adaptive softmax
+    cutoffs: list[int] = field(default_factory=lambda: [1000, 5000])  # adaptive softmax
+    tail_div: int = 4  # tail k scores in embedding_dim / tail_div**(k+1) dimensions
     input_dropout: float = 0.1  # locked dropout on the embeddings
     rnn_dropout: float = 0.1  # between stacked layers
     output_dropout: float = 0.1  # locked dropout on the last layer's outputs
@@ -60,6 +63,7 @@ class LanguageModelConfig(ModelConfig):
             ("embedding_dim", MAX_DIMENSION),
             ("hidden_size", MAX_DIMENSION),
             ("num_layers", MAX_LAYERS),
+            ("tail_div", MAX_DIMENSION),
         ):
             check_size(getattr(self, name), f"LanguageModelConfig.{name}", maximum)
         if self.encoder not in LM_ENCODERS:
@@ -96,7 +100,7 @@ class TiedAdaptiveSoftmax(nn.Module):
     module docstring for the factorisation.
     """
 
-    def __init__(self, vocab_size: int, dim: int, cutoffs: list[int]) -> None:
+    def __init__(self, vocab_size: int, dim: int, cutoffs: list[int], tail_div: int = 4) -> None:
         super().__init__()
         self.vocab_size = vocab_size
         self.bounds = [0, *cutoffs, vocab_size]
@@ -104,19 +108,32 @@ class TiedAdaptiveSoftmax(nn.Module):
         self.clusters = nn.Parameter(torch.randn(len(cutoffs), dim) * dim**-0.5)
         self.bias = nn.Parameter(torch.zeros(vocab_size))
         self.cluster_bias = nn.Parameter(torch.zeros(len(cutoffs)))
+        # Tail k scores in dimension dim / tail_div**(k+1): the hidden state and the
+        # tail's (tied) word vectors are both projected there.
+        sizes = [max(1, dim // tail_div ** (k + 1)) for k in range(len(cutoffs))]
+        self.hidden_proj = nn.ModuleList(nn.Linear(dim, d, bias=False) for d in sizes)
+        self.word_proj = nn.ModuleList(nn.Linear(dim, d, bias=False) for d in sizes)
 
-    def _head(self, hidden: Tensor, weight: Tensor) -> Tensor:
-        head_w = torch.cat([weight[: self.shortlist], self.clusters], dim=0)
-        head_b = torch.cat([self.bias[: self.shortlist], self.cluster_bias])
+    def _split(self, weight: Tensor) -> tuple[list[Tensor], list[Tensor]]:
+        # One split of the weight and the bias (their backward is one concatenation,
+        # not a zero-filled full-size gradient per slice).
+        sizes = [hi - lo for lo, hi in zip(self.bounds[:-1], self.bounds[1:], strict=True)]
+        return list(weight.split(sizes)), list(self.bias.split(sizes))
+
+    def _head(self, hidden: Tensor, words: list[Tensor], biases: list[Tensor]) -> Tensor:
+        head_w = torch.cat([words[0], self.clusters], dim=0)
+        head_b = torch.cat([biases[0], self.cluster_bias])
         return F.log_softmax(F.linear(hidden, head_w, head_b).float(), dim=-1)
 
-    def _tail(self, hidden: Tensor, weight: Tensor, k: int) -> Tensor:
-        lo, hi = self.bounds[k + 1], self.bounds[k + 2]
-        return F.log_softmax(F.linear(hidden, weight[lo:hi], self.bias[lo:hi]).float(), dim=-1)
+    def _tail(self, hidden: Tensor, words: list[Tensor], biases: list[Tensor], k: int) -> Tensor:
+        projected = self.word_proj[k](words[k + 1])
+        logits = F.linear(self.hidden_proj[k](hidden), projected, biases[k + 1])
+        return F.log_softmax(logits.float(), dim=-1)
 
     def nll(self, hidden: Tensor, weight: Tensor, targets: Tensor) -> Tensor:
         """Negative log-likelihood of each target: ``hidden`` (M, E), ``targets`` (M,)."""
-        head = self._head(hidden, weight)
+        words, biases = self._split(weight)
+        head = self._head(hidden, words, biases)
         short = targets < self.shortlist
         out = torch.empty(targets.shape, dtype=head.dtype, device=head.device)
         rows = torch.arange(targets.shape[0], device=targets.device)
@@ -127,18 +144,19 @@ class TiedAdaptiveSoftmax(nn.Module):
             if not bool(chosen.any()):
                 continue
             index = rows[chosen]
-            tail = self._tail(hidden[index], weight, k)
+            tail = self._tail(hidden[index], words, biases, k)
             picked = tail.gather(1, (targets[index] - lo).unsqueeze(1)).squeeze(1)
             out[index] = -(head[index, self.shortlist + k] + picked)
         return out
 
     def log_probs(self, hidden: Tensor, weight: Tensor) -> Tensor:
         """Log-probabilities of every word, ``(M, vocab_size)``; each row sums to one."""
-        head = self._head(hidden, weight)
+        words, biases = self._split(weight)
+        head = self._head(hidden, words, biases)
         parts = [head[:, : self.shortlist]]
         for k in range(len(self.bounds) - 2):
             cluster = head[:, self.shortlist + k : self.shortlist + k + 1]
-            parts.append(cluster + self._tail(hidden, weight, k))
+            parts.append(cluster + self._tail(hidden, words, biases, k))
         return torch.cat(parts, dim=1)
 
 
@@ -172,7 +190,7 @@ class LanguageModel(nn.Module):
             if c.hidden_size != c.embedding_dim
             else nn.Identity()
         )
-        self.softmax = TiedAdaptiveSoftmax(c.vocab_size, c.embedding_dim, c.cutoffs)
+        self.softmax = TiedAdaptiveSoftmax(c.vocab_size, c.embedding_dim, c.cutoffs, c.tail_div)
 
     def load_embedding(self, vectors: np.ndarray | Tensor) -> None:
         """Copy word vectors (``(vocab_size, embedding_dim)``) into the tied embedding."""

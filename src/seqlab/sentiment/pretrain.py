@@ -49,7 +49,7 @@ PRETRAIN_FILE = "pretrain.json"
 PRETRAIN_DEFAULTS: dict[str, Any] = {
     "hidden_size": 256,
     "num_layers": 1,
-    "cutoffs": [2000, 8000],
+    "cutoffs": [1000, 5000],
     "input_dropout": 0.1,
     "rnn_dropout": 0.1,
     "output_dropout": 0.1,
