@@ -2,7 +2,7 @@
 
 A run folder is input like any other: a file may be truncated, edited by hand or
 written by someone hostile. Each reader here takes the parsed value and the place it
-came from (``"RUN/forecaster.json: params.lookback"``) and either returns the value in
+came from (``"RUN/run.json: params.lookback"``) and either returns the value in
 the expected type or raises a ValueError (TypeError never: the file, not the caller,
 is wrong) that names that place, what was expected and what was found. Numbers that
 size an allocation have upper bounds, so a file cannot ask for terabytes.
