@@ -62,6 +62,7 @@ from seqlab.ts._longframe import (
     JobResult,
     LocalCall,
     Series,
+    check_long_frame,
     check_workers,
     forecast_columns,
     forecast_with,
@@ -171,7 +172,7 @@ class Forecasts:
     backend : {"serial", "process", "dask", "ray"}
         Where local models run, as in :func:`seqlab.ts.fit_many`.
     n_jobs : int, optional
-        Workers for the parallel backends (default: all cores).
+        Workers for the parallel backends (default: all cores; at most four per core).
     batch_size : int, optional
         Series per task (default: about four tasks per worker).
     id_col, time_col, target_col : str
@@ -693,11 +694,7 @@ def _score(metric, name, alias, part, y, scales, uid) -> float:
 
 
 def _mase_scales(cv, train_df, m, id_col, time_col, target_col) -> dict:
-    if not isinstance(train_df, pd.DataFrame):
-        raise TypeError(f"train_df must be a pandas DataFrame, got {type(train_df).__name__}.")
-    missing = [c for c in (id_col, time_col, target_col) if c not in train_df.columns]
-    if missing:
-        raise ValueError(f"train_df lacks the column(s) {missing}.")
+    check_long_frame(train_df, id_col, time_col, target_col, "train_df")
     history = {
         uid: part.sort_values(time_col) for uid, part in train_df.groupby(id_col, sort=False)
     }

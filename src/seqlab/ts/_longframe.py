@@ -31,6 +31,7 @@ import logging
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,8 +49,12 @@ BACKENDS = ("serial", "process", "dask", "ray")
 
 
 # ------------------------------------------------------------------- the frame
-def check_long_frame(df: Any, id_col: str, time_col: str, target_col: str) -> None:
+def check_long_frame(
+    df: Any, id_col: str, time_col: str, target_col: str, name: str = "df"
+) -> None:
     """Check that ``df`` is a long frame: a DataFrame with the id, time and target columns.
+
+    ``name`` is the argument's name in the messages.
 
     Raises
     ------
@@ -60,11 +65,11 @@ def check_long_frame(df: Any, id_col: str, time_col: str, target_col: str) -> No
         arguments that rename them, and the columns ``df`` has.
     """
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}.")
+        raise TypeError(f"{name} must be a pandas DataFrame, got {type(df).__name__}.")
     missing = [c for c in (id_col, time_col, target_col) if c not in df.columns]
     if missing:
         raise ValueError(
-            f"df lacks the column(s) {missing}; it needs {id_col!r}, {time_col!r}, "
+            f"{name} lacks the column(s) {missing}; it needs {id_col!r}, {time_col!r}, "
             f"{target_col!r} (pass id_col=/time_col=/target_col= for other names). "
             f"Its columns are {list(df.columns)}."
         )
@@ -137,13 +142,18 @@ class Calendar:
             return pd.period_range(last, periods=h + 1, freq=self.step)[1:]
         return pd.Index(last + self.step * np.arange(1, h + 1))
 
-    def expected(self, first: Any, n: int) -> pd.Index:
-        """The ``n`` regular stamps from ``first`` on."""
-        if self.kind == "date":
-            return pd.date_range(first, periods=n, freq=self.step)
+    def following(self, stamps: pd.Index) -> pd.Index:
+        """The stamp one step after each of ``stamps`` (vectorised where pandas can)."""
         if self.kind == "period":
-            return pd.period_range(first, periods=n, freq=self.step)
-        return pd.Index(first + self.step * np.arange(n))
+            return stamps + 1
+        with warnings.catch_warnings():
+            # offsets without a vectorised form (custom business days) go element-wise
+            warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+            return stamps + self.step
+
+    def off_step(self, stamp: Any) -> bool:
+        """True when a date ``stamp`` is not on the offset (e.g. mid-month for "MS")."""
+        return self.kind == "date" and not self.step.is_on_offset(stamp)
 
     @property
     def name(self) -> str:
@@ -261,18 +271,20 @@ class Series:
 
 def _check_series(
     uid: Any,
-    group: pd.DataFrame,
-    time_col: str,
-    target_col: str,
-    exog_cols: list[str],
+    ds: pd.Index,
+    target: np.ndarray,
+    exog: np.ndarray | None,
+    names: tuple[str, str, list[str]],
     calendar: Calendar,
     allow_nan: bool,
 ) -> Series:
+    """Check one series, its rows already in time order (``names``: the time column,
+    the target column and the regressor columns)."""
+    time_col, target_col, exog_cols = names
+
     def failed(message: str) -> Series:
         return Series(uid, np.empty(0), None, pd.Index([]), message)
 
-    group = group.sort_values(time_col, kind="stable")
-    ds = pd.Index(group[time_col])
     if ds.hasnans:
         return failed(f"{time_col} has missing values.")
     if not ds.is_unique:
@@ -281,30 +293,33 @@ def _check_series(
             f"duplicate {time_col} {ds[duplicated][0]} ({int(duplicated.sum())} repeated rows); "
             "each (unique_id, ds) must appear once."
         )
-    expected = calendar.expected(ds[0], len(ds))
-    mismatch = np.flatnonzero(np.asarray(expected != ds))
-    if mismatch.size:
-        i = int(mismatch[0])
+    if calendar.off_step(ds[0]):
         return failed(
-            f"gap in {time_col} after {ds[i - 1]}: next is {ds[i]}, expected {expected[i]} "
+            f"{time_col} {ds[0]} is not a stamp of the frequency {calendar.name}; "
+            "pass the right freq=."
+        )
+    expected = calendar.following(ds[:-1])
+    mismatch = np.flatnonzero(np.asarray(expected != ds[1:]))
+    if mismatch.size:
+        i = int(mismatch[0]) + 1
+        return failed(
+            f"gap in {time_col} after {ds[i - 1]}: next is {ds[i]}, expected {expected[i - 1]} "
             f"({ds[i]} does not follow {ds[i - 1]} at the frequency {calendar.name}). Fill the "
             "missing rows (y may be NaN where a model allows it) or pass the right freq=."
         )
     try:
-        y = as_float_series(group[target_col], target_col, allow_nan=allow_nan)
+        y = as_float_series(target, target_col, allow_nan=allow_nan)
     except (TypeError, ValueError) as exc:
         return failed(str(exc))
-    X = None
-    if exog_cols:
-        X = group[exog_cols].to_numpy(dtype=np.float64)
-        bad = first_nonfinite(X)
+    if exog is not None:
+        bad = first_nonfinite(exog)
         if bad is not None:
             row, col = bad
             return failed(
                 f"regressor {exog_cols[col]!r} is NaN/inf at {time_col} {ds[row]}; "
                 "regressors must be complete."
             )
-    return Series(uid, y, X, ds)
+    return Series(uid, y, exog, ds)
 
 
 def prepare(
@@ -348,9 +363,22 @@ def prepare(
         raise ValueError(f"{id_col!r} has missing values; every row needs a series id.")
     calendar = infer_calendar(frame, id_col, time_col, freq, strict=strict)
     exog_cols = [c for c in frame.columns if c not in (id_col, time_col, target_col)]
+    # One stable sort by (series in order of first appearance, stamp), then slices: the
+    # same rows and order as grouping and sorting each series, without a frame per series.
+    codes, uids = pd.factorize(frame[id_col], sort=False)
+    stamps = pd.Index(frame[time_col])
+    key = stamps.asi8 if hasattr(stamps, "asi8") else stamps.to_numpy()
+    order = np.lexsort((key, codes))
+    stamps = stamps.take(order)
+    target = frame[target_col].to_numpy()[order]
+    exog = frame[exog_cols].to_numpy(dtype=np.float64)[order] if exog_cols else None
+    bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=len(uids)))]
+    names = (time_col, target_col, exog_cols)
     out = []
-    for uid, group in frame.groupby(id_col, sort=False):
-        series = _check_series(uid, group, time_col, target_col, exog_cols, calendar, allow_nan)
+    for k, uid in enumerate(uids):
+        a, b = bounds[k], bounds[k + 1]
+        part = None if exog is None else exog[a:b]
+        series = _check_series(uid, stamps[a:b], target[a:b], part, names, calendar, allow_nan)
         if strict and series.error is not None:
             raise ValueError(f"series {uid!r}: {series.error}")
         out.append(series)

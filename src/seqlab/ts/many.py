@@ -53,7 +53,7 @@ from seqlab.ts._longframe import (
     run_batches,
 )
 
-__all__ = ["ManyResult", "check_long_frame", "fit_many"]
+__all__ = ["ManyResult", "fit_many"]
 
 _MODEL_COLUMNS = [
     "unique_id", "model", "p", "d", "q", "P", "D", "Q", "m", "constant", "ic", "ic_value",
