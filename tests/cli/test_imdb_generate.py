@@ -65,3 +65,31 @@ def test_a_run_without_a_language_model_is_a_clear_error(lm_run, tmp_path, capsy
     assert "--preset pretrained" in err and err.strip().count("\n") == 0
     code, _, err = _generate(capsys, tmp_path / "absent")
     assert code == 2 and "no such run folder" in err
+
+
+def test_ctrl_c_hint_names_a_saved_language_model_stage(tmp_path):
+    import argparse
+
+    from seqlab.cli.imdb import _train_interrupted
+
+    out = tmp_path / "run"
+    (out / "lm").mkdir(parents=True)
+    args = argparse.Namespace(out=str(out))
+    assert "no checkpoint was reached" in _train_interrupted(args)
+    (out / "lm" / "trainer_state.pt").write_bytes(b"")
+    hint = _train_interrupted(args)
+    assert "language-model stage" in hint and "run the same command again" in hint
+
+
+def test_valid_split_flag_reaches_the_run(tarball, tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["imdb", "train", "--data", str(tarball), "--out", str(out), "--epochs", "1"]
+    argv += ["--embedding-dim", "8", "--hidden-size", "8", "--quiet", "--vectors", "none"]
+    assert main([*argv, "--valid-split", "random", "--cache-dir", str(tmp_path / "c")]) == 0
+    recipe = json.loads((out / "text_pipeline.json").read_text())["recipe"]
+    assert recipe["valid_split"] == "random"
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv[:5], str(tmp_path / "r2"), *argv[6:], "--valid-split", "title"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'title'" in capsys.readouterr().err
