@@ -110,6 +110,9 @@ def test_ts_cli_fits_saves_and_predicts_without_torch(tmp_path):
         assert status == 0, status
         status = main(["forecast", "predict", "airline.csv", "--run", "run", "--h", "3"])
         assert status == 0, status
+        from seqlab.forecast.runs import load
+
+        assert len(load("run").forecast(3, level=(80, 95)).mean) == 3
         loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "numba"))
         print("loaded:", loaded)
         """,
@@ -142,7 +145,7 @@ def test_demo_runs_its_arima_part_and_names_the_extra_for_the_rest(tmp_path):
         "import seqlab.models",
         "import seqlab.train",
         "from seqlab.forecast import RecurrentForecaster",
-        "import seqlab.forecast.runs",
+        "import seqlab.forecast.neural",
         "import seqlab.forecast.hybrid",
     ],
 )

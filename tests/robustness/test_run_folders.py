@@ -302,6 +302,15 @@ def test_intact_forecast_run_predicts(forecast_run, tmp_path, capsys):
     assert snapshot(tmp_path) == before
 
 
+def test_forecast_run_gives_its_conformal_intervals(forecast_run, capsys):
+    # The calibration scores travel in the run folder: --level works after loading.
+    run, csv = forecast_run
+    code, out, err = run_cli(["forecast", "predict", "--run", run, csv, "--level", "80"], capsys)
+    assert code == 0, err
+    header = out.splitlines()[0].split()
+    assert header == ["forecast", "lower_80", "upper_80"]
+
+
 IMDB_CASES = {
     "labels-empty": ("text_pipeline.json", _set("labels", []), "labels: expected at least 2"),
     "labels-one": ("text_pipeline.json", _set("labels", ["good"]), "labels"),

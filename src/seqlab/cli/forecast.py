@@ -36,6 +36,8 @@ from seqlab.cli._vocabulary import (
     require,
 )
 
+__all__ = ["register", "run_backtest", "run_cv", "run_fit", "run_predict"]
+
 
 def _add_data_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="CSV with a target column (and optional feature columns)")
@@ -375,12 +377,13 @@ def run_predict(args: argparse.Namespace) -> int:
     from seqlab.forecast.data import load_frame
     from seqlab.forecast.runs import load_forecaster, predict_frame
 
-    if args.level is not None:
-        raise ValueError(
-            f"--level: {args.run} is a recurrent run, whose forecasts this command gives "
-            "without intervals."
-        )
     forecaster = load_forecaster(args.run)
+    if getattr(forecaster, "is_global", False):
+        raise ValueError(
+            f"{args.run}: a global recurrent model over {len(forecaster.data_)} series; this "
+            "command forecasts one series. From Python: seqlab.forecast.runs.load(RUN)"
+            ".forecast(h, level=..., series=...)."
+        )
     target, *features = forecaster.columns_
     try:
         frame = load_frame(args.file, target, features or None)
@@ -393,11 +396,16 @@ def run_predict(args: argparse.Namespace) -> int:
     dates = forecast_dates(args, frame.index, h)
     # The values alone: the dates (stepped by --freq where given) are the command's.
     undated = frame.reset_index(drop=True)
-    mean = np.asarray(predict_frame(forecaster, undated, h), dtype=np.float64)
+    columns = {"forecast": np.asarray(predict_frame(forecaster, undated, h), dtype=np.float64)}
+    if args.level is not None:
+        # The run's conformal calibration scores give the intervals (a format-1 run kept
+        # none, which forecast() says in its error).
+        bands = forecaster.forecast(h, level=levels(args)).to_frame().drop(columns="mean")
+        columns.update({name: bands[name].to_numpy() for name in bands.columns})
     if dates is None:
-        table = pd.DataFrame({"forecast": mean}, index=pd.RangeIndex(1, h + 1, name="step"))
+        table = pd.DataFrame(columns, index=pd.RangeIndex(1, h + 1, name="step"))
     else:
-        table = pd.DataFrame({"forecast": mean}, index=dates.rename("ds"))
+        table = pd.DataFrame(columns, index=dates.rename("ds"))
     print(table.to_string())
     if args.out:
         from seqlab.io import atomic_write

@@ -15,6 +15,17 @@ from seqlab.cli._vocabulary import (
     note_once,
 )
 
+__all__ = [
+    "is_arima_run",
+    "predict_arima_run",
+    "read_long_csv",
+    "register",
+    "run_auto",
+    "run_check",
+    "run_fit",
+    "run_many",
+]
+
 
 def _add_file_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="CSV with a date column and a value column, or one column")

@@ -20,6 +20,7 @@ from seqlab.forecast.conformal import ConformalForecaster
 from seqlab.forecast.data import load_frame, split_frame
 from seqlab.forecast.frame import Forecasts, evaluate
 from seqlab.forecast.metrics import coverage, interval_width, mae, mape, mase, rmse, smape
+from seqlab.forecast.runs import load, save
 from seqlab.forecast.scalers import MinMaxScaler, StandardScaler
 from seqlab.forecast.windows import make_windows, time_split
 
@@ -38,6 +39,10 @@ def __getattr__(name: str):
         seqlab._require(f"seqlab.forecast.{name}", "torch")
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'seqlab.forecast' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [
@@ -61,6 +66,7 @@ __all__ = [
     "coverage",
     "evaluate",
     "interval_width",
+    "load",
     "load_forecaster",
     "load_frame",
     "mae",
@@ -69,6 +75,7 @@ __all__ = [
     "mase",
     "predict_frame",
     "rmse",
+    "save",
     "save_forecaster",
     "smape",
     "split_frame",
