@@ -6,18 +6,24 @@ days as test. Every model is fitted once on the first 80% (networks hold out the
 refitting (``backtest(..., refit_every=None)``: ARIMA re-filters with fixed parameters,
 networks slide their window). One-step and 5-step-ahead MAE / RMSE / MASE.
 
-Part 2, M3 monthly: 1,428 series, h = 18, sMAPE and MASE (m = 12) as in the M3
-competition. A global LSTM and a global GRU (one network across all series, each series
-log-transformed and scaled on its own training part, windows relative to their last
-level, direct 18-step output, MAE loss) against seqlab's auto ARIMA (or a fixed
-airline-model ARIMA(0,1,1)(0,1,1)12 with ``--arima fixed``) and seasonal naive.
-Training and fitting times are wall-clock on this machine.
+Part 2, M3, every period (yearly h=6, quarterly h=8, monthly h=18, other h=8; the
+season length m is 1, 4, 12, 1): all series, the last h points of each held out,
+sMAPE and MASE (scaled by the in-sample lag-m naive error) as in the M3 competition.
+The default global forecaster, ``GlobalRecurrentForecaster(horizon=h, season_length=m)``
+with nothing else set, against seqlab's auto ARIMA (or a fixed ARIMA(0,1,1)(0,1,1)m with
+``--arima fixed``) and seasonal naive, in the same run. For the ensemble it records
+the epochs, each member's measured forward + backward seconds per batch (and that times
+the batches it trained on) and each member's own scores, and the coverage of the
+conformal 80% and 95% intervals. ``--validate`` scores instead on the last h points of
+each training part, never reading the test part: that is how settings are chosen
+(``--global-params`` adds keywords for such experiments only). Times are wall-clock on
+this machine; the load average is recorded before and after each network.
 
 One command runs everything and writes ``benchmarks/results/forecast.json``:
 
     .venv/bin/python benchmarks/forecast.py                 # full run
     .venv/bin/python benchmarks/forecast.py --sample 200    # quick: 200 M3 series
-    .venv/bin/python benchmarks/forecast.py --part m3 --sample 100 --arima fixed
+    .venv/bin/python benchmarks/forecast.py --part m3 --periods yearly --validate
 """
 
 from __future__ import annotations

@@ -156,7 +156,7 @@ def test_default_global_is_the_window_ensemble_with_derived_lookbacks():
     model = GlobalRecurrentForecaster(horizon=6, season_length=12)
     assert model.config.normalize == "window"
     assert model.config.cell == "gru"
-    assert model.config.losses == ("smape", "mase")
+    assert model.config.losses == ("mae", "mase")
     # round(c * max(h, m)) for c in (1.5, 2, 3), capped at the longest training series.
     assert model.lookbacks_for(100) == (18, 24, 36)
     assert model.lookbacks_for(20) == (18, 20)

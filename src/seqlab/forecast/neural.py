@@ -125,7 +125,7 @@ class _WindowBatches:
 #: ``lookback=None``); the benchmark's validation note says how they were chosen.
 _WINDOW_DEFAULTS: dict[str, Any] = {
     "hidden_size": 32,
-    "loss": ("smape", "mase"),
+    "loss": ("mae", "mase"),
     "refit_full": True,
     "windows_per_epoch": 8192,
     "lookback_factors": (1.5, 2.0, 3.0),
@@ -803,7 +803,7 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         of members for every ``lookback x loss x seed``: with ``lookback=None`` the
         lookbacks are ``round(c * max(h, m))`` for c in (1.5, 2, 3), capped at the
         longest training series (:meth:`lookbacks_for`), so each member sees at least one
-        season; the default losses are ``"smape"`` and ``"mase"`` (see ``_EnsembleTask``);
+        season; the default losses are ``"mae"`` and ``"mase"`` (see ``_EnsembleTask``);
         ``n_seeds`` repeats each with other initial weights. Every member predicts a
         correction to the seasonal-naive forecast read from its window (``local_level``;
         the last value when ``m`` is 1), all members train together in one pass over the
