@@ -146,3 +146,20 @@ def test_a_bad_series_has_the_same_message_under_both_policies():
         assert str(raised.value) == f"series {uid!r}: {message}"
         # fit_many forecasts the good series all the same, as without the bad one
         np.testing.assert_array_equal(many.forecasts["mean"], alone["auto_arima"])
+
+
+def test_a_first_stamp_off_the_frequency_is_named():
+    df = _synthetic(lambda n: pd.date_range("2001-01-01", periods=n, freq="MS"))
+    off = pd.DataFrame(
+        {
+            "unique_id": "off",
+            "ds": pd.to_datetime(["2001-01-15", "2001-02-01", "2001-03-01", "2001-04-01"]),
+            "y": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    frame = pd.concat([df, off], ignore_index=True)
+    many = fit_many(frame, 2, freq="MS", max_p=1, max_q=1, progress=False)
+    assert list(many.errors["unique_id"]) == ["off"]
+    assert many.errors["error"].iloc[0].startswith("ds 2001-01-15 00:00:00 is not a stamp of")
+    with pytest.raises(ValueError, match="series 'off': ds 2001-01-15 00:00:00 is not a stamp"):
+        Forecasts([AutoArimaForecaster()], freq="MS", progress=False).forecast(frame, h=2)
