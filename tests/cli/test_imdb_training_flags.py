@@ -92,7 +92,7 @@ def test_preset_textbook_and_hidden_seed_alias(tarball, tmp_path, capsys, caplog
     with pytest.raises(SystemExit):
         main(["imdb", "train", "--help"])
     help_text = capsys.readouterr().out
-    assert "{default,textbook}" in help_text and "seed}" not in help_text
+    assert "{default,textbook,pretrained}" in help_text and "seed}" not in help_text
     common = ["--epochs", "1", "--max-length", "20", "--vocab-size", "200", "--quiet"]
     assert _train(tarball, tmp_path / "old", "--preset", "seed", *common) == 0
     assert "--preset seed is deprecated" in caplog.text

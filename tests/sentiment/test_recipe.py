@@ -73,7 +73,9 @@ def test_presets():
     # each call is a fresh recipe: the CLI edits the dicts of the one it gets
     preset("default").model["hidden_size"] = 1
     assert preset("default").model["hidden_size"] == 64
-    with pytest.raises(ValueError, match="unknown preset 'best'; choose 'default' or 'textbook'"):
+    with pytest.raises(
+        ValueError, match="unknown preset 'best'; choose 'default', 'textbook' or 'pretrained'"
+    ):
         preset("best")
 
 
