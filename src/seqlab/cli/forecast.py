@@ -158,6 +158,10 @@ def register(subparsers) -> None:
     )
     predict.add_argument("file", help="CSV with the same columns as at fit time")
     predict.add_argument("--h", type=int, default=None, help="steps (default: the run's horizon)")
+    predict.add_argument(
+        "--value",
+        help="an ARIMA run's column in FILE (default: the column it was fitted on, by name)",
+    )
     add_level(predict, (80, 95))
     add_freq(predict)
     predict.add_argument("--out", help="also write the forecast as CSV here")

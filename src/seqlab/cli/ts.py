@@ -420,6 +420,8 @@ def predict_arima_run(args: argparse.Namespace) -> int:
     parameters kept, filtered on FILE's series (nothing is re-estimated), forecast
     ``--h`` steps (default 12) with ``--level`` intervals (default 80 and 95), by date
     where FILE has dates (stepped by ``--freq`` where pandas cannot infer it)."""
+    import pandas as pd
+
     from seqlab._validation import check_horizon
     from seqlab.io import atomic_write, read_csv_frame
     from seqlab.ts.auto import AutoARIMAResult, DeterministicResult
@@ -441,7 +443,15 @@ def predict_arima_run(args: argparse.Namespace) -> int:
         )
     value = getattr(args, "value", None)
     if value is None:
-        value = name if name in read_csv_frame(args.file).columns else None
+        frame = read_csv_frame(args.file)
+        numeric = [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+        if name in frame.columns:
+            value = name
+        elif len(numeric) > 1:
+            raise ValueError(
+                f"{args.file}: no column named {name!r}, the series {args.run} was fitted on, "
+                f"and several numeric columns ({', '.join(numeric)}); pass --value COLUMN."
+            )
     args.value, args.date = value, getattr(args, "date", None)
     y, fit_y, dates = _read_series(args, h)
     try:

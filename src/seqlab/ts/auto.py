@@ -542,6 +542,7 @@ class _Search:
         self,
         y: np.ndarray,
         index: pd.Index | None,
+        name: str,
         exog: pd.DataFrame | None,
         d: int,
         D: int,
@@ -552,7 +553,7 @@ class _Search:
         trace: bool,
         maxiter: int,
     ) -> None:
-        self.y = pd.Series(y, index=index) if index is not None else y
+        self.y = pd.Series(y, index=index, name=name) if index is not None else y
         self.exog = exog
         self.d, self.D, self.m = d, D, m
         self.ic = ic
@@ -893,7 +894,7 @@ def _auto_arima(
         offset = _approximation_offset(values, index, exog, d, D, m, n)
 
     search = _Search(
-        values, index, exog, d, D, m, ic, approximation, offset, config.trace, config.maxiter
+        values, index, name, exog, d, D, m, ic, approximation, offset, config.trace, config.maxiter
     )
     if config.stepwise:
         best = _stepwise(search, limits, config, constant, constant, n)
