@@ -139,3 +139,17 @@ def test_generate_is_seeded_and_top_k_one_is_greedy(pretrained):
         generate(run, "a", top_k=0)
     with pytest.raises(ValueError, match="no pretrained language model"):
         generate(base, "a")
+
+
+def test_other_settings_pretrain_again(pretrained, tmp_path, caplog):
+    data, base, _ = pretrained
+    out = tmp_path / "run"
+    train(data, out, tiny_recipe(), cache_dir=base / "cache", progress=False)
+    changed = tiny_recipe()
+    changed.pretrain["epochs"] = 1
+    with pytest.warns(UserWarning, match="already holds a run"):
+        again = train(data, out, changed, cache_dir=base / "cache", progress=False)
+    assert not again["pretrain"]["reused"] and again["pretrain"]["epochs"] == 1
+    assert "pretrained with other settings" in caplog.text
+    record = json.loads((out / "lm" / PRETRAIN_FILE).read_text())
+    assert record["key"]["settings"]["epochs"] == 1

@@ -231,6 +231,7 @@ def pretrain_lm(
     }
     lm_dir = Path(out) / LM_DIR if out is not None else None
     done = lm_dir / PRETRAIN_FILE if lm_dir is not None else None
+    stale = False  # a finished LM of other settings is there: start afresh, not resume
     if done is not None and done.is_file():
         record = read_json(done)
         if isinstance(record, dict) and record.get("key") == record_key:
@@ -239,6 +240,7 @@ def pretrain_lm(
             return {**record["figures"], "model": model, "reused": True}
         logger.warning("%s was pretrained with other settings; pretraining again", lm_dir)
         done.unlink()
+        stale = True
     started = time.perf_counter()
     stream, heldout, sizes = _streams(source, recipe, prepared, settings, cache_dir, progress)
     train_batches = _windows(stream, settings, shuffle=True, seed=seed)
@@ -283,7 +285,7 @@ def pretrain_lm(
         model_config=config,
         extra_files=extra,
     )
-    resume = lm_dir is not None and (lm_dir / "trainer_state.pt").is_file()
+    resume = not stale and lm_dir is not None and (lm_dir / "trainer_state.pt").is_file()
     if resume:
         logger.info("continuing the language model stage saved in %s", lm_dir)
     history = trainer.fit(train_batches, valid_batches, resume=resume)
