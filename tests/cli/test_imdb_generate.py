@@ -93,3 +93,13 @@ def test_valid_split_flag_reaches_the_run(tarball, tmp_path, capsys):
         main([*argv[:5], str(tmp_path / "r2"), *argv[6:], "--valid-split", "title"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'title'" in capsys.readouterr().err
+
+
+def test_lm_batches_sets_the_pretraining_budget(tarball, tmp_path, capsys):
+    argv = ["imdb", "train", "--data", str(tarball), "--out", str(tmp_path / "r")]
+    assert main([*argv, "--lm-batches", "5"]) == 2
+    assert "--lm-batches sets the pretraining budget of --preset pretrained" in (
+        capsys.readouterr().err
+    )
+    assert main([*argv, "--preset", "pretrained", "--lm-batches", "0"]) == 2
+    assert "--lm-batches must be a positive integer" in capsys.readouterr().err

@@ -123,6 +123,12 @@ def register(subparsers) -> None:
         "(default: the preset's choice)",
     )
     fit.add_argument(
+        "--lm-batches",
+        type=int,
+        help="--preset pretrained: language-model training windows in all (spread over "
+        "its epochs); the pretraining budget",
+    )
+    fit.add_argument(
         "--valid-split",
         choices=VALID_SPLITS,
         help="how the 20%% validation part is drawn: movie (default; no movie in both parts, "
@@ -204,6 +210,15 @@ def recipe_from_args(args: argparse.Namespace) -> ImdbRecipe:
         recipe.max_vocab = args.vocab_size
     if getattr(args, "valid_split", None):
         recipe.valid_split = args.valid_split
+    lm_batches = getattr(args, "lm_batches", None)
+    if lm_batches is not None:
+        _positive(lm_batches, "--lm-batches")
+        if recipe.pretrain is None:
+            raise ValueError("--lm-batches sets the pretraining budget of --preset pretrained.")
+        from seqlab.sentiment.pretrain import PRETRAIN_DEFAULTS
+
+        epochs = {**PRETRAIN_DEFAULTS, **recipe.pretrain}["epochs"]
+        recipe.pretrain["batches_per_epoch"] = max(1, lm_batches // epochs)
     if args.vectors is not None:
         recipe.vectors = None if args.vectors == "none" else args.vectors
         if recipe.vectors not in (None, "ppmi") and not Path(recipe.vectors).is_file():
