@@ -153,3 +153,25 @@ def test_other_settings_pretrain_again(pretrained, tmp_path, caplog):
     assert "pretrained with other settings" in caplog.text
     record = json.loads((out / "lm" / PRETRAIN_FILE).read_text())
     assert record["key"]["settings"]["epochs"] == 1
+
+
+def test_transfer_gives_the_classifier_the_language_models_states():
+    from seqlab.models import SentimentClassifier, SentimentConfig
+    from seqlab.sentiment.recipe import _transfer
+
+    torch.manual_seed(0)
+    lm = LanguageModel(
+        LanguageModelConfig(vocab_size=30, embedding_dim=6, hidden_size=5, cutoffs=[10])
+    )
+    config = dict(
+        vocab_size=30, embedding_dim=6, hidden_size=5, encoder="lstm", bidirectional=False
+    )
+    classifier = SentimentClassifier(SentimentConfig(**config))
+    _transfer(lm, classifier)
+    inputs = torch.randint(2, 30, (3, 7))
+    lm.eval()
+    expected, _ = lm.encoder(lm.embedding(inputs))
+    got, _ = classifier.encoder(classifier.embedding(inputs))
+    assert torch.allclose(got, expected, atol=1e-6)
+    with pytest.raises(ValueError, match="unidirectional lstm"):
+        _transfer(lm, SentimentClassifier(SentimentConfig(**{**config, "bidirectional": True})))
