@@ -31,6 +31,13 @@ def two_columns(tmp_path):
     return path, frame
 
 
+def _fit_passengers(path, tmp_path):
+    run = tmp_path / "run"
+    argv = ["ts", "auto", str(path), "--value", "passengers", "--m", "12", "--h", "3"]
+    assert main([*argv, "--out", str(run)]) == 0
+    return run
+
+
 def test_auto_arima_keeps_the_series_name():
     y = airline().rename("passengers")
     assert auto_arima(y.reset_index(drop=True), 12).forecast(2).mean.name == "passengers"
@@ -38,25 +45,7 @@ def test_auto_arima_keeps_the_series_name():
 
 def test_predict_uses_the_fitted_column_by_name(two_columns, tmp_path, capsys):
     path, _ = two_columns
-    run = tmp_path / "run"
-    assert (
-        main(
-            [
-                "ts",
-                "auto",
-                str(path),
-                "--value",
-                "passengers",
-                "--m",
-                "12",
-                "--h",
-                "3",
-                "--out",
-                str(run),
-            ]
-        )
-        == 0
-    )
+    run = _fit_passengers(path, tmp_path)
     capsys.readouterr()
     assert main(["forecast", "predict", "--run", str(run), str(path), "--h", "3"]) == 0
     out = capsys.readouterr().out
@@ -66,25 +55,7 @@ def test_predict_uses_the_fitted_column_by_name(two_columns, tmp_path, capsys):
 
 def test_predict_asks_for_value_when_the_column_is_gone(two_columns, tmp_path, capsys):
     path, frame = two_columns
-    run = tmp_path / "run"
-    assert (
-        main(
-            [
-                "ts",
-                "auto",
-                str(path),
-                "--value",
-                "passengers",
-                "--m",
-                "12",
-                "--h",
-                "3",
-                "--out",
-                str(run),
-            ]
-        )
-        == 0
-    )
+    run = _fit_passengers(path, tmp_path)
     renamed = tmp_path / "renamed.csv"
     frame.rename(columns={"passengers": "pax"}).to_csv(renamed, index=False)
     capsys.readouterr()
