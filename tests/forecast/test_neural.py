@@ -157,6 +157,7 @@ def test_default_global_is_the_window_ensemble_with_derived_lookbacks():
     assert model.config.normalize == "window"
     assert model.config.cell == "gru"
     assert model.config.losses == ("mae", "mase")
+    assert model.config.local_level is False
     # round(c * max(h, m)) for c in (1.5, 2, 3), capped at the longest training series.
     assert model.lookbacks_for(100) == (18, 24, 36)
     assert model.lookbacks_for(20) == (18, 20)
@@ -170,7 +171,9 @@ def test_window_ensemble_is_scale_equivariant_and_fits_any_sign():
     series = seasonal_series()
     base = GlobalRecurrentForecaster(horizon=4, season_length=4, **TINY).fit(series)
     expected = base.predict(4)
+    # lookbacks x losses (mae, mase), no seasonal base by default.
     assert base.model_config_["lookbacks"] == [6, 6, 8, 8, 12, 12]
+    assert base.model_config_["member_bases"] == [False] * 6
     for factor in (1e-3, 1e9):
         scaled = GlobalRecurrentForecaster(horizon=4, season_length=4, **TINY)
         scaled.fit([factor * s for s in series])
@@ -219,6 +222,8 @@ def test_window_ensemble_forecasts_other_series_and_keeps_json_params():
         ({"refit_full": "yes"}, TypeError, "refit_full must be True or False, got 'yes'"),
         ({"cell": "transformer"}, ValueError, "cell must be one of"),
         ({"lookback": [4, 8], "normalize": "series"}, ValueError, "lookback must be one int"),
+        ({"local_level": [True, False], "lookback": 8}, ValueError, "local_level must be True or"),
+        ({"local_level": [1]}, TypeError, "local_level must be True or False, got 1"),
         ({"loss": "smape", "lookback": 8}, ValueError, "loss must be one of"),
         ({"normalize": "window", "log": True}, ValueError, "log=True needs normalize='series'"),
         ({"normalize": "window", "mode": "recursive"}, ValueError, "needs mode='direct'"),

@@ -101,3 +101,22 @@ def test_ensemble_members_read_their_own_window_and_add_the_seasonal_base():
         net(torch.randn(1, 6, 2))
     with pytest.raises(ValueError, match="lookbacks must be a non-empty list"):
         EnsembleForecasterConfig(lookbacks=())
+    # A member without the base predicts the values themselves (zero head: zero).
+    plain = EnsembleForecastNet(
+        EnsembleForecasterConfig(
+            input_size=2,
+            hidden_size=3,
+            horizon=5,
+            season_length=4,
+            lookbacks=(4, 4),
+            member_bases=(True, False),
+        )
+    )
+    for member in plain.members:
+        torch.nn.init.zeros_(member.head.weight)
+        torch.nn.init.zeros_(member.head.bias)
+    out = plain(inputs.detach())
+    torch.testing.assert_close(out[:, 0], expected)
+    torch.testing.assert_close(out[:, 1], torch.zeros(3, 5))
+    with pytest.raises(ValueError, match="member_bases must be empty or one bool per member"):
+        EnsembleForecasterConfig(lookbacks=(4, 8), member_bases=(True,))

@@ -127,8 +127,11 @@ _WINDOW_DEFAULTS: dict[str, Any] = {
     "hidden_size": 32,
     "loss": ("mae", "mase"),
     "refit_full": True,
+    "local_level": False,
     "windows_per_epoch": 8192,
     "lookback_factors": (1.5, 2.0, 3.0),
+    "lr_schedule": None,
+    "plateau_patience": 2,
 }
 #: The smallest in-window MASE scale (in level units), so a flat window cannot blow up
 #: the ``"mase"`` loss.
@@ -309,8 +312,16 @@ class RecurrentConfig:
         for name in ("patience", "windows_per_epoch"):
             if getattr(self, name) is not None:
                 check_int(getattr(self, name), name, minimum=1)
-        for name in ("bidirectional", "local_level", "log", "refit_full"):
+        for name in ("bidirectional", "log", "refit_full"):
             _check_bool(getattr(self, name), name)
+        levels = _as_tuple(self.local_level)
+        if not levels or (len(levels) > 1 and self.normalize != "window"):
+            raise ValueError(
+                "local_level must be True or False (a list needs a window-normalised global "
+                f"model), got {self.local_level!r}."
+            )
+        for value in levels:
+            _check_bool(value, "local_level")
         _check_real(self.dropout, "dropout", 0.0, 1.0)
         _check_real(self.lr, "lr", 0.0)
         if not self.lr > 0:
@@ -408,7 +419,7 @@ class _RecurrentBase(Forecaster):
         for name, value in params.items():
             setattr(self, name, value)
         values = {**params, **resolved}
-        for name in ("lookback", "loss"):
+        for name in ("lookback", "loss", "local_level"):
             if isinstance(values.get(name), list):
                 values[name] = tuple(values[name])
         self.config = RecurrentConfig(**values)
@@ -800,14 +811,16 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         series and levels from 1e-3 to 1e9 go through one network. The inputs are
         ``[z, observed]``; a series shorter than the window is left-padded with its first
         value, ``observed`` = 0 there. The model is an ensemble (``EnsembleForecastNet``)
-        of members for every ``lookback x loss x seed``: with ``lookback=None`` the
+        of members for every ``lookback x loss x local_level x seed``: with ``lookback=None`` the
         lookbacks are ``round(c * max(h, m))`` for c in (1.5, 2, 3), capped at the
         longest training series (:meth:`lookbacks_for`), so each member sees at least one
         season; the default losses are ``"mae"`` and ``"mase"`` (see ``_EnsembleTask``);
-        ``n_seeds`` repeats each with other initial weights. Every member predicts a
-        correction to the seasonal-naive forecast read from its window (``local_level``;
-        the last value when ``m`` is 1), all members train together in one pass over the
-        same batches, and the forecast is the members' median. An epoch is
+        ``n_seeds`` repeats each with other initial weights. ``local_level`` (default
+        False here; a list such as ``[True, False]`` gives a member for each) says whether
+        a member predicts a correction to the seasonal-naive forecast read from its
+        window (the last value when ``m`` is 1) or the normalised values themselves.
+        All members train together in one pass over the same batches, and the forecast
+        is the members' median. An epoch is
         ``windows_per_epoch`` windows drawn at random (each window once before any
         repeats), so its cost does not grow with the number of series; early stopping
         on the hold-out sets the epochs, and with ``refit_full`` (default True here) a
@@ -840,7 +853,7 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         bidirectional: bool = False,
         dropout: float = 0.0,
         scaler: str = "standard",
-        local_level: bool = True,
+        local_level: bool | None = None,
         log: bool = False,
         epochs: int = 100,
         batch_size: int = 256,
@@ -874,6 +887,7 @@ class GlobalRecurrentForecaster(_RecurrentBase):
             "hidden_size": _WINDOW_DEFAULTS["hidden_size"] if window else 32,
             "loss": list(_WINDOW_DEFAULTS["loss"]) if window else "mse",
             "refit_full": _WINDOW_DEFAULTS["refit_full"] if window else False,
+            "local_level": _WINDOW_DEFAULTS["local_level"] if window else True,
             "windows_per_epoch": _WINDOW_DEFAULTS["windows_per_epoch"] if window else None,
             "valid_size": horizon,
         }
@@ -1080,12 +1094,14 @@ class GlobalRecurrentForecaster(_RecurrentBase):
 
     def _ensemble_network(self, lookbacks: tuple[int, ...]):
         config = self.config
-        members = tuple(
-            lookback
+        plan = [
+            (lookback, base)
             for lookback in lookbacks
             for _loss in config.losses
+            for base in _as_tuple(config.local_level)
             for _seed in range(config.n_seeds)
-        )
+        ]
+        members = tuple(lookback for lookback, _ in plan)
         net_config = EnsembleForecasterConfig(
             cell=config.cell,
             input_size=2,
@@ -1095,10 +1111,11 @@ class GlobalRecurrentForecaster(_RecurrentBase):
             horizon=config.horizon,
             season_length=config.season_length,
             lookbacks=members,
-            seasonal_base=config.local_level,
+            member_bases=tuple(base for _, base in plan),
         )
         model_config = {"name": "ensemble_forecaster", **asdict(net_config)}
         model_config["lookbacks"] = list(members)
+        model_config["member_bases"] = [base for _, base in plan]
         return build_model(model_config), model_config
 
     @property
@@ -1107,7 +1124,11 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         config = self.config
         lookbacks = self.lookbacks_ if hasattr(self, "lookbacks_") else (None,)
         return tuple(
-            loss for _lb in lookbacks for loss in config.losses for _seed in range(config.n_seeds)
+            loss
+            for _lb in lookbacks
+            for loss in config.losses
+            for _base in _as_tuple(config.local_level)
+            for _seed in range(config.n_seeds)
         )
 
     def _fit_window(self, names, arrays) -> GlobalRecurrentForecaster:
@@ -1176,23 +1197,37 @@ class GlobalRecurrentForecaster(_RecurrentBase):
             device=config.device,
             amp="off",
             progress=False,
+            lr_schedule=_WINDOW_DEFAULTS["lr_schedule"] if valid is not None else None,
+            plateau_patience=_WINDOW_DEFAULTS["plateau_patience"],
         )
         trainer = Trainer(model, task=task, config=train_config, model_config=model_config)
         self.history_ = trainer.fit(batches, valid_batches)
         early = model
         if config.refit_full and valid is not None and full is not None and trainer.best_epoch:
+            # A fresh ensemble on every window, for the chosen epochs at the learning
+            # rates the early-stopped run used in them (one constant-rate stage each).
             torch.manual_seed(config.seed)
             model, model_config = self._ensemble_network(self.lookbacks_)
-            batches = _WindowBatches(
-                *full, config.batch_size, True, config.seed, config.windows_per_epoch
-            )
-            refit = dataclasses.replace(
-                train_config,
-                epochs=trainer.best_epoch,
-                early_stopping_patience=None,
-                monitor="train_loss",
-            )
-            Trainer(model, task=task, config=refit, model_config=model_config).fit(batches)
+            rates = [row.get("lr", config.lr) for row in self.history_[: trainer.best_epoch]]
+            stages: list[list] = []
+            for rate in rates:
+                if stages and stages[-1][0] == rate:
+                    stages[-1][1] += 1
+                else:
+                    stages.append([rate, 1])
+            for index, (rate, epochs) in enumerate(stages):
+                batches = _WindowBatches(
+                    *full, config.batch_size, True, config.seed + index, config.windows_per_epoch
+                )
+                refit = dataclasses.replace(
+                    train_config,
+                    lr=float(rate),
+                    epochs=epochs,
+                    early_stopping_patience=None,
+                    monitor="train_loss",
+                    lr_schedule=None,
+                )
+                Trainer(model, task=task, config=refit, model_config=model_config).fit(batches)
         early.to("cpu").eval()
         model.to("cpu").eval()
         self.model_ = model

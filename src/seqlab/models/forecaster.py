@@ -158,6 +158,7 @@ class EnsembleForecasterConfig:
     season_length: int = 1  # m: the base forecast repeats the window's last m values
     lookbacks: tuple = (1,)  # steps each member reads from the end of the window (K of them)
     seasonal_base: bool = True  # add the seasonal-naive base (False: predict values directly)
+    member_bases: tuple = ()  # per member seasonal_base (empty: seasonal_base for all)
 
     def __post_init__(self) -> None:
         if self.cell not in _LAYERS:
@@ -181,21 +182,30 @@ class EnsembleForecasterConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
         if not isinstance(self.seasonal_base, bool):
             raise TypeError(f"seasonal_base must be a bool, got {self.seasonal_base!r}.")
+        bases = tuple(self.member_bases)
+        if bases and (
+            len(bases) != len(self.lookbacks) or not all(isinstance(b, bool) for b in bases)
+        ):
+            raise ValueError(
+                f"member_bases must be empty or one bool per member ({len(self.lookbacks)}), "
+                f"got {self.member_bases!r}."
+            )
+        self.member_bases = bases
 
 
 class _Member(torch.nn.Module):
-    def __init__(self, config: EnsembleForecasterConfig, lookback: int) -> None:
+    def __init__(self, config: EnsembleForecasterConfig, lookback: int, base: bool) -> None:
         super().__init__()
         self.lookback = lookback
         self.encoder = _layer(config, config.input_size, False)
         self.head = torch.nn.Linear(config.hidden_size, config.horizon)
         m, horizon = config.season_length, config.horizon
-        if config.seasonal_base and 1 < m <= lookback:
+        if base and 1 < m <= lookback:
             index = lookback - m + torch.arange(horizon) % m
         else:
             index = torch.full((horizon,), lookback - 1)
         self.register_buffer("base_index", index, persistent=False)
-        self.seasonal_base = config.seasonal_base
+        self.seasonal_base = base
 
     def forward(self, inputs: Tensor) -> Tensor:
         window = inputs[:, -self.lookback :]
@@ -213,8 +223,10 @@ class EnsembleForecastNet(torch.nn.Module):
     def __init__(self, config: EnsembleForecasterConfig) -> None:
         super().__init__()
         self.config = config
+        bases = config.member_bases or (config.seasonal_base,) * len(config.lookbacks)
         self.members = torch.nn.ModuleList(
-            _Member(config, lookback) for lookback in config.lookbacks
+            _Member(config, lookback, base)
+            for lookback, base in zip(config.lookbacks, bases, strict=True)
         )
 
     def forward(self, inputs: Tensor, lengths: Tensor | None = None) -> Tensor:
