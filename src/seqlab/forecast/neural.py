@@ -122,7 +122,8 @@ class _WindowBatches:
 
 
 #: Defaults of a window-normalised global model (``GlobalRecurrentForecaster`` with
-#: ``lookback=None``); the benchmark's validation note says how they were chosen.
+#: ``lookback=None``), chosen by validation on the last horizon of each M3 training part
+#: (``benchmarks/forecast.py --validate``), never on the M3 test part.
 _WINDOW_DEFAULTS: dict[str, Any] = {
     "hidden_size": 32,
     "loss": ("mae", "mase"),
