@@ -210,7 +210,7 @@ show(result.plot(model="lstm"), "backtest_lstm.png")
 # ## A forecast from the end of the series
 
 # %%
-lstm = RecurrentForecaster(cell="lstm", **network).fit(close)
+lstm = RecurrentForecaster(cell="lstm", **network).fit(close, freq="B")
 # Trading days skip holidays, so pandas cannot infer their frequency: freq="B" dates
 # the forecasts on the business days after the last close.
 arima = AutoArimaForecaster().fit(close, freq="B")

@@ -115,7 +115,7 @@ def test_hybrid_forecasts_by_date():
     from seqlab.forecast import HybridForecaster, RecurrentForecaster
 
     network = RecurrentForecaster(
-        "gru", lookback=6, horizon=3, hidden_size=4, epochs=1, valid_size=20, seed=0
+        "gru", lookback=6, horizon=3, hidden_size=4, epochs=1, valid_size=24, seed=0
     )
     model = HybridForecaster(ArimaForecaster((1, 1, 0)), network).fit(MONTHLY)
     assert model.predict(3).index.equals(NEXT_MONTHS)
@@ -130,3 +130,46 @@ def test_a_dated_fit_pickles_with_its_dates():
     model = Drift().fit(closes, freq="B")
     copy_ = pickle.loads(pickle.dumps(model))
     pd.testing.assert_series_equal(copy_.predict(3), model.predict(3))
+
+
+def _tiny_recurrent():
+    pytest.importorskip("torch")
+    from seqlab.forecast import RecurrentForecaster
+
+    return RecurrentForecaster(
+        "gru", lookback=6, horizon=3, hidden_size=4, epochs=1, valid_size=24, seed=0
+    )
+
+
+def test_recurrent_forecaster_dates_in_dates_out():
+    model = _tiny_recurrent().fit(MONTHLY)
+    point = model.predict(3)
+    assert isinstance(point, pd.Series)
+    assert point.index.equals(NEXT_MONTHS) and point.name == "y"
+    fc = model.forecast(3, level=(80, 95))
+    assert fc.index.equals(NEXT_MONTHS)
+    np.testing.assert_allclose(fc.to_frame()["mean"].to_numpy(), point.to_numpy())
+    assert (fc.to_frame()["lower_95"] <= fc.to_frame()["lower_80"]).all()
+    model.update(MONTHLY.iloc[:40])
+    assert model.predict(1).index[0] == pd.Timestamp("2023-05-01")
+
+
+def test_recurrent_forecaster_trading_days_need_freq():
+    closes = pd.Series(VALUES[:40], index=_trading_days(40), name="Close")
+    with pytest.raises(ValueError, match=r"cannot infer the frequency.*freq='B'"):
+        _tiny_recurrent().fit(closes)
+    model = _tiny_recurrent().fit(closes, freq="B")
+    assert model.predict(2).index[0] == closes.index[-1] + pd.offsets.BDay()
+    model.update(closes)  # keeps freq="B" from fit
+    assert model.forecast(2, level=(80,)).index.equals(model.predict(2).index)
+
+
+def test_recurrent_forecaster_numpy_in_numpy_out_with_the_same_numbers():
+    dated = _tiny_recurrent().fit(MONTHLY).forecast(3, level=(80,))
+    model = _tiny_recurrent().fit(VALUES)
+    point = model.predict(3)
+    assert isinstance(point, np.ndarray)
+    fc = model.forecast(3, level=(80,))
+    assert fc.index is None
+    np.testing.assert_allclose(point, dated.mean)
+    np.testing.assert_allclose(fc.upper[80], dated.upper[80])

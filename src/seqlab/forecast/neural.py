@@ -671,10 +671,13 @@ class RecurrentForecaster(_RecurrentBase):
     ``fit(y, X=None)``: ``X`` holds past values of extra inputs (e.g. Open, High, Low,
     Volume beside Close), aligned row by row with ``y``; they are inputs only, never
     forecast, so ``predict`` needs no future values of them. ``predict(h)`` forecasts the
-    ``h`` steps after the last row given to ``fit`` or ``update``.
+    ``h`` steps after the last row given to ``fit`` or ``update``. A ``y`` indexed by
+    dates gives forecasts indexed by the dates that follow (``freq=`` where pandas cannot
+    infer the step, as for trading days); see :mod:`seqlab.forecast.base`.
     """
 
-    def fit(self, y, X=None) -> RecurrentForecaster:
+    def fit(self, y, X=None, *, freq=None) -> RecurrentForecaster:
+        self._remember_dates(y, freq)
         self._check_params()
         values = self._stack(y, X)
         columns = _column_names(y, X, values.shape[1])
@@ -740,6 +743,7 @@ class RecurrentForecaster(_RecurrentBase):
     def update(self, y, X=None) -> RecurrentForecaster:
         """Forecast from the end of ``y`` (and ``X``) from now on, without retraining."""
         self._check_fitted()
+        self._remember_dates(y, keep_freq=True)
         values = self._stack(y, X)
         if values.shape[1] != self.n_features_:
             raise ValueError(
@@ -755,7 +759,7 @@ class RecurrentForecaster(_RecurrentBase):
         return self
 
     def predict(self, h: int) -> np.ndarray:
-        return self.forecast(h, level=None).mean
+        return self._dated(self.forecast(h, level=None).mean)
 
     def forecast(self, h: int, level=(80, 95)) -> Forecast:
         """Point forecast and split-conformal intervals (see the module docstring)."""
@@ -773,10 +777,12 @@ class RecurrentForecaster(_RecurrentBase):
         def inverse(values: np.ndarray) -> np.ndarray:
             return self._from_model_space(self.scaler_.column(0).inverse_transform(values))
 
-        return Forecast(
-            mean=inverse(scaled),
-            lower={lv: inverse(scaled - q) for lv, q in widths.items()},
-            upper={lv: inverse(scaled + q) for lv, q in widths.items()},
+        return self._dated(
+            Forecast(
+                mean=inverse(scaled),
+                lower={lv: inverse(scaled - q) for lv, q in widths.items()},
+                upper={lv: inverse(scaled + q) for lv, q in widths.items()},
+            )
         )
 
     def _origin_forecasts(self, y, origins: np.ndarray, h: int) -> np.ndarray:
