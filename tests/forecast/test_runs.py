@@ -164,3 +164,143 @@ def test_load_names_what_a_folder_is_not(tmp_path):
     (tmp_path / "trainer" / "config.json").write_text("{}")
     with pytest.raises(ValueError, match=r"Trainer run: load it with seqlab\.train\.load_run"):
         load(tmp_path / "trainer")
+
+
+# -- the default global forecaster: a window-normalised ensemble ---------------------
+def _ensemble_series():
+    rng = np.random.default_rng(0)
+    lengths = (30, 24, 40, 12)
+    return {
+        f"s{i}": 10.0 + i + 3.0 * np.sin(np.arange(n) * np.pi / 2) + rng.normal(0, 0.2, n)
+        for i, n in enumerate(lengths)
+    }
+
+
+TINY_ENSEMBLE = dict(
+    horizon=3, season_length=4, hidden_size=4, epochs=3, windows_per_epoch=64, valid_size=8
+)
+
+
+@pytest.fixture(scope="module")
+def ensemble_run(tmp_path_factory):
+    torch.set_num_threads(1)
+    model = GlobalRecurrentForecaster(**TINY_ENSEMBLE).fit(_ensemble_series())
+    return model, save(model, tmp_path_factory.mktemp("ensemble") / "run")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"local_level": [True, False], "loss": "mae"},
+        {"lookback": [4, 6], "normalize": "window"},
+    ],
+    ids=["default", "both-bases", "given-lookbacks"],
+)
+def test_default_ensemble_round_trip_gives_the_same_forecasts(extra, tmp_path):
+    model = GlobalRecurrentForecaster(**TINY_ENSEMBLE, **extra).fit(_ensemble_series())
+    assert model.config.normalize == "window"
+    again = load(save(model, tmp_path / "run"))
+    assert type(again) is GlobalRecurrentForecaster
+    before, after = model.forecast(3, level=(80, 95)), again.forecast(3, level=(80, 95))
+    assert list(before) == list(after) == ["s0", "s1", "s2", "s3"]
+    for name in before:
+        _same_forecasts(before[name], after[name])
+    np.testing.assert_array_equal(again.member_forecasts(3), model.member_forecasts(3))
+    other = [np.linspace(1.0, 9.0, 20)]
+    np.testing.assert_array_equal(
+        again.predict(2, series=other)[0], model.predict(2, series=other)[0]
+    )
+    assert again.lookbacks_ == model.lookbacks_ and again.best_epoch_ == model.best_epoch_
+    assert again.get_params() == model.get_params()
+    manifest = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert manifest["kind"] == "global_recurrent_forecaster"
+    assert manifest["params"] == json.loads(json.dumps(model.get_params()))
+    assert manifest["state"]["lookbacks"] == list(model.lookbacks_)
+    assert manifest["state"]["scales"] == model.scales_
+
+
+def _edit_manifest(run: Path, edit) -> None:
+    path = run / "run.json"
+    manifest = json.loads(path.read_text())
+    edit(manifest)
+    path.write_text(json.dumps(manifest))
+
+
+ENSEMBLE_DAMAGE = {
+    "loss-not-a-name": (
+        lambda m: m["params"].update(loss=["mae", 7]),
+        r"params: loss must be one of",
+    ),
+    "lookback-huge": (
+        lambda m: m["params"].update(lookback=[4, 10**12]),
+        r"params\.lookback\[1\]: must be <=",
+    ),
+    "season-as-text": (
+        lambda m: m["params"].update(season_length="4"),
+        r"params: season_length must be an integer",
+    ),
+    "nested-param": (
+        lambda m: m["params"].update(n_seeds={"x": 1}),
+        r"params\.n_seeds: expected null, true/false, a number or a string, got an object",
+    ),
+    "lookbacks-disagree": (
+        lambda m: m["state"].update(lookbacks=[6, 9]),
+        r"state\.lookbacks is \[6, 9\] but the parameters imply \[6, 8, 9\]",
+    ),
+    "model-disagrees": (
+        lambda m: m["state"]["model"].update(hidden_size=10**9),
+        r"state\.model\.hidden_size is 1000000000 but the parameters",
+    ),
+    "scale-negative": (
+        lambda m: m["state"]["scales"].__setitem__(0, -1.0),
+        r"state\.scales: a series' scale .* < 0",
+    ),
+    "scales-short": (
+        lambda m: m["state"]["scales"].pop(),
+        r"state\.names: expected 3 entries, got 4",
+    ),
+    "names-repeated": (
+        lambda m: m["state"].update(names=["a", "a", "b", "c"]),
+        r"state\.names: 'a' appears more than once",
+    ),
+    "state-missing-key": (
+        lambda m: m["state"].pop("lookbacks"),
+        r"state: missing key\(s\) \['lookbacks'\]",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ENSEMBLE_DAMAGE))
+def test_damaged_ensemble_run_is_a_one_line_error(case, ensemble_run, tmp_path):
+    _, run = ensemble_run
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    edit, fragment = ENSEMBLE_DAMAGE[case]
+    _edit_manifest(copy, edit)
+    with pytest.raises(ValueError, match=fragment) as caught:
+        load(copy)
+    message = str(caught.value)
+    assert "\n" not in message and str(copy) in message
+
+
+def test_ensemble_window_longer_than_its_lookbacks_is_refused(ensemble_run, tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    _, run = ensemble_run
+    shutil.copytree(run, tmp_path / "run")
+    arrays = load_file(tmp_path / "run" / "data.safetensors")
+    arrays["window.1"] = np.concatenate([arrays["window.1"]] * 2)
+    save_file(arrays, tmp_path / "run" / "data.safetensors")
+    with pytest.raises(ValueError, match=r"data\.safetensors: window\.1: expected 1 to 12 rows"):
+        load(tmp_path / "run")
+
+
+def test_intact_ensemble_copy_loads(ensemble_run, tmp_path):
+    # The control for the damaged cases: the same copy, unedited, loads and forecasts.
+    model, run = ensemble_run
+    shutil.copytree(run, tmp_path / "run")
+    _edit_manifest(tmp_path / "run", lambda m: None)
+    again = load(tmp_path / "run")
+    for name, fc in model.forecast(3, level=(80,)).items():
+        _same_forecasts(fc, again.forecast(3, level=(80,))[name])

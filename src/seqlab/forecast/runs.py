@@ -20,6 +20,15 @@ A recurrent forecaster's folder (kind ``"recurrent_forecaster"`` or
   works straight after loading), and ``conformal_scores``, (K, H), the calibration
   scores that give the intervals.
 
+A window-normalised global model (``normalize="window"``, the default ensemble of
+``GlobalRecurrentForecaster(horizon=h, season_length=m)``) has the same kind and files;
+its ``params`` may hold ``lookback: null`` and lists for ``lookback``, ``loss`` and
+``local_level``, and its ``state`` holds ``model`` (the ``ensemble_forecaster`` config,
+with one ``lookbacks`` and ``member_bases`` entry per member), ``names``, ``scales``
+(one float per series: its mean absolute value), ``lookbacks`` (the distinct member
+lookbacks chosen at ``fit``), ``best_epoch``, ``history`` and ``conformal``; its
+``window.i`` arrays are 1-D, the last ``max(lookbacks)`` values of series ``i``.
+
 An ARIMA or auto ARIMA folder is described in :mod:`seqlab.ts.runs`. Format-1 recurrent
 folders (``forecaster.json``, ``model.safetensors``, ``scaler.json``,
 ``history.json``) still load; they kept no calibration scores, so their forecasts have
@@ -39,7 +48,6 @@ import numpy as np
 import pandas as pd
 
 from seqlab._schema import (
-    expect_bool,
     expect_choice,
     expect_float,
     expect_float_list,
@@ -74,6 +82,12 @@ MAX_LOOKBACK = 100_000
 # Bounds on a run's series and calibration scores.
 MAX_SERIES = 10_000_000
 MAX_CALIBRATION = 100_000_000
+# Bounds on the constructor parameters read from run.json: any integer, a string, a list
+# (lookbacks, losses, local levels); the ones that size a network or a window have
+# their own bounds (see _param_bounds).
+MAX_PARAM_INT = 2**62
+MAX_PARAM_STR = 200
+MAX_PARAM_LIST = 64
 
 
 def _classes() -> dict[str, type]:
@@ -184,7 +198,15 @@ def save_forecaster(forecaster: Any, run_dir: str | os.PathLike) -> Path:
     is_global = type(forecaster).__name__ == KINDS["global_recurrent_forecaster"]
     state: dict[str, Any] = {"model": forecaster.model_config_}
     arrays: dict[str, np.ndarray] = {}
-    if is_global:
+    if is_global and forecaster.config.normalize == "window":
+        state["names"] = forecaster.names_
+        state["scales"] = [float(scale) for scale in forecaster.scales_]
+        state["lookbacks"] = [int(lookback) for lookback in forecaster.lookbacks_]
+        best = getattr(forecaster, "best_epoch_", None)
+        state["best_epoch"] = None if best is None else int(best)
+        for i, values in enumerate(forecaster.data_):
+            arrays[f"window.{i}"] = np.ascontiguousarray(values, dtype=np.float64)
+    elif is_global:
         state["names"] = forecaster.names_
         state["scaler"] = [scaler.state_dict() for scaler in forecaster.scalers_]
         for i, values in enumerate(forecaster.data_):
@@ -251,27 +273,23 @@ def load_forecaster(run_dir: str | os.PathLike) -> Any:
     is_global = manifest["kind"] == "global_recurrent_forecaster"
     where = f"{path}: state"
     state = manifest["state"]
+    forecaster = _forecaster_from_params(cls, manifest["params"], f"{path}: params")
+    if is_global and forecaster.config.normalize == "window":
+        return _load_ensemble(forecaster, state, run_dir)
     expect_keys(
         state,
         where,
         ["model", "names" if is_global else "columns", "scaler", "history", "conformal"],
     )
-    forecaster, columns = _rebuild(
-        cls,
-        (manifest["params"], f"{path}: params"),
+    columns = _rebuild(
+        forecaster,
         None if is_global else (state["columns"], f"{where}.columns"),
         (state["model"], f"{where}.model"),
         run_dir / WEIGHTS_FILE,
     )
     n_columns = 1 if columns is None else len(columns)
     forecaster.history_ = _check_history(state["history"], f"{where}.history")
-    conformal = state["conformal"]
-    if conformal is not None:
-        conformal = expect_object(conformal, f"{where}.conformal")
-        expect_keys(conformal, f"{where}.conformal", ["source", "remedy"])
-        for key in ("source", "remedy"):
-            if not isinstance(conformal[key], str):
-                raise ValueError(f"{where}.conformal.{key}: expected a string.")
+    conformal = _conformal_meta(state["conformal"], f"{where}.conformal")
     if is_global:
         names = state["names"]
         scalers = state["scaler"]
@@ -314,6 +332,118 @@ def load_forecaster(run_dir: str | os.PathLike) -> Any:
             arrays["conformal_scores"], conformal, f"{data_path}: conformal_scores"
         )
     return forecaster
+
+
+def _conformal_meta(value: Any, where: str) -> dict[str, str] | None:
+    """The saved conformal ``source`` and ``remedy`` texts, or None (no scores)."""
+    if value is None:
+        return None
+    value = expect_object(value, where)
+    expect_keys(value, where, ["source", "remedy"])
+    for key in ("source", "remedy"):
+        if not isinstance(value[key], str) or len(value[key]) > 10_000:
+            raise ValueError(f"{where}.{key}: expected a string of at most 10,000 characters.")
+    return value
+
+
+def _load_ensemble(forecaster: Any, state: Any, run_dir: Path) -> Any:
+    """Give the window-normalised ``forecaster`` (built from the checked parameters)
+    its saved fitted state: the ensemble network, its member lookbacks, the series'
+    names, scales and last windows, and the conformal scores."""
+    from seqlab.train.checkpoint import load_model_weights
+
+    path = run_dir / RUN_MANIFEST
+    where = f"{path}: state"
+    data_path = run_dir / DATA_FILE
+    state = expect_object(state, where)
+    expect_keys(
+        state,
+        where,
+        ["model", "names", "scales", "lookbacks", "best_epoch", "history", "conformal"],
+    )
+    config = forecaster.config
+    lookbacks = state["lookbacks"]
+    if not isinstance(lookbacks, list) or not 1 <= len(lookbacks) <= MAX_PARAM_LIST:
+        raise ValueError(
+            f"{where}.lookbacks: expected a list of 1 to {MAX_PARAM_LIST} window lengths."
+        )
+    lookbacks = tuple(
+        expect_int(v, f"{where}.lookbacks[{i}]", minimum=1, maximum=MAX_LOOKBACK)
+        for i, v in enumerate(lookbacks)
+    )
+    # fit takes lookbacks_for(longest training series); every max(lookbacks) <= longest
+    # gives the same lookbacks again, so a consistent folder passes this check.
+    implied = forecaster.lookbacks_for(max(lookbacks))
+    if lookbacks != implied:
+        raise ValueError(
+            f"{where}.lookbacks is {list(lookbacks)} but the parameters imply {list(implied)}; "
+            "the run folder is inconsistent."
+        )
+    forecaster.lookbacks_ = lookbacks
+    try:
+        network, model_config = forecaster._ensemble_network(lookbacks)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}.lookbacks: {exc}") from None
+    saved = expect_object(state["model"], f"{where}.model")
+    for key in sorted(set(saved) | set(model_config)):
+        if saved.get(key) != model_config.get(key):
+            raise ValueError(
+                f"{where}.model.{key} is {_short(saved.get(key))} but the parameters and "
+                f"lookbacks imply {_short(model_config.get(key))}; the run folder is "
+                "inconsistent."
+            )
+    load_model_weights(network, run_dir / WEIGHTS_FILE)
+    network.eval()
+    scales = state["scales"]
+    if not isinstance(scales, list) or not 1 <= len(scales) <= MAX_SERIES:
+        raise ValueError(f"{where}.scales: expected a non-empty list, one number per series.")
+    n_series = len(scales)
+    scales = expect_float_list(scales, f"{where}.scales", min_length=1)
+    if min(scales) < 0:
+        raise ValueError(f"{where}.scales: a series' scale (mean absolute value) is < 0.")
+    names = state["names"]
+    if names is not None:
+        names = expect_str_list(names, f"{where}.names", length=n_series, unique=True)
+    best_epoch = expect_int(state["best_epoch"], f"{where}.best_epoch", minimum=0, allow_none=True)
+    history = _check_history(state["history"], f"{where}.history")
+    conformal = _conformal_meta(state["conformal"], f"{where}.conformal")
+    shapes: dict[str, tuple[int, ...] | None] = {f"window.{i}": None for i in range(n_series)}
+    if conformal is not None:
+        shapes["conformal_scores"] = None
+    arrays = read_float_arrays(data_path, shapes)
+    length = max(lookbacks)
+    data = []
+    for i in range(n_series):
+        values = _window(arrays[f"window.{i}"], length, None, f"{data_path}: window.{i}")
+        if np.isnan(values).any():
+            raise ValueError(f"{data_path}: window.{i} holds NaN; the series seen had none.")
+        data.append(values)
+    forecaster.model_ = network
+    forecaster.model_config_ = model_config
+    forecaster.names_ = names
+    forecaster.scales_ = scales
+    forecaster.data_ = data
+    forecaster.best_epoch_ = best_epoch
+    forecaster.history_ = history
+    forecaster.n_features_ = 1
+    if conformal is None:
+        forecaster.conformal_ = None
+    else:
+        scores = arrays["conformal_scores"]
+        if scores.ndim != 2 or scores.shape[1] != config.horizon:
+            raise ValueError(
+                f"{data_path}: conformal_scores: expected (K, {config.horizon}) (one column "
+                f"per step of the horizon), got shape {scores.shape}."
+            )
+        forecaster.conformal_ = _conformal_scores(
+            scores, conformal, f"{data_path}: conformal_scores"
+        )
+    return forecaster
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _window(values: np.ndarray, lookback: int, n_columns: int | None, where: str) -> np.ndarray:
@@ -372,9 +502,9 @@ def _load_format_1(run_dir: Path) -> Any:
         str(path),
         ["format", "class", "params", "model", "history", "names" if is_global else "columns"],
     )
-    forecaster, columns = _rebuild(
-        cls,
-        (config["params"], f"{path}: params"),
+    forecaster = _forecaster_from_params(cls, config["params"], f"{path}: params")
+    columns = _rebuild(
+        forecaster,
         None if is_global else (config["columns"], f"{path}: columns"),
         (config["model"], f"{path}: model"),
         run_dir / WEIGHTS_FILE,
@@ -421,19 +551,17 @@ def _load_format_1(run_dir: Path) -> Any:
 
 
 def _rebuild(
-    cls: type,
-    params: tuple[Any, str],
+    forecaster: Any,
     columns: tuple[Any, str] | None,
     model: tuple[Any, str],
     weights: Path,
-) -> tuple[Any, list[str] | None]:
-    """The forecaster from its checked parameters, with its network rebuilt from the
-    checked config and its weights loaded; and its input columns (None for a global
-    model). Each of ``params``, ``columns``, ``model`` is (value, where it was read)."""
+) -> list[str] | None:
+    """Give ``forecaster`` (built from the checked parameters) its network, rebuilt from
+    the checked config with its weights loaded; returns the input columns (None for a
+    global model). ``columns`` and ``model`` are (value, where it was read)."""
     from seqlab.models import build_model
     from seqlab.train.checkpoint import load_model_weights
 
-    forecaster = _forecaster_from_params(cls, *params)
     names = None
     if columns is not None:
         names = expect_str_list(
@@ -446,26 +574,69 @@ def _rebuild(
     network.eval()
     forecaster.model_ = network
     forecaster.model_config_ = model_config
-    return forecaster, names
+    return names
+
+
+def _param_bounds() -> dict[str, int]:
+    """Upper bounds of the integer parameters that size a network or a window."""
+    return {
+        "hidden_size": _max_dimension(),
+        "num_layers": _max_layers(),
+        "lookback": MAX_LOOKBACK,
+        "horizon": MAX_LOOKBACK,
+        "season_length": MAX_LOOKBACK,
+        "n_seeds": _max_layers(),
+    }
+
+
+def _check_param_value(value: Any, where: str, maximum: int | None) -> None:
+    """A JSON scalar a constructor parameter may be: null, a bool, a string of bounded
+    length, a finite number; an integer at most ``maximum`` (``MAX_PARAM_INT`` when
+    None), and at least 1 when ``maximum`` is given (a size)."""
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, str):
+        if len(value) > MAX_PARAM_STR:
+            raise ValueError(f"{where}: a string of {len(value):,} characters, too long.")
+        return
+    if isinstance(value, int):
+        if maximum is None:
+            expect_int(value, where, minimum=-MAX_PARAM_INT, maximum=MAX_PARAM_INT)
+        else:
+            expect_int(value, where, minimum=1, maximum=maximum)
+        return
+    if isinstance(value, float):
+        expect_float(value, where)
+        return
+    found = {dict: "an object", list: "a nested list"}.get(type(value), type(value).__name__)
+    raise ValueError(f"{where}: expected null, true/false, a number or a string, got {found}.")
 
 
 def _forecaster_from_params(cls: type, params: Any, where: str):
+    """The forecaster ``cls(**params)``, each parameter checked first: only the
+    constructor's names, JSON scalars or flat lists of them (at most ``MAX_PARAM_LIST``
+    entries), sizes within seqlab's bounds; then the constructor's own validation,
+    whose TypeError or ValueError becomes a ValueError naming ``where``."""
     params = expect_object(params, where)
     known = list(cls().get_params())
     expect_keys(params, where, [], known)
-    for name in ("hidden_size", "num_layers", "lookback", "horizon"):
-        if name in params:
-            limit = {"hidden_size": _max_dimension(), "num_layers": _max_layers()}.get(name)
-            expect_int(params[name], f"{where}.{name}", minimum=1, maximum=limit or MAX_LOOKBACK)
-    for name in ("bidirectional", "local_level", "log", "refit_full"):
-        if name in params:
-            expect_bool(params[name], f"{where}.{name}")
+    bounds = _param_bounds()
+    for name, value in params.items():
+        place = f"{where}.{name}"
+        if isinstance(value, list):
+            if not 1 <= len(value) <= MAX_PARAM_LIST:
+                raise ValueError(
+                    f"{place}: expected a list of 1 to {MAX_PARAM_LIST} entries, "
+                    f"got {len(value):,}."
+                )
+            for i, item in enumerate(value):
+                _check_param_value(item, f"{place}[{i}]", bounds.get(name))
+        else:
+            _check_param_value(value, place, bounds.get(name))
     if "cell" in params:
         expect_choice(params["cell"], f"{where}.cell", _CELLS)
-    if "device" in params and not isinstance(params["device"], str):
-        raise ValueError(f"{where}.device: expected a string, got {params['device']!r}.")
-    forecaster = cls(**params)
     try:
+        forecaster = cls(**params)
         forecaster._check_params()
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where}: {exc}") from None
