@@ -245,12 +245,3 @@ def test_recurrent_forecaster_validates_once_into_a_frozen_config():
         model.config.lookback = 3
     with pytest.raises(TypeError, match="epochs must be an integer, got '5'"):
         RecurrentForecaster(epochs="5")
-
-
-def test_window_ensemble_refuses_a_run_folder_clearly(tmp_path):
-    from seqlab.forecast.runs import save_forecaster
-
-    model = GlobalRecurrentForecaster(horizon=2, **TINY).fit(seasonal_series(4))
-    with pytest.raises(ValueError, match="cannot be saved to a run folder yet"):
-        save_forecaster(model, tmp_path / "run")
-    assert not (tmp_path / "run" / "model.safetensors").exists()
