@@ -140,3 +140,26 @@ def test_cv_names_the_global_models_when_one_is_unknown(long_csv, capsys):
     assert main(_argv(long_csv, "--models", "global-transformer")) == 2
     err = capsys.readouterr().err
     assert "unknown model 'global-transformer'" in err and "global-gru" in err
+
+
+def test_cv_gives_the_global_ensemble_the_season_length_m(long_csv, tmp_path, capsys):
+    # Without --lookback, "global" is the window-normalised ensemble, whose lookbacks
+    # and seasonal levels follow season_length: --m 12 must reach it. The reference,
+    # built by hand with season_length=12, gives the same forecasts (one built without
+    # it has lookbacks 4, 6, 9 instead of 18, 24, 36 and other forecasts).
+    pytest.importorskip("torch")
+    from seqlab.forecast import GlobalRecurrentForecaster
+
+    out = tmp_path / "cv.csv"
+    tiny = ["--epochs", "1", "--hidden", "4", "--seed", "1", "--valid-size", "3"]
+    assert main([*_argv(long_csv, "--models", "global", *tiny), "--out", str(out)]) == 0
+    capsys.readouterr()
+    cv = pd.read_csv(out)
+    frame = pd.read_csv(long_csv).rename(columns={"store": "unique_id", "month": "ds"})
+    frame = frame.rename(columns={"sales": "y"}).assign(ds=lambda f: pd.to_datetime(f["ds"]))
+    model = GlobalRecurrentForecaster(
+        horizon=3, season_length=12, hidden_size=4, epochs=1, seed=1, valid_size=3
+    )
+    assert model.config.normalize == "window" and model.lookbacks_for(100) == (18, 24, 36)
+    ref = Forecasts({"global": model}, progress=False).cross_validation(frame, 3, n_windows=2)
+    np.testing.assert_allclose(cv["global"], ref["global"], rtol=1e-9)

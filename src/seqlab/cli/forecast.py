@@ -184,7 +184,12 @@ def register(subparsers) -> None:
     )
     add_level(cv)
     cv.add_argument("--freq", help="pandas frequency of the time column when not inferable")
-    cv.add_argument("--m", type=int, default=1, help="seasonal period (snaive, auto_arima, MASE)")
+    cv.add_argument(
+        "--m",
+        type=int,
+        default=1,
+        help="seasonal period (snaive, auto_arima, the global models' season_length, MASE)",
+    )
     cv.add_argument(
         "--order", type=int_tuple(3, "--order"), default=(1, 1, 0), help="p,d,q of arima"
     )
@@ -241,7 +246,8 @@ def _cv_preload(args: argparse.Namespace) -> tuple[str, ...]:
 
 def _global_model(name: str, h: int, args: argparse.Namespace, level: tuple, n_series: int):
     """``GlobalRecurrentForecaster`` for ``global[-cell]``: direct ``h``-step output,
-    the flags given, the model's own defaults for the rest.
+    ``season_length`` ``--m`` (the default ensemble's lookbacks and seasonal levels
+    follow it), the flags given, the model's own defaults for the rest.
 
     Without ``--valid-size`` the hold-out is ``h`` rows, or the fewest that give the
     widest ``level`` its conformal errors at step ``h``: each series' hold-out of ``V``
@@ -259,6 +265,7 @@ def _global_model(name: str, h: int, args: argparse.Namespace, level: tuple, n_s
         needed = needed_scores(max(level)) if level else 1
         valid_size = max(h, h - 1 + math.ceil(needed / n_series))
     options = {
+        "season_length": check_int(args.m, "--m", minimum=1),
         "epochs": check_int(args.epochs, "--epochs", minimum=1),
         "seed": args.seed,
         "valid_size": valid_size,
@@ -385,8 +392,9 @@ def run_predict(args: argparse.Namespace) -> int:
     if getattr(forecaster, "is_global", False):
         raise ValueError(
             f"{args.run}: a global recurrent model over {len(forecaster.data_)} series; this "
-            "command forecasts one series. From Python: seqlab.forecast.runs.load(RUN)"
-            ".forecast(h, level=..., series=...)."
+            "command forecasts one series. From Python, seqlab.forecast.load(RUN).forecast(h, "
+            "level=(80, 95)) forecasts the series it was fitted on, and .forecast(h, "
+            "series={'name': values, ...}) any others."
         )
     target, *features = forecaster.columns_
     try:
