@@ -304,3 +304,19 @@ def test_intact_ensemble_copy_loads(ensemble_run, tmp_path):
     again = load(tmp_path / "run")
     for name, fc in model.forecast(3, level=(80,)).items():
         _same_forecasts(fc, again.forecast(3, level=(80,))[name])
+
+
+def test_forecast_predict_refuses_a_global_run_naming_the_python_way(
+    ensemble_run, tmp_path, capsys
+):
+    from seqlab.cli import main
+
+    _, run = ensemble_run
+    csv = tmp_path / "one.csv"
+    pd.DataFrame({"y": np.arange(20.0)}).to_csv(csv, index=False)
+    assert main(["forecast", "predict", "--run", str(run), str(csv)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err = captured.err.strip()
+    assert "\n" not in err and "a global recurrent model over 4 series" in err
+    assert "seqlab.forecast.load(RUN).forecast(h, level=(80, 95))" in err
