@@ -173,3 +173,24 @@ def test_recurrent_forecaster_numpy_in_numpy_out_with_the_same_numbers():
     assert fc.index is None
     np.testing.assert_allclose(point, dated.mean)
     np.testing.assert_allclose(fc.upper[80], dated.upper[80])
+
+
+def test_forecast_fit_cli_takes_trading_days_without_freq(tmp_path, capsys):
+    # The run folder keeps values, not dates, so 'forecast fit' needs no --freq for
+    # trading days; 'forecast predict' dates the forecast from FILE and --freq.
+    pytest.importorskip("torch")
+    from seqlab.cli import main
+
+    days = _trading_days(60)
+    csv = tmp_path / "prices.csv"
+    pd.DataFrame(
+        {"Date": days.strftime("%Y-%m-%d"), "Close": 50 + np.sin(np.arange(60) / 3)}
+    ).to_csv(csv, index=False)
+    run = tmp_path / "run"
+    fit = ["forecast", "fit", str(csv), "--value", "Close", "--model", "gru", "--lookback", "6"]
+    assert main([*fit, "--h", "2", "--epochs", "1", "--hidden", "4", "--out", str(run)]) == 0
+    capsys.readouterr()
+    predict = ["forecast", "predict", "--run", str(run), str(csv), "--freq", "B"]
+    assert main([*predict, "--level", "80"]) == 0
+    out = capsys.readouterr().out
+    assert str((days[-1] + pd.offsets.BDay()).date()) in out

@@ -361,6 +361,10 @@ def run_fit(args: argparse.Namespace) -> int:
         args.model, horizon=args.h, lookback=args.lookback, **_neural_options(args)
     )
     callbacks = training_callbacks(args, args.out, epoch_lines=True, loss_units="scaled")
+    # The values alone: a run folder keeps no dates ('forecast predict' dates its
+    # forecasts from FILE and --freq), so trading days need no frequency here.
+    y = y.reset_index(drop=True)
+    X = None if X is None else X.reset_index(drop=True)
     with attached(callbacks):
         model.fit(y, X)
     path = save_forecaster(model, args.out)
