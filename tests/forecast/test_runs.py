@@ -240,6 +240,10 @@ ENSEMBLE_DAMAGE = {
         lambda m: m["params"].update(season_length="4"),
         r"params: season_length must be an integer",
     ),
+    "too-many-members": (
+        lambda m: m["params"].update(n_seeds=64, loss=["mae"] * 64),
+        r"ask for 12,288 ensemble members; seqlab builds at most 512",
+    ),
     "nested-param": (
         lambda m: m["params"].update(n_seeds={"x": 1}),
         r"params\.n_seeds: expected null, true/false, a number or a string, got an object",

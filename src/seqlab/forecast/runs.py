@@ -379,6 +379,15 @@ def _load_ensemble(forecaster: Any, state: Any, run_dir: Path) -> Any:
             f"{where}.lookbacks is {list(lookbacks)} but the parameters imply {list(implied)}; "
             "the run folder is inconsistent."
         )
+    # One member per lookback x loss x local level x seed; bounded before the plan is
+    # built, as EnsembleForecasterConfig bounds it (MAX_LAYERS * 8 members).
+    levels = config.local_level if isinstance(config.local_level, tuple) else (True,)
+    members = len(lookbacks) * len(config.losses) * len(levels) * config.n_seeds
+    if members > _max_layers() * 8:
+        raise ValueError(
+            f"{path}: params and state.lookbacks ask for {members:,} ensemble members; "
+            f"seqlab builds at most {_max_layers() * 8}."
+        )
     forecaster.lookbacks_ = lookbacks
     try:
         network, model_config = forecaster._ensemble_network(lookbacks)
