@@ -16,6 +16,10 @@ given, so by default tokenising is timed too (a second run with a cache skips it
     .venv/bin/python benchmarks/imdb.py --preset textbook  # the textbook's set-up, bugs fixed
     .venv/bin/python benchmarks/imdb.py --preset all     # both
     .venv/bin/python benchmarks/imdb.py --valid-split both  # movie-grouped and random split
+    .venv/bin/python benchmarks/imdb.py --preset pretrained --lm-speed --lm-batches 0,800,2400
+        # accuracy against minutes for the LM-pretrained preset (LM budgets in windows of
+        # 32 x 64 tokens; 0: the same LSTM without pretraining), and the LM's training
+        # tokens/s with seqlab.nn.LSTM beside torch.nn.LSTM at the same sizes
 
 Writes ``benchmarks/results/imdb.json``.
 """
