@@ -310,17 +310,36 @@ def test_intact_ensemble_copy_loads(ensemble_run, tmp_path):
         _same_forecasts(fc, again.forecast(3, level=(80,))[name])
 
 
-def test_forecast_predict_refuses_a_global_run_naming_the_python_way(
+def test_forecast_predict_with_a_global_run_forecasts_every_series_of_a_long_csv(
     ensemble_run, tmp_path, capsys
 ):
     from seqlab.cli import main
 
-    _, run = ensemble_run
-    csv = tmp_path / "one.csv"
-    pd.DataFrame({"y": np.arange(20.0)}).to_csv(csv, index=False)
-    assert main(["forecast", "predict", "--run", str(run), str(csv)]) == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    err = captured.err.strip()
-    assert "\n" not in err and "a global recurrent model over 4 series" in err
-    assert "seqlab.forecast.load(RUN).forecast(h, level=(80, 95))" in err
+    model, run = ensemble_run
+    series = dict(zip(model.names_, _ensemble_series().values(), strict=True))
+    rows = [
+        {"id": name, "month": date, "value": v}
+        for name, values in series.items()
+        for date, v in zip(
+            pd.date_range("2000-01-01", periods=len(values), freq="MS"), values, strict=True
+        )
+    ]
+    csv = tmp_path / "long.csv"
+    pd.DataFrame(rows).sample(frac=1.0, random_state=0).to_csv(csv, index=False)  # any order
+    out = tmp_path / "fc.csv"
+    argv = ["forecast", "predict", "--run", str(run), str(csv), "--h", "3", "--level", "80"]
+    flags = ["--id-col", "id", "--time-col", "month", "--value", "value", "--out", str(out)]
+    assert main([*argv, *flags]) == 0
+    table = pd.read_csv(out, parse_dates=["month"])
+    assert list(table.columns) == ["id", "month", "forecast", "lower_80", "upper_80"]
+    expected = model.forecast(3, level=(80,), series=series)
+    for name, fc in expected.items():
+        part = table[table["id"] == name]
+        np.testing.assert_allclose(part["forecast"], fc.mean, rtol=1e-12)
+        np.testing.assert_allclose(part["lower_80"], fc.lower[80], rtol=1e-12)
+        last = pd.Timestamp("2000-01-01") + pd.DateOffset(months=len(series[name]) - 1)
+        assert list(part["month"]) == list(pd.date_range(last, periods=4, freq="MS")[1:])
+    csv.write_text("id,month,value\na,2000-01-01,1\n")
+    assert main([*argv, *flags[:6]]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and str(csv) in err

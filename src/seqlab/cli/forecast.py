@@ -160,7 +160,14 @@ def register(subparsers) -> None:
     predict.add_argument("--h", type=int, default=None, help="steps (default: the run's horizon)")
     predict.add_argument(
         "--value",
-        help="an ARIMA run's column in FILE (default: the column it was fitted on, by name)",
+        help="the series' column in FILE: for an ARIMA run, default the column it was fitted "
+        "on (by name); for a global run, the value column of the long CSV (default y)",
+    )
+    predict.add_argument(
+        "--id-col", default="unique_id", help="a global run's series id column (%(default)s)"
+    )
+    predict.add_argument(
+        "--time-col", default="ds", help="a global run's time stamp column (%(default)s)"
     )
     add_level(predict, (80, 95))
     add_freq(predict)
@@ -394,12 +401,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
     forecaster = load_forecaster(args.run)
     if getattr(forecaster, "is_global", False):
-        raise ValueError(
-            f"{args.run}: a global recurrent model over {len(forecaster.data_)} series; this "
-            "command forecasts one series. From Python, seqlab.forecast.load(RUN).forecast(h, "
-            "level=(80, 95)) forecasts the series it was fitted on, and .forecast(h, "
-            "series={'name': values, ...}) any others."
-        )
+        return _predict_global(args, forecaster)
     target, *features = forecaster.columns_
     try:
         frame = load_frame(args.file, target, features or None)
@@ -428,6 +430,56 @@ def run_predict(args: argparse.Namespace) -> int:
 
         with atomic_write(args.out, "w", encoding="utf-8") as handle:
             table.to_csv(handle)
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _predict_global(args: argparse.Namespace, forecaster) -> int:
+    """``forecast predict`` with a global run: FILE is a long CSV (``--id-col``,
+    ``--time-col``, ``--value``) and every series in it is forecast ``--h`` steps after
+    its own end by the saved network (nothing is retrained), with the run's conformal
+    intervals; the output is long too: id, date, ``forecast``, ``lower_80`` ..."""
+    import pandas as pd
+
+    from seqlab._validation import future_index
+    from seqlab.cli.ts import read_long_csv
+
+    value = args.value if args.value is not None else "y"
+    columns = {args.id_col: "unique_id", args.time_col: "ds", value: "y"}
+    frame = read_long_csv(args.file, "the series", columns)[["unique_id", "ds", "y"]]
+    frame = frame.sort_values(["unique_id", "ds"], kind="stable")
+    h = args.h if args.h is not None else forecaster.horizon
+    groups = {str(uid): part for uid, part in frame.groupby("unique_id", sort=False)}
+    try:
+        series = {uid: part["y"].to_numpy(dtype=float) for uid, part in groups.items()}
+        forecasts = forecaster.forecast(h, level=levels(args) or None, series=series)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{args.file}: {exc}") from None
+    parts = []
+    for uid, forecast in forecasts.items():
+        stamps = groups[uid]["ds"]
+        if stamps.duplicated().any():
+            raise ValueError(
+                f"{args.file}: series {uid!r} repeats the time stamp "
+                f"{stamps[stamps.duplicated()].iloc[0]!r}."
+            )
+        try:
+            dates = future_index(pd.Index(stamps), h, args.freq)
+        except ValueError as exc:
+            raise ValueError(f"{args.file}: series {uid!r}: {exc}") from None
+        part = {args.id_col: uid, args.time_col: dates, "forecast": forecast.mean}
+        for level in sorted(forecast.lower):
+            part[f"lower_{level:g}"] = forecast.lower[level]
+            part[f"upper_{level:g}"] = forecast.upper[level]
+        parts.append(pd.DataFrame(part))
+    table = pd.concat(parts, ignore_index=True)
+    print(f"{args.run}: {len(parts)} series from {args.file}, {h} steps ahead")
+    print(table.to_string(index=False))
+    if args.out:
+        from seqlab.io import atomic_write
+
+        with atomic_write(args.out, "w", encoding="utf-8", newline="") as handle:
+            table.to_csv(handle, index=False)
         print(f"wrote {args.out}")
     return 0
 
