@@ -245,3 +245,13 @@ def test_recurrent_forecaster_validates_once_into_a_frozen_config():
         model.config.lookback = 3
     with pytest.raises(TypeError, match="epochs must be an integer, got '5'"):
         RecurrentForecaster(epochs="5")
+
+
+def test_patience_auto_is_twenty_for_the_window_ensemble_and_ten_otherwise():
+    # Chosen on M3 training-part validation: one hold-out window per series is a noisy
+    # early-stopping signal, and the window ensemble stopped under-trained at 10.
+    assert GlobalRecurrentForecaster(horizon=3).config.patience == 20
+    assert GlobalRecurrentForecaster(horizon=3).get_params()["patience"] == 20
+    assert GlobalRecurrentForecaster(lookback=6, horizon=3).config.patience == 10
+    assert GlobalRecurrentForecaster(horizon=3, patience=4).config.patience == 4
+    assert GlobalRecurrentForecaster(horizon=3, patience=None).config.patience is None

@@ -131,6 +131,7 @@ _WINDOW_DEFAULTS: dict[str, Any] = {
     "local_level": False,
     "windows_per_epoch": 8192,
     "lookback_factors": (1.5, 2.0, 3.0),
+    "patience": 20,
     "lr_schedule": None,
     "plateau_patience": 2,
 }
@@ -830,12 +831,15 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         is the members' median. An epoch is
         ``windows_per_epoch`` windows drawn at random (each window once before any
         repeats), so its cost does not grow with the number of series; early stopping
-        on the hold-out sets the epochs, and with ``refit_full`` (default True here) a
+        on the hold-out sets the epochs (``patience="auto"`` is 20 epochs here, 10 for
+        ``"series"``: one hold-out window per series is a noisy signal, and stopping
+        early under-trains), and with ``refit_full`` (default True here) a
         fresh ensemble then trains that many epochs on every window. A series too short
         to lend a hold-out trains on all its rows and validates nothing; a series that is
         zero throughout is forecast as zero. Intervals are split-conformal over the
         hold-out origins, in ``z`` units, mapped back by each forecast's own level.
-        Run folders (:mod:`seqlab.forecast.runs`) cannot hold this model yet.
+        It saves and loads like every forecaster (:func:`seqlab.forecast.save` /
+        :func:`~seqlab.forecast.load`).
     ``"series"``
         One network with one ``lookback`` (required); each series is scaled by its own
         ``scaler`` fitted on its training rows (after ``log`` when set), windows are
@@ -870,7 +874,7 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         n_seeds: int = 1,
         windows_per_epoch: int | None = None,
         refit_full: bool | None = None,
-        patience: int | None = 10,
+        patience: int | str | None = "auto",
         valid_size: int | float | None = None,
         stride: int = 1,
         seed: int = 0,
@@ -899,6 +903,8 @@ class GlobalRecurrentForecaster(_RecurrentBase):
             "valid_size": horizon,
         }
         resolved = {name: value for name, value in defaults.items() if params[name] is None}
+        if params["patience"] == "auto":
+            resolved["patience"] = _WINDOW_DEFAULTS["patience"] if window else 10
         resolved["normalize"] = normalize
         self._set_params(params, resolved)
 
@@ -914,13 +920,13 @@ class GlobalRecurrentForecaster(_RecurrentBase):
         ------
         ValueError
             For a window-normalised model, which has none (its state is ``scales_``,
-            ``lookbacks_`` and the ensemble network); run folders cannot hold it yet.
+            ``lookbacks_`` and the ensemble network).
         """
         if self.config.normalize == "window":
             raise ValueError(
                 "a window-normalised GlobalRecurrentForecaster (the default ensemble, "
-                "lookback=None) has no per-series scalers and cannot be saved to a run "
-                "folder yet; pass an int lookback (normalize='series') for a model that can."
+                "lookback=None) has no per-series scalers; its state is scales_, lookbacks_ "
+                "and the ensemble network."
             )
         return self._series_scalers
 
