@@ -1,4 +1,4 @@
-"""Forecasting benchmark (issue 6): recurrent networks side by side with ARIMA.
+"""Forecasting benchmark: recurrent networks side by side with ARIMA.
 
 Part 1, SBUX: Starbucks daily Close (../shared/data/stocks/SBUX.csv), the last 20% of
 days as test. Every model is fitted once on the first 80% (networks hold out the last
