@@ -194,3 +194,22 @@ def test_forecast_fit_cli_takes_trading_days_without_freq(tmp_path, capsys):
     assert main([*predict, "--level", "80"]) == 0
     out = capsys.readouterr().out
     assert str((days[-1] + pd.offsets.BDay()).date()) in out
+
+
+def test_recurrent_forecaster_sorts_dates_given_out_of_order_with_their_regressors():
+    # Trained on the series in date order, as every other forecaster; the regressors
+    # follow y row for row, and the forecasts are dated after the last date.
+    import torch
+
+    from seqlab.forecast.neural import RecurrentForecaster
+
+    torch.set_num_threads(1)
+    dates = pd.date_range("2001-01-01", periods=40, freq="MS")
+    y = pd.Series(np.sin(np.arange(40) / 3.0) + np.arange(40) / 10.0, index=dates)
+    X = pd.DataFrame({"x": np.cos(np.arange(40) / 5.0)}, index=dates)
+    shuffled = np.random.default_rng(0).permutation(40)
+    kwargs = dict(lookback=6, horizon=2, hidden_size=4, epochs=2, seed=0)
+    ordered = RecurrentForecaster("gru", **kwargs).fit(y, X)
+    mixed = RecurrentForecaster("gru", **kwargs).fit(y.iloc[shuffled], X.iloc[shuffled])
+    np.testing.assert_array_equal(mixed.data_, ordered.data_)
+    pd.testing.assert_series_equal(mixed.predict(2), ordered.predict(2))

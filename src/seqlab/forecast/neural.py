@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from seqlab._validation import as_float_series, check_int, check_levels
+from seqlab._validation import as_float_series, check_int, check_levels, ordered_series
 from seqlab.forecast.base import Forecast, Forecaster, check_features
 from seqlab.forecast.conformal import ConformalScores, LevelUnavailableError
 from seqlab.forecast.scalers import make_scaler
@@ -735,6 +735,12 @@ class RecurrentForecaster(_RecurrentBase):
         return self
 
     def _stack(self, y, X) -> np.ndarray:
+        ordered = ordered_series(y, "y")
+        if ordered is not y and X is not None:
+            # y came out of date order: its regressors follow it, row for row.
+            order = y.index.argsort(kind="stable")
+            X = X.iloc[order] if hasattr(X, "iloc") else np.asarray(X)[order]
+        y = ordered
         target = as_float_series(y, "y", allow_nan=True)
         features = check_features(X, target.size)
         if features is None:
