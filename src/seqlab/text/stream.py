@@ -45,6 +45,8 @@ class StreamBatches:
         ``seed``), so successive epochs see different parts of the stream, and a new
         permutation starts when one is used up.
 
+    Notes
+    -----
     Each window starts from a zero recurrent state (the state is not carried from window
     to window), so the windows are independent and their order can be shuffled.
     """
