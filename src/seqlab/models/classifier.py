@@ -27,6 +27,7 @@ from seqlab.models.registry import (
     MAX_VOCAB_SIZE,
     ModelConfig,
     check_size,
+    embedding_vectors,
     register_model,
 )
 from seqlab.nn import GRU, LSTM, RNN, RNNCell
@@ -197,12 +198,7 @@ class SentimentClassifier(nn.Module):
 
     def load_embedding(self, vectors: np.ndarray | Tensor) -> None:
         """Copy pretrained word vectors (``(vocab_size, embedding_dim)``) into the embedding."""
-        vectors = torch.as_tensor(np.asarray(vectors), dtype=self.embedding.weight.dtype)
-        if tuple(vectors.shape) != tuple(self.embedding.weight.shape):
-            raise ValueError(
-                f"vectors must have shape {tuple(self.embedding.weight.shape)} "
-                f"(vocab_size, embedding_dim), got {tuple(vectors.shape)}."
-            )
+        vectors = embedding_vectors(vectors, self.embedding.weight)
         with torch.no_grad():
             self.embedding.weight.copy_(vectors)
             self.embedding.weight[self.config.pad_index].zero_()

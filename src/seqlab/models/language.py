@@ -35,6 +35,7 @@ from seqlab.models.registry import (
     MAX_VOCAB_SIZE,
     ModelConfig,
     check_size,
+    embedding_vectors,
     register_model,
 )
 from seqlab.nn import LSTM
@@ -194,12 +195,7 @@ class LanguageModel(nn.Module):
 
     def load_embedding(self, vectors: np.ndarray | Tensor) -> None:
         """Copy word vectors (``(vocab_size, embedding_dim)``) into the tied embedding."""
-        vectors = torch.as_tensor(np.asarray(vectors), dtype=self.embedding.weight.dtype)
-        if tuple(vectors.shape) != tuple(self.embedding.weight.shape):
-            raise ValueError(
-                f"vectors must have shape {tuple(self.embedding.weight.shape)}, "
-                f"got {tuple(vectors.shape)}."
-            )
+        vectors = embedding_vectors(vectors, self.embedding.weight)
         with torch.no_grad():
             scale = vectors.std().clamp(min=1e-8)
             self.embedding.weight.copy_(vectors / scale * self.config.embedding_dim**-0.5)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 
 __all__ = [
@@ -40,6 +41,23 @@ MAX_DIMENSION = 65_536  # hidden_size, embedding_dim, input_size, head sizes, ho
 MAX_VOCAB_SIZE = 10_000_000  # embedding rows and output classes
 MAX_LAYERS = 64  # stacked recurrent layers
 MAX_PARAMETERS = 1 << 30  # weights of one model (4 GiB in float32)
+
+
+def embedding_vectors(vectors: Any, weight: torch.Tensor) -> torch.Tensor:
+    """``vectors`` as a tensor of ``weight``'s dtype, checked to have its shape.
+
+    Raises
+    ------
+    ValueError
+        ``vectors`` is not ``(vocab_size, embedding_dim)`` as ``weight`` is.
+    """
+    vectors = torch.as_tensor(np.asarray(vectors), dtype=weight.dtype)
+    if tuple(vectors.shape) != tuple(weight.shape):
+        raise ValueError(
+            f"vectors must have shape {tuple(weight.shape)} (vocab_size, embedding_dim), "
+            f"got {tuple(vectors.shape)}."
+        )
+    return vectors
 
 
 def check_size(value: Any, name: str, maximum: int, minimum: int = 1) -> int:
