@@ -24,6 +24,7 @@ One command runs everything and writes ``benchmarks/results/forecast.json``:
     .venv/bin/python benchmarks/forecast.py                 # full run
     .venv/bin/python benchmarks/forecast.py --sample 200    # quick: 200 M3 series
     .venv/bin/python benchmarks/forecast.py --part m3 --periods yearly --validate
+    .venv/bin/python benchmarks/forecast.py --part m3 --hybrid   # + the global hybrid
 """
 
 from __future__ import annotations
@@ -302,6 +303,29 @@ def run_global_default(
     return means, info
 
 
+def run_global_hybrid(
+    data, m: int, h: int, args: argparse.Namespace
+) -> tuple[dict[str, np.ndarray], dict]:
+    """``GlobalHybridForecaster(horizon=h, season_length=m)``: auto ARIMA per series plus
+    the default global network on their residuals, with its conformal intervals."""
+    from seqlab.forecast.hybrid import GlobalHybridForecaster
+
+    model = GlobalHybridForecaster(horizon=h, season_length=m, n_jobs=args.jobs)
+    began = time.perf_counter()
+    model.fit({uid: train for uid, (train, _) in data.items()})
+    seconds = time.perf_counter() - began
+    forecasts = model.forecast(h, level=(80, 95))
+    coverage = {}
+    for level in (80, 95):
+        inside = [
+            np.mean((data[u][1] >= fc.lower[level]) & (data[u][1] <= fc.upper[level]))
+            for u, fc in forecasts.items()
+        ]
+        coverage[str(level)] = float(np.mean(inside))
+    means = {uid: fc.mean for uid, fc in forecasts.items()}
+    return means, {"seconds": seconds, "interval_coverage": coverage}
+
+
 def run_m3(args: argparse.Namespace) -> dict[str, list[dict]]:
     from seqlab.forecast.baselines import SeasonalNaive
 
@@ -313,12 +337,14 @@ def run_m3(args: argparse.Namespace) -> dict[str, list[dict]]:
         data = load_m3(period, args.sample, args.seed, validate=args.validate)
         logging.info("M3 %s: %d series, h=%d, m=%d", period, len(data), h, m)
         rows = []
+        arima_forecasts = None
         began = time.perf_counter()
         snaive = {uid: SeasonalNaive(m).fit(train).predict(h) for uid, (train, _) in data.items()}
         seconds = time.perf_counter() - began
         rows.append({"model": "snaive", **_score(data, snaive, m), "seconds": seconds})
         if args.arima != "none":
             forecasts, info = run_arima(data, args.arima, args.jobs, m, h)
+            arima_forecasts = forecasts
             name = "auto_arima" if args.arima == "auto" else "arima(0,1,1)(0,1,1)m"
             rows.append({"model": name, **_score(data, forecasts, m), **info})
             logging.info("%s", rows[-1])
@@ -328,6 +354,17 @@ def run_m3(args: argparse.Namespace) -> dict[str, list[dict]]:
         info["load_average_after"] = list(os.getloadavg())
         rows.append({"model": "global default", **_score(data, forecasts, m), **info})
         logging.info("%s", {k: v for k, v in rows[-1].items() if k != "member_costs"})
+        if arima_forecasts is not None:
+            # Not a seqlab model: how far a plain average of the two would go.
+            mean = {uid: (arima_forecasts[uid] + forecasts[uid]) / 2 for uid in data}
+            rows.append({"model": "mean(arima, global)", **_score(data, mean, m)})
+        if args.hybrid:
+            load_before = list(os.getloadavg())
+            forecasts, info = run_global_hybrid(data, m, h, args)
+            info["load_average_before"] = load_before
+            info["load_average_after"] = list(os.getloadavg())
+            rows.append({"model": "global hybrid", **_score(data, forecasts, m), **info})
+            logging.info("%s", rows[-1])
         for row in rows:
             row["series"] = len(data)
             row["h"], row["m"] = h, m
@@ -370,6 +407,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="M3, validation experiments only: JSON keywords added to the default global "
         "forecaster, e.g. '{\"hidden_size\": 64}'",
+    )
+    parser.add_argument(
+        "--hybrid",
+        action="store_true",
+        help="M3: also the global hybrid (auto ARIMA per series + the default global network "
+        "on their residuals, GlobalHybridForecaster)",
     )
     parser.add_argument("--out", default=str(RESULTS / "forecast.json"))
     args = parser.parse_args(argv)

@@ -12,6 +12,13 @@ which the network did not train on), ARIMA is re-filtered on the data up to the 
 with its parameters fixed, the network forecasts from the residuals up to it, and the
 absolute errors of their sum give each step's half-width. (A network built with
 ``refit_full=True`` has trained on that hold-out, so its intervals come out too narrow.)
+
+:class:`GlobalHybridForecaster` is the same idea across many series: an auto ARIMA per
+series, and one :class:`~seqlab.forecast.neural.GlobalRecurrentForecaster` with its
+default recipe trained on all their residual series at once. Its intervals are
+split-conformal over series: both parts are fitted again with each series' last
+``horizon`` rows held out, and the errors of their sum there, each divided by its
+series' scale, give each step's half-width.
 """
 
 from __future__ import annotations
@@ -20,13 +27,13 @@ import copy
 
 import numpy as np
 
-from seqlab._validation import check_levels
+from seqlab._validation import check_horizon, check_int, check_levels
 from seqlab.forecast.base import Forecast, Forecaster
-from seqlab.forecast.classical import ArimaForecaster
+from seqlab.forecast.classical import ArimaForecaster, AutoArimaForecaster
 from seqlab.forecast.conformal import ConformalScores, LevelUnavailableError
-from seqlab.forecast.neural import RecurrentForecaster
+from seqlab.forecast.neural import GlobalRecurrentForecaster, RecurrentForecaster
 
-__all__ = ["HybridForecaster"]
+__all__ = ["GlobalHybridForecaster", "HybridForecaster"]
 
 
 class HybridForecaster(Forecaster):
@@ -130,3 +137,209 @@ class HybridForecaster(Forecaster):
                 upper={lv: mean + q for lv, q in widths.items()},
             )
         )
+
+
+def _residuals(model) -> np.ndarray:
+    """A fitted ARIMA forecaster's in-sample residuals; zeros for a noise-free fit (auto
+    ARIMA's deterministic model has no filter and no residuals)."""
+    if hasattr(model.result_, "model"):
+        return model.resid_
+    return np.zeros(2)
+
+
+def _scale(values: np.ndarray) -> float:
+    """Mean absolute first difference of ``values`` (the scale conformal scores are divided
+    by, as in :class:`~seqlab.forecast.frame.Forecasts`), floored so a flat stretch cannot
+    divide by zero."""
+    if values.size < 2:
+        return max(abs(float(values[0])), 1.0) if values.size else 1.0
+    scale = float(np.mean(np.abs(np.diff(values))))
+    return max(scale, 1e-8 * (1.0 + float(np.mean(np.abs(values)))))
+
+
+class GlobalHybridForecaster:
+    """Auto ARIMA per series plus one global recurrent network on all their residuals.
+
+    ``GlobalHybridForecaster(horizon=h, season_length=m)`` fits
+    ``AutoArimaForecaster(m=m)`` to each series (in parallel, ``backend`` and ``n_jobs``
+    as in :class:`~seqlab.forecast.frame.Forecasts`) and
+    ``GlobalRecurrentForecaster(horizon=h, season_length=m)``, its default recipe, to the
+    series of their in-sample residuals; the forecast is ARIMA's plus the network's.
+    ``arima`` and ``network`` replace either part (copied at ``fit``).
+
+    With ``calibrate=True`` (the default) ``fit`` first does all of that on each series
+    without its last ``horizon`` rows, and keeps the errors of the hybrid's forecasts
+    of those rows, each divided by its series' scale (mean absolute first difference
+    before the hold-out): per step, their split-conformal quantile times a series' scale
+    at its end is the half-width of its interval. The coverage it promises is over
+    series, not for each one; it doubles the cost of ``fit``. Series too short to hold
+    out ``horizon`` rows and keep ``horizon + 2`` are left out of the calibration only.
+
+    ``fit(series)`` takes a list of 1-D series or a dict name -> series, as
+    :class:`~seqlab.forecast.neural.GlobalRecurrentForecaster` does; ``predict`` and
+    ``forecast`` return a list, or a dict matching ``fit``. Saving it to a run folder is
+    not supported (nor for :class:`HybridForecaster`): refit it.
+    """
+
+    #: One model for every series: ``Forecasts`` fits it to all series at once.
+    is_global = True
+
+    def __init__(
+        self,
+        horizon: int = 1,
+        season_length: int = 1,
+        *,
+        arima: AutoArimaForecaster | ArimaForecaster | None = None,
+        network: GlobalRecurrentForecaster | None = None,
+        calibrate: bool = True,
+        backend: str = "process",
+        n_jobs: int | None = None,
+    ) -> None:
+        self.horizon = horizon
+        self.season_length = season_length
+        self.arima = arima
+        self.network = network
+        self.calibrate = calibrate
+        self.backend = backend
+        self.n_jobs = n_jobs
+
+    label = "global_hybrid"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(horizon={self.horizon!r}, season_length={self.season_length!r})"
+        )
+
+    def _parts(self):
+        from seqlab.ts._longframe import check_workers
+
+        horizon = check_horizon(self.horizon, "horizon")
+        m = check_int(self.season_length, "season_length", minimum=1)
+        if not isinstance(self.calibrate, bool):
+            raise TypeError(f"calibrate must be a bool, got {self.calibrate!r}.")
+        n_jobs = check_workers(self.backend, self.n_jobs, None)
+        arima = self.arima if self.arima is not None else AutoArimaForecaster(m=m)
+        if not isinstance(arima, (ArimaForecaster, AutoArimaForecaster)):
+            raise TypeError(
+                f"arima must be an ArimaForecaster or AutoArimaForecaster, got "
+                f"{type(arima).__name__}."
+            )
+        network = (
+            self.network
+            if self.network is not None
+            else GlobalRecurrentForecaster(horizon=horizon, season_length=m)
+        )
+        if not isinstance(network, GlobalRecurrentForecaster):
+            raise TypeError(
+                f"network must be a GlobalRecurrentForecaster, got {type(network).__name__}."
+            )
+        return horizon, arima, network, n_jobs
+
+    def _fit_parts(self, labels, arrays, arima, network, n_jobs):
+        """Fitted ARIMA per series and the network on their residuals."""
+        from seqlab.ts._longframe import Job, LocalCall, run_batches
+
+        jobs = [Job(i, labels[i], values, None, (values.size,)) for i, values in enumerate(arrays)]
+        call = LocalCall({"arima": arima}, 1, (), keep=True)
+        results, _ = run_batches(jobs, call, self.backend, n_jobs, progress=False)
+        fitted = []
+        for label, result in zip(labels, results, strict=True):
+            if result is None:
+                raise ValueError(f"fitting ARIMA to {label} failed: its worker did not answer.")
+            if result.error is not None:
+                raise ValueError(f"fitting ARIMA to {label} failed: {result.error}")
+            fitted.append(result.fitted["arima"])
+        residuals = [_residuals(model) for model in fitted]
+        try:
+            net = copy.deepcopy(network).fit(residuals)
+        except ValueError as exc:
+            raise ValueError(f"fitting the network to the ARIMA residuals failed: {exc}") from None
+        return fitted, net
+
+    @staticmethod
+    def _points(fitted, net, h: int) -> list[np.ndarray]:
+        nets = net.predict(h)
+        if isinstance(nets, dict):
+            nets = list(nets.values())
+        return [
+            np.asarray(model.predict(h), dtype=np.float64) + np.asarray(extra)
+            for model, extra in zip(fitted, nets, strict=True)
+        ]
+
+    def fit(self, series, X=None) -> GlobalHybridForecaster:
+        """Fit ARIMA to every series and the network to their residuals (see the class
+        docstring for the calibration); ``X`` must be None."""
+        if X is not None:
+            raise ValueError("GlobalHybridForecaster takes univariate series only (X=None).")
+        horizon, arima, network, n_jobs = self._parts()
+        names, arrays = GlobalRecurrentForecaster._collect(network, series)
+        labels = names if names else [f"series[{i}]" for i in range(len(arrays))]
+        self.conformal_ = None
+        if self.calibrate:
+            keep = [i for i, values in enumerate(arrays) if values.size >= 2 * horizon + 2]
+            if keep:
+                cut = [arrays[i][:-horizon] for i in keep]
+                fitted, net = self._fit_parts(
+                    [labels[i] for i in keep], cut, arima, network, n_jobs
+                )
+                points = self._points(fitted, net, horizon)
+                scaled = np.stack(
+                    [
+                        (arrays[i][-horizon:] - point) / _scale(part)
+                        for i, part, point in zip(keep, cut, points, strict=True)
+                    ]
+                )
+                self.conformal_ = ConformalScores.from_forecasts(
+                    scaled,
+                    np.zeros_like(scaled),
+                    source=f"the last {horizon} rows of {len(keep)} series",
+                    remedy="Give more series (or longer ones: each needs 2 * horizon + 2 rows).",
+                )
+        self.arimas_, self.network_ = self._fit_parts(labels, arrays, arima, network, n_jobs)
+        self.names_ = names
+        self.scales_ = [_scale(values) for values in arrays]
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "arimas_"):
+            raise ValueError("This GlobalHybridForecaster is not fitted yet. Call 'fit' first.")
+
+    def predict(self, h: int):
+        """The point forecasts: a list, or a dict matching ``fit``."""
+        forecasts = self.forecast(h, level=None)
+        if isinstance(forecasts, dict):
+            return {name: fc.mean for name, fc in forecasts.items()}
+        return [fc.mean for fc in forecasts]
+
+    def forecast(self, h: int, level=(80, 95)):
+        """A :class:`~seqlab.forecast.base.Forecast` per series with split-conformal
+        intervals (see the class docstring).
+
+        Raises
+        ------
+        LevelUnavailableError
+            Levels were asked of a model fitted with ``calibrate=False`` or without a
+            series long enough to calibrate on, or ``h`` is past ``horizon``.
+        """
+        self._check_fitted()
+        h = check_horizon(h)
+        levels = check_levels(level)
+        if levels and self.conformal_ is None:
+            raise LevelUnavailableError(
+                "this GlobalHybridForecaster has no calibration errors for intervals: it was "
+                "fitted with calibrate=False, or no series had 2 * horizon + 2 rows. Refit "
+                "with calibrate=True on such series, or pass level=None."
+            )
+        widths = {lv: self.conformal_.half_widths(h, lv) for lv in levels}
+        out = []
+        for point, scale in zip(
+            self._points(self.arimas_, self.network_, h), self.scales_, strict=True
+        ):
+            out.append(
+                Forecast(
+                    mean=point,
+                    lower={lv: point - q * scale for lv, q in widths.items()},
+                    upper={lv: point + q * scale for lv, q in widths.items()},
+                )
+            )
+        return dict(zip(self.names_, out, strict=True)) if self.names_ else out
