@@ -9,6 +9,9 @@ training part and gives 80 % and 95 % intervals for the 18 steps:
   forecast variance), through ``Forecasts(..., backend="process")``;
 - ``global``: the default ``GlobalRecurrentForecaster(horizon=18, season_length=12)``
   (a median ensemble of GRUs), split-conformal intervals from its hold-out;
+- ``global_hybrid``: ``GlobalHybridForecaster(horizon=18, season_length=12)``: auto
+  ARIMA per series plus the default global network on all their residuals, intervals
+  split-conformal over series from a second fit without each series' last 18 points;
 - ``gru``: one ``GlobalRecurrentForecaster("gru", horizon=18, log=True)`` over all series,
   split-conformal intervals from its validation hold-out (the last 18 training points
   of every series; a few more in a sample of fewer than 19 series), through ``Forecasts``;
@@ -76,6 +79,7 @@ H, M, LEVELS = 18, 12, (80, 95)
 METHODS = (
     "auto_arima",
     "global",
+    "global_hybrid",
     "gru",
     "hybrid",
     "auto_arima_conformal",
@@ -145,6 +149,13 @@ def run_global(train: pd.DataFrame, args) -> pd.DataFrame:
 
     model = GlobalRecurrentForecaster(horizon=H, season_length=M, seed=args.seed)
     return Forecasts({"global": model}, freq="MS").forecast(train, h=H, level=list(LEVELS))
+
+
+def run_global_hybrid(train: pd.DataFrame, args) -> pd.DataFrame:
+    from seqlab.forecast import GlobalHybridForecaster
+
+    model = GlobalHybridForecaster(horizon=H, season_length=M, n_jobs=args.jobs)
+    return Forecasts({"global_hybrid": model}, freq="MS").forecast(train, h=H, level=list(LEVELS))
 
 
 def _hybrid(args, valid_size: int | float = HYBRID_HOLD_OUT):
@@ -266,6 +277,7 @@ def run_coverage(args) -> dict:
     runners = {
         "auto_arima": run_auto_arima,
         "global": run_global,
+        "global_hybrid": run_global_hybrid,
         "gru": run_gru,
         "hybrid": run_hybrid,
         "auto_arima_conformal": run_auto_arima_conformal,

@@ -163,3 +163,34 @@ def test_cv_gives_the_global_ensemble_the_season_length_m(long_csv, tmp_path, ca
     assert model.config.normalize == "window" and model.lookbacks_for(100) == (18, 24, 36)
     ref = Forecasts({"global": model}, progress=False).cross_validation(frame, 3, n_windows=2)
     np.testing.assert_allclose(cv["global"], ref["global"], rtol=1e-9)
+
+
+def test_cv_with_the_global_hybrid(long_csv, capsys):
+    # auto ARIMA per store plus the global network on the residuals, the CLI's flags
+    # reaching the network; the same model built by hand gives the same forecasts.
+    pytest.importorskip("torch")
+    from seqlab.forecast import AutoArimaForecaster, GlobalHybridForecaster
+    from seqlab.forecast.neural import GlobalRecurrentForecaster
+
+    tiny = ["--epochs", "2", "--hidden", "4", "--seed", "1"]
+    out = long_csv.parent / "cv_hybrid.csv"
+    assert main([*_argv(long_csv, "--models", "global-hybrid", *tiny), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split() == ["metric", "global-hybrid"]
+    frame = pd.read_csv(long_csv).rename(columns={"store": "unique_id", "month": "ds"})
+    frame = frame.rename(columns={"sales": "y"}).assign(ds=lambda f: pd.to_datetime(f["ds"]))
+    network = GlobalRecurrentForecaster(
+        horizon=3, season_length=12, hidden_size=4, epochs=2, seed=1, valid_size=3
+    )
+    model = GlobalHybridForecaster(
+        horizon=3, season_length=12, arima=AutoArimaForecaster(m=12), network=network,
+        backend="serial",
+    )  # fmt: skip
+    ref = Forecasts({"global-hybrid": model}, progress=False).cross_validation(
+        frame, 3, n_windows=2
+    )
+    np.testing.assert_allclose(pd.read_csv(out)["global-hybrid"], ref["global-hybrid"], rtol=1e-9)
+
+    # Three stores give three calibration errors per step: an 80 % interval needs four.
+    assert main(_argv(long_csv, "--models", "global-hybrid", "--level", "80", *tiny)) == 2
+    err = capsys.readouterr().err
+    assert "needs at least 4 calibration errors per step" in err and "Give more series" in err

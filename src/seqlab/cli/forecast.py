@@ -212,8 +212,10 @@ def register(subparsers) -> None:
     cv.add_argument("--backend", default="serial", choices=["serial", "process"])
     cv.add_argument("--n-jobs", type=int, default=None, help="workers (default: all cores)")
     global_flags = cv.add_argument_group(
-        "global recurrent models (global, global-rnn, global-lstm, global-gru)",
-        "one network trained on every series of each window; horizon --h",
+        "global recurrent models (global, global-rnn, global-lstm, global-gru, global-hybrid)",
+        "one network trained on every series of each window; horizon --h. global-hybrid: "
+        "auto ARIMA per series plus the global network on their residuals, intervals from "
+        "a second fit without each series' last --h rows",
     )
     global_flags.add_argument(
         "--lookback", type=int, default=None, help="window length (default: the model's own)"
@@ -242,7 +244,7 @@ def register(subparsers) -> None:
 # Local models ``forecast cv`` runs per series (names as in ``forecast backtest``), and
 # the global recurrent models it trains once per window on every series.
 _LOCAL_CV_MODELS = ("auto_arima", "arima", "naive", "snaive", "drift", "mean")
-_GLOBAL_CV_MODELS = ("global", "global-rnn", "global-lstm", "global-gru")
+_GLOBAL_CV_MODELS = ("global", "global-rnn", "global-lstm", "global-gru", "global-hybrid")
 _CV_MODELS = _LOCAL_CV_MODELS + _GLOBAL_CV_MODELS
 
 
@@ -281,6 +283,17 @@ def _global_model(name: str, h: int, args: argparse.Namespace, level: tuple, n_s
         options["lookback"] = check_int(args.lookback, "--lookback", minimum=1)
     if args.hidden is not None:
         options["hidden_size"] = check_int(args.hidden, "--hidden", minimum=1)
+    if name == "global-hybrid":
+        from seqlab.forecast.hybrid import GlobalHybridForecaster
+
+        options["valid_size"] = h if args.valid_size is None else valid_size
+        return GlobalHybridForecaster(
+            horizon=h,
+            season_length=options["season_length"],
+            network=GlobalRecurrentForecaster(horizon=h, **options),
+            backend=args.backend,
+            n_jobs=args.n_jobs,
+        )
     cell = name.partition("-")[2] or None
     return GlobalRecurrentForecaster(cell, horizon=h, **options)
 
