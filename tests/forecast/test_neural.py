@@ -167,7 +167,7 @@ def test_default_global_is_the_window_ensemble_with_derived_lookbacks():
     assert GlobalRecurrentForecaster(log=True, lookback=8).config.normalize == "series"
 
 
-def test_window_ensemble_is_scale_equivariant_and_fits_any_sign():
+def test_window_ensemble_is_scale_equivariant_and_fits_any_sign(caplog):
     series = seasonal_series()
     base = GlobalRecurrentForecaster(horizon=4, season_length=4, **TINY).fit(series)
     expected = base.predict(4)
@@ -188,7 +188,15 @@ def test_window_ensemble_is_scale_equivariant_and_fits_any_sign():
         rng.poisson(0.4, 50).astype(float),
         np.array([3.0, 4.0, 5.0]),
     ]
-    model = GlobalRecurrentForecaster(horizon=4, season_length=4, **TINY).fit(series + awkward)
+    with caplog.at_level("INFO", logger="seqlab.forecast.neural"):
+        model = GlobalRecurrentForecaster(horizon=4, season_length=4, **TINY)
+        model.fit(series + awkward)
+    # One line for all the series too short to lend a hold-out, not one per series.
+    short = [r.getMessage() for r in caplog.records if "too short for a hold-out" in r.message]
+    assert short == [
+        f"1 series too short for a hold-out train on every row and validate nothing: "
+        f"series[{len(series) + 4}] (3 rows)"
+    ]
     forecasts = model.forecast(4, level=(80,))
     for fc in forecasts:
         assert np.isfinite(fc.mean).all()

@@ -1153,17 +1153,24 @@ class GlobalRecurrentForecaster(_RecurrentBase):
     def _fit_window(self, names, arrays) -> GlobalRecurrentForecaster:
         config = self.config
         horizon, stride = config.horizon, config.stride
-        scales, train_sizes = [], []
+        scales, train_sizes, short = [], [], []
         for i, values in enumerate(arrays):
-            label = names[i] if names else f"series[{i}]"
             valid_rows = self._valid_rows(values.size)
             if values.size - valid_rows < 2:
                 # Too short to lend a hold-out: it trains on every row and validates nothing.
-                logger.info("%s: %d rows, too short for a hold-out", label, values.size)
+                short.append(f"{names[i] if names else f'series[{i}]'} ({values.size} rows)")
                 valid_rows = 0
             train_rows = values.size - valid_rows
             train_sizes.append(train_rows)
             scales.append(_divisor(values[:train_rows]))
+        if short:
+            more = f" and {len(short) - 5} more" if len(short) > 5 else ""
+            logger.info(
+                "%d series too short for a hold-out train on every row and validate nothing: %s%s",
+                len(short),
+                ", ".join(short[:5]),
+                more,
+            )
         self.lookbacks_ = self.lookbacks_for(max(train_sizes))
         length = max(self.lookbacks_)
         parts: dict[str, list] = {key: [] for key in ("train", "valid", "full")}
