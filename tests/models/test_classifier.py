@@ -147,3 +147,38 @@ def test_learns_a_keyword_task(encoder):
     with torch.no_grad():
         accuracy = (model(inputs).argmax(1) == targets).float().mean().item()
     assert accuracy > 0.95
+
+
+@pytest.mark.parametrize("encoder", ENCODERS)
+@pytest.mark.parametrize(("layers", "bidirectional", "head_hidden"), [(1, False, 0), (3, True, 5)])
+def test_parameter_groups_are_embedding_each_layer_then_head(
+    encoder, layers, bidirectional, head_hidden
+):
+    model = _model(
+        encoder=encoder, num_layers=layers, bidirectional=bidirectional, head_hidden=head_hidden
+    )
+    groups = model.parameter_groups()
+    names = {id(p): n for n, p in model.named_parameters()}
+    named = [[names[id(p)] for p in group] for group in groups]
+    assert len(groups) == layers + 2
+    # Every parameter exactly once.
+    assert sorted(n for group in named for n in group) == sorted(names.values())
+    assert named[0] == ["embedding.weight"]
+    assert named[-1] == [n for n in names.values() if n.startswith("head.")]
+    per_cell = 2 if bidirectional else 1
+    for layer, group in enumerate(named[1:-1]):
+        assert group and all(n.startswith("encoder.") for n in group)
+        if encoder == "rnncell":
+            cells = {int(n.split(".")[2]) for n in group}
+            assert cells == set(range(layer * per_cell, (layer + 1) * per_cell))
+        else:
+            assert all(f"_l{layer}" in n for n in group), group
+            assert sum(n.endswith("_reverse") for n in group) == (len(group) // 2) * (per_cell - 1)
+
+
+def test_parameter_groups_keep_an_encoder_not_named_per_layer_together():
+    model = _model(encoder="lstm", num_layers=2)
+    model.encoder = torch.nn.LSTMCell(8, 6)  # weight_ih, weight_hh, ...: no layer suffix
+    groups = model.parameter_groups()
+    assert len(groups) == 3
+    assert groups[1] == list(model.encoder.parameters())

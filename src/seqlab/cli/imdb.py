@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import shlex
 from pathlib import Path
 
@@ -103,6 +104,20 @@ def register(subparsers) -> None:
     fit.add_argument("--model", choices=("rnncell", "rnn", "lstm", "gru"), help="encoder")
     fit.add_argument("--epochs", type=int)
     fit.add_argument("--lr", type=float)
+    fit.add_argument(
+        "--lr-layer-decay",
+        type=float,
+        metavar="DECAY",
+        help="discriminative learning rates: each layer from the output down trains DECAY "
+        "times slower than the one above it (ULMFiT: 2.6)",
+    )
+    fit.add_argument(
+        "--gradual-unfreeze",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="epoch 1 trains only the head, epoch 2 also the top recurrent layer, ... "
+        "(default: the preset's choice)",
+    )
     fit.add_argument("--batch-size", type=int)
     fit.add_argument("--max-length", type=int, help="tokens kept per review")
     fit.add_argument("--embedding-dim", type=int)
@@ -188,6 +203,9 @@ def recipe_from_args(args: argparse.Namespace) -> ImdbRecipe:
         _positive(getattr(args, name, None), "--" + name.replace("_", "-"))
     if args.lr is not None and not args.lr > 0:
         raise ValueError(f"--lr must be positive, got {args.lr}.")
+    decay = getattr(args, "lr_layer_decay", None)
+    if decay is not None and not (math.isfinite(decay) and decay > 0):
+        raise ValueError(f"--lr-layer-decay must be a positive number, got {decay}.")
     if args.model:
         recipe.model["encoder"] = args.model
     if args.embedding_dim:
@@ -200,6 +218,10 @@ def recipe_from_args(args: argparse.Namespace) -> ImdbRecipe:
         recipe.train["epochs"] = args.epochs
     if args.lr:
         recipe.train["lr"] = args.lr
+    if decay is not None:
+        recipe.train["lr_layer_decay"] = decay
+    if getattr(args, "gradual_unfreeze", None) is not None:
+        recipe.train["gradual_unfreeze"] = args.gradual_unfreeze
     if args.batch_size:
         recipe.batch_size = args.batch_size
     if args.max_length:

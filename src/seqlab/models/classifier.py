@@ -15,6 +15,7 @@ positive/negative; a label vocabulary with an ``<unk>`` entry would give 3).
 from __future__ import annotations
 
 import numbers
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,8 @@ __all__ = [
 ]
 
 ENCODERS = ("rnncell", "rnn", "lstm", "gru")
+# A recurrent layer's parameter names end in _l<layer> or _l<layer>_reverse.
+_LAYER_SUFFIX = re.compile(r"_l(\d+)(?:_reverse)?$")
 POOLINGS = ("last", "max", "mean", "max+mean")
 
 
@@ -195,6 +198,32 @@ class SentimentClassifier(nn.Module):
             )
         else:
             self.head = nn.Linear(pooled, c.num_classes)
+
+    def parameter_groups(self) -> list[list[nn.Parameter]]:
+        """The parameters in layers from the input side: embedding, encoder layers, head.
+
+        One group for the embedding, one per recurrent layer (both directions of a
+        layer together) and one for the head (its linear layers). This is the order
+        :class:`~seqlab.train.TrainConfig`'s ``lr_layer_decay`` and ``gradual_unfreeze``
+        read. Every parameter is in exactly one group.
+        """
+        layers: list[list[nn.Parameter]] = [[] for _ in range(self.config.num_layers)]
+        directions = 2 if self.config.bidirectional else 1
+        for name, param in self.encoder.named_parameters():
+            if isinstance(self.encoder, RNNCellEncoder):
+                # cells.<k>.*: cell k is layer k // directions.
+                layer = int(name.split(".")[1]) // directions
+            else:
+                found = _LAYER_SUFFIX.search(name)
+                if found is None:  # not named per layer: the encoder is one group
+                    return [
+                        [self.embedding.weight],
+                        list(self.encoder.parameters()),
+                        list(self.head.parameters()),
+                    ]
+                layer = int(found.group(1))
+            layers[layer].append(param)
+        return [[self.embedding.weight], *layers, list(self.head.parameters())]
 
     def load_embedding(self, vectors: np.ndarray | Tensor) -> None:
         """Copy pretrained word vectors (``(vocab_size, embedding_dim)``) into the embedding."""

@@ -161,11 +161,22 @@ def recipe_from_dict(values, where: str) -> ImdbRecipe:
     expect_choice(recipe.valid_split, f"{where}.valid_split", VALID_SPLITS)
     expect_object(recipe.model, f"{where}.model")
     expect_object(recipe.train, f"{where}.train")
+    _check_train_settings(recipe.train, f"{where}.train")
     if recipe.pretrain is not None:
         from seqlab.sentiment.pretrain import check_pretrain_settings
 
         check_pretrain_settings(recipe.pretrain, f"{where}.pretrain")
     return recipe
+
+
+def _check_train_settings(train: dict[str, Any], where: str) -> None:
+    """A ValueError naming ``where`` unless ``train`` holds valid TrainConfig fields."""
+    from seqlab.train.config import TrainConfig
+
+    try:
+        TrainConfig.from_dict(train)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 def resumable(run_dir: str | Path) -> bool:

@@ -49,6 +49,11 @@ class TrainConfig:
     device: str = "auto"  # "auto" (CUDA when available), "cpu", "cuda", "cuda:1", ...
     amp: str = "auto"  # "auto" (bf16 autocast on CUDA), "bf16" or "off"
     progress: bool = True  # tqdm bar (rank 0 only)
+    # Discriminative learning rates: a model with parameter_groups() (input side first)
+    # trains group i of n at lr / lr_layer_decay ** (n - 1 - i); None: one group at lr.
+    lr_layer_decay: float | None = None
+    # Epoch k (from 1) trains only the model's last k parameter groups, then all of them.
+    gradual_unfreeze: bool = False
 
     def __post_init__(self) -> None:
         check_int(self.epochs, "epochs", minimum=1)
@@ -81,6 +86,17 @@ class TrainConfig:
         if not isinstance(self.device, str):
             raise TypeError(f"device must be a string like 'auto' or 'cpu', got {self.device!r}.")
         check_choice(self.amp, "amp", _AMP)
+        if self.lr_layer_decay is not None:
+            _check_float(self.lr_layer_decay, "lr_layer_decay", positive=True)
+        if not isinstance(self.gradual_unfreeze, bool):
+            raise TypeError(
+                f"gradual_unfreeze must be True or False, got {self.gradual_unfreeze!r}."
+            )
+
+    @property
+    def uses_parameter_groups(self) -> bool:
+        """Whether training needs the model's ``parameter_groups()``."""
+        return self.lr_layer_decay is not None or self.gradual_unfreeze
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -45,7 +45,7 @@ class EpochProgress:
     totals: dict[str, float] = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
     batches_done: int = 0
-    lr: float = math.nan  # learning rate of the last step taken
+    lr: float = math.nan  # learning rate of the last step taken (the output-side group's)
 
 
 class PassSums:
@@ -187,7 +187,7 @@ def train_pass(
             if grad_clip is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
             optimizer.step()
-            lr = optimizer.param_groups[0]["lr"]
+            lr = optimizer.param_groups[-1]["lr"]
             if per_step_schedule:
                 scheduler.step()
             sums.add(task, step)

@@ -117,6 +117,18 @@ class Trainer:
     is not already sharded is wrapped in :class:`~seqlab.train.distributed.DistributedBatches`.
     Seed (``seed_everything``) before building the model: the Trainer seeds again at
     the start of ``fit``, which fixes the data order and dropout but not the initial weights.
+
+    ``config.lr_layer_decay`` and ``config.gradual_unfreeze`` need a model with
+    ``parameter_groups()``: a list of lists of parameters from the input side to the
+    output side, covering every parameter once. Group ``i`` of ``n`` gets its own
+    optimizer group at ``lr / lr_layer_decay ** (n - 1 - i)`` (every schedule scales each
+    group; onecycle peaks each at its own rate). With gradual unfreezing, epoch ``k``
+    (from 1) trains only the last ``k`` groups: the others get ``requires_grad=False``
+    for that epoch, so they have no gradient and the optimizer leaves them as they are.
+    The frozen set follows from the epoch alone, so a resumed run freezes as an
+    uninterrupted one does; parameters frozen before ``fit`` stay frozen, and the others
+    are trainable again when ``fit`` returns. Gradual unfreezing is refused under
+    torch.distributed (DDP expects a gradient for every parameter it wraps).
     """
 
     def __init__(
@@ -169,6 +181,8 @@ class Trainer:
         self._bad_epochs = 0
         self._best_state: dict[str, torch.Tensor] | None = None
         self._plotted_at = time.perf_counter()
+        # Trainable parameters of each of the model's parameter_groups() (gradual unfreezing).
+        self._stages: list[list[torch.nn.Parameter]] = []
 
     # ----------------------------------------------------------------- set-up
     def _setup(self) -> None:
@@ -232,13 +246,109 @@ class Trainer:
         params = [p for p in self.model.parameters() if p.requires_grad]
         if not params:
             raise ValueError("the model has no trainable parameters.")
+        groups: list[dict[str, Any]] | list[torch.nn.Parameter] = params
+        self._stages = []
+        if cfg.uses_parameter_groups:
+            self._stages = self._parameter_groups()
+            decay = cfg.lr_layer_decay or 1.0
+            n = len(self._stages)
+            groups = [
+                {"params": stage, "lr": cfg.lr / decay ** (n - 1 - i)}
+                for i, stage in enumerate(self._stages)
+                if stage
+            ]
         if cfg.optimizer == "adam":
-            return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+            return torch.optim.Adam(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
         if cfg.optimizer == "adamw":
-            return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+            return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
         return torch.optim.SGD(
-            params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+            groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
         )
+
+    def _parameter_groups(self) -> list[list[torch.nn.Parameter]]:
+        """The model's ``parameter_groups()``, checked, each keeping its trainable parameters.
+
+        Raises
+        ------
+        ValueError
+            The model defines no ``parameter_groups()``, or its groups are empty, repeat
+            a parameter or leave one of the model's parameters out.
+        TypeError
+            ``parameter_groups()`` returns something other than lists of parameters.
+        """
+        cfg = self.config
+        wanted = " and ".join(
+            name
+            for name, on in (
+                ("lr_layer_decay", cfg.lr_layer_decay is not None),
+                ("gradual_unfreeze", cfg.gradual_unfreeze),
+            )
+            if on
+        )
+        name = type(self.model).__name__
+        method = getattr(self.model, "parameter_groups", None)
+        if not callable(method):
+            raise ValueError(
+                f"{wanted} needs a model with parameter_groups() (lists of parameters from "
+                f"the input side to the output side); {name} has none."
+            )
+        groups = method()
+        if not isinstance(groups, (list, tuple)) or not groups:
+            raise TypeError(
+                f"{name}.parameter_groups() must return a non-empty list of lists of "
+                f"parameters, got {type(groups).__name__}."
+            )
+        seen: set[int] = set()
+        stages: list[list[torch.nn.Parameter]] = []
+        for i, group in enumerate(groups):
+            if not isinstance(group, (list, tuple)) or not group:
+                raise TypeError(
+                    f"{name}.parameter_groups()[{i}] must be a non-empty list of parameters."
+                )
+            for param in group:
+                if not isinstance(param, torch.nn.Parameter):
+                    raise TypeError(
+                        f"{name}.parameter_groups()[{i}] holds a {type(param).__name__}, "
+                        "not a torch.nn.Parameter."
+                    )
+                if id(param) in seen:
+                    raise ValueError(f"{name}.parameter_groups() lists a parameter twice.")
+                seen.add(id(param))
+            stages.append([p for p in group if p.requires_grad])
+        missing = [n for n, p in self.model.named_parameters() if id(p) not in seen]
+        if missing:
+            raise ValueError(
+                f"{name}.parameter_groups() leaves out parameters {missing[:5]}"
+                f"{' ...' if len(missing) > 5 else ''}; every parameter must be in one group."
+            )
+        return stages
+
+    def _unfreeze_for(self, epoch: int) -> None:
+        """Gradual unfreezing: epoch ``epoch`` (from 0) trains the last ``epoch + 1`` groups.
+
+        Only parameters trainable when the optimizer was built are switched, so a
+        parameter the model keeps frozen stays frozen; a frozen parameter gets no
+        gradient and the optimizer leaves it (and its state) untouched.
+        """
+        if not self.config.gradual_unfreeze:
+            return
+        n = len(self._stages)
+        first = max(n - 1 - epoch, 0)
+        for i, stage in enumerate(self._stages):
+            for param in stage:
+                param.requires_grad_(i >= first)
+        logger.info(
+            "gradual unfreezing: epoch %d trains parameter groups %d-%d of %d",
+            epoch + 1,
+            first + 1,
+            n,
+            n,
+        )
+
+    def _unfreeze_all(self) -> None:
+        for stage in self._stages:
+            for param in stage:
+                param.requires_grad_(True)
 
     def _build_scheduler(
         self, optimizer: torch.optim.Optimizer, steps_per_epoch: int | None, mode: str
@@ -263,8 +373,12 @@ class Trainer:
         total = max(cfg.epochs * steps_per_epoch, 1)
         if cfg.lr_schedule == "onecycle":
             pct = cfg.warmup_steps / total if cfg.warmup_steps else 0.3
+            # One peak per parameter group: the groups' own (decayed) learning rates.
             return torch.optim.lr_scheduler.OneCycleLR(
-                optimizer, max_lr=cfg.lr, total_steps=total, pct_start=min(max(pct, 1e-3), 0.99)
+                optimizer,
+                max_lr=[group["lr"] for group in optimizer.param_groups],
+                total_steps=total,
+                pct_start=min(max(pct, 1e-3), 0.99),
             )
         warmup, floor, cosine = cfg.warmup_steps, cfg.min_lr_ratio, cfg.lr_schedule == "cosine"
 
@@ -385,6 +499,11 @@ class Trainer:
                 "train_batches holds no batches"
                 + (" for this rank (fewer batches than ranks)." if self._dist.enabled else ".")
             )
+        if cfg.gradual_unfreeze and self._dist.enabled:
+            raise ValueError(
+                "gradual_unfreeze is not supported under torch.distributed: DDP expects a "
+                "gradient for every parameter it was built with."
+            )
         optimizer = self._build_optimizer()
         scheduler = self._build_scheduler(optimizer, steps, mode)
 
@@ -417,6 +536,7 @@ class Trainer:
                     for epoch in range(start_epoch, cfg.epochs):
                         if self.stopped_early:
                             break
+                        self._unfreeze_for(epoch)
                         sums, rng_start, interrupted = self._run_epoch(
                             train_src,
                             epoch,
@@ -453,6 +573,7 @@ class Trainer:
                             self._dist.barrier()
                             raise KeyboardInterrupt
             finally:
+                self._unfreeze_all()
                 if self._writes and self.history:
                     self._write_history(plot=True)
                 if started:
