@@ -165,30 +165,39 @@ def test_cv_gives_the_global_ensemble_the_season_length_m(long_csv, tmp_path, ca
     np.testing.assert_allclose(cv["global"], ref["global"], rtol=1e-9)
 
 
-def test_cv_with_the_global_hybrid(long_csv, capsys):
-    # auto ARIMA per store plus the global network on the residuals, the CLI's flags
-    # reaching the network; the same model built by hand gives the same forecasts.
+def test_cv_with_the_global_hybrid_and_the_arima_global_mean(long_csv, capsys):
+    # auto ARIMA per store with the global network on the residuals (global-hybrid) or
+    # averaged with it (global-arima-mean), the CLI's flags reaching the network.
     pytest.importorskip("torch")
     from seqlab.forecast import AutoArimaForecaster, GlobalHybridForecaster
     from seqlab.forecast.neural import GlobalRecurrentForecaster
 
     tiny = ["--epochs", "2", "--hidden", "4", "--seed", "1"]
     out = long_csv.parent / "cv_hybrid.csv"
-    assert main([*_argv(long_csv, "--models", "global-hybrid", *tiny), "--out", str(out)]) == 0
-    assert capsys.readouterr().out.splitlines()[1].split() == ["metric", "global-hybrid"]
+    names = ["auto_arima", "global", "global-hybrid", "global-arima-mean"]
+    assert main([*_argv(long_csv, "--models", ",".join(names), *tiny), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split() == ["metric", *names]
+    got = pd.read_csv(out)
+    # The mean is that of the two models the same run fitted on their own.
+    np.testing.assert_allclose(
+        got["global-arima-mean"], (got["auto_arima"] + got["global"]) / 2, rtol=1e-9
+    )
+    # The hybrid built by hand gives the same forecasts.
     frame = pd.read_csv(long_csv).rename(columns={"store": "unique_id", "month": "ds"})
     frame = frame.rename(columns={"sales": "y"}).assign(ds=lambda f: pd.to_datetime(f["ds"]))
     network = GlobalRecurrentForecaster(
         horizon=3, season_length=12, hidden_size=4, epochs=2, seed=1, valid_size=3
     )
     model = GlobalHybridForecaster(
-        horizon=3, season_length=12, arima=AutoArimaForecaster(m=12), network=network,
+        horizon=3,
+        season_length=12,
+        arima=AutoArimaForecaster(m=12),
+        network=network,
+        calibrate=False,
         backend="serial",
-    )  # fmt: skip
-    ref = Forecasts({"global-hybrid": model}, progress=False).cross_validation(
-        frame, 3, n_windows=2
     )
-    np.testing.assert_allclose(pd.read_csv(out)["global-hybrid"], ref["global-hybrid"], rtol=1e-9)
+    ref = Forecasts({"h": model}, progress=False).cross_validation(frame, 3, n_windows=2)
+    np.testing.assert_allclose(got["global-hybrid"], ref["h"], rtol=1e-9)
 
     # Three stores give three calibration errors per step: an 80 % interval needs four.
     assert main(_argv(long_csv, "--models", "global-hybrid", "--level", "80", *tiny)) == 2

@@ -83,6 +83,20 @@ def test_global_hybrid_is_arima_per_series_plus_one_network_on_residuals():
         np.testing.assert_allclose(mine, theirs, rtol=0, atol=1e-6)
 
 
+def test_global_hybrid_mean_averages_arima_and_the_network_on_the_series():
+    from seqlab.forecast.neural import GlobalRecurrentForecaster
+
+    torch.set_num_threads(1)
+    series = _seasonal_series()
+    model = _global_hybrid(calibrate=False, how="mean").fit(series)
+    assert model.label == "arima_global_mean"
+    alone = GlobalRecurrentForecaster(horizon=4, season_length=4, **TINY_NET)
+    nets = alone.fit(list(series.values())).predict(4)
+    for i, (name, values) in enumerate(series.items()):
+        arima = ArimaForecaster((0, 1, 1), (0, 1, 1, 4)).fit(values).predict(4)
+        np.testing.assert_allclose(model.predict(4)[name], (arima + nets[i]) / 2, rtol=0, atol=1e-6)
+
+
 def test_global_hybrid_intervals_come_from_its_errors_on_the_held_out_rows():
     torch.set_num_threads(1)
     series = _seasonal_series()
@@ -155,6 +169,8 @@ def test_global_hybrid_refuses_bad_settings_and_levels_it_cannot_give():
         GlobalHybridForecaster(horizon=4, arima="auto").fit(series)
     with pytest.raises(TypeError, match="network must be a GlobalRecurrentForecaster"):
         GlobalHybridForecaster(horizon=4, network=RecurrentForecaster("gru")).fit(series)
+    with pytest.raises(ValueError, match="how"):
+        GlobalHybridForecaster(horizon=4, how="median").fit(series)
     with pytest.raises(ValueError, match="backend must be one of"):
         GlobalHybridForecaster(horizon=4, backend="threads").fit(series)
     with pytest.raises(ValueError, match="univariate"):

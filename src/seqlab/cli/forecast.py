@@ -212,10 +212,12 @@ def register(subparsers) -> None:
     cv.add_argument("--backend", default="serial", choices=["serial", "process"])
     cv.add_argument("--n-jobs", type=int, default=None, help="workers (default: all cores)")
     global_flags = cv.add_argument_group(
-        "global recurrent models (global, global-rnn, global-lstm, global-gru, global-hybrid)",
+        "global recurrent models (global, global-rnn, global-lstm, global-gru, global-hybrid, "
+        "global-arima-mean)",
         "one network trained on every series of each window; horizon --h. global-hybrid: "
-        "auto ARIMA per series plus the global network on their residuals, intervals from "
-        "a second fit without each series' last --h rows",
+        "auto ARIMA per series plus the global network on their residuals; "
+        "global-arima-mean: the mean of auto ARIMA's and the global network's forecasts; "
+        "both take their intervals from a second fit without each series' last --h rows",
     )
     global_flags.add_argument(
         "--lookback", type=int, default=None, help="window length (default: the model's own)"
@@ -244,7 +246,14 @@ def register(subparsers) -> None:
 # Local models ``forecast cv`` runs per series (names as in ``forecast backtest``), and
 # the global recurrent models it trains once per window on every series.
 _LOCAL_CV_MODELS = ("auto_arima", "arima", "naive", "snaive", "drift", "mean")
-_GLOBAL_CV_MODELS = ("global", "global-rnn", "global-lstm", "global-gru", "global-hybrid")
+_GLOBAL_CV_MODELS = (
+    "global",
+    "global-rnn",
+    "global-lstm",
+    "global-gru",
+    "global-hybrid",
+    "global-arima-mean",
+)
 _CV_MODELS = _LOCAL_CV_MODELS + _GLOBAL_CV_MODELS
 
 
@@ -283,7 +292,7 @@ def _global_model(name: str, h: int, args: argparse.Namespace, level: tuple, n_s
         options["lookback"] = check_int(args.lookback, "--lookback", minimum=1)
     if args.hidden is not None:
         options["hidden_size"] = check_int(args.hidden, "--hidden", minimum=1)
-    if name == "global-hybrid":
+    if name in ("global-hybrid", "global-arima-mean"):
         from seqlab.forecast.hybrid import GlobalHybridForecaster
 
         options["valid_size"] = h if args.valid_size is None else valid_size
@@ -291,6 +300,8 @@ def _global_model(name: str, h: int, args: argparse.Namespace, level: tuple, n_s
             horizon=h,
             season_length=options["season_length"],
             network=GlobalRecurrentForecaster(horizon=h, **options),
+            how="residuals" if name == "global-hybrid" else "mean",
+            calibrate=bool(level),  # the second fit gives intervals only
             backend=args.backend,
             n_jobs=args.n_jobs,
         )

@@ -27,7 +27,7 @@ import copy
 
 import numpy as np
 
-from seqlab._validation import check_horizon, check_int, check_levels
+from seqlab._validation import check_choice, check_horizon, check_int, check_levels
 from seqlab.forecast.base import Forecast, Forecaster
 from seqlab.forecast.classical import ArimaForecaster, AutoArimaForecaster
 from seqlab.forecast.conformal import ConformalScores, LevelUnavailableError
@@ -158,17 +158,25 @@ def _scale(values: np.ndarray) -> float:
 
 
 class GlobalHybridForecaster:
-    """Auto ARIMA per series plus one global recurrent network on all their residuals.
+    """Auto ARIMA per series combined with one global recurrent network over all of them.
 
     ``GlobalHybridForecaster(horizon=h, season_length=m)`` fits
     ``AutoArimaForecaster(m=m)`` to each series (in parallel, ``backend`` and ``n_jobs``
-    as in :class:`~seqlab.forecast.frame.Forecasts`) and
-    ``GlobalRecurrentForecaster(horizon=h, season_length=m)``, its default recipe, to the
-    series of their in-sample residuals; the forecast is ARIMA's plus the network's.
+    as in :class:`~seqlab.forecast.frame.Forecasts`) and one
+    ``GlobalRecurrentForecaster(horizon=h, season_length=m)``, its default recipe. How
+    the two combine is ``how``:
+
+    ``"residuals"`` (Zhang's hybrid, the default)
+        The network is fitted to the series of ARIMA's in-sample residuals; the forecast
+        is ARIMA's plus the network's.
+    ``"mean"`` (a forecast combination)
+        The network is fitted to the series themselves; the forecast is the mean of
+        ARIMA's and the network's.
+
     ``arima`` and ``network`` replace either part (copied at ``fit``).
 
     With ``calibrate=True`` (the default) ``fit`` first does all of that on each series
-    without its last ``horizon`` rows, and keeps the errors of the hybrid's forecasts
+    without its last ``horizon`` rows, and keeps the errors of the combined forecasts
     of those rows, each divided by its series' scale (mean absolute first difference
     before the hold-out): per step, their split-conformal quantile times a series' scale
     at its end is the half-width of its interval. The coverage it promises is over
@@ -191,23 +199,28 @@ class GlobalHybridForecaster:
         *,
         arima: AutoArimaForecaster | ArimaForecaster | None = None,
         network: GlobalRecurrentForecaster | None = None,
+        how: str = "residuals",
         calibrate: bool = True,
         backend: str = "process",
         n_jobs: int | None = None,
     ) -> None:
         self.horizon = horizon
         self.season_length = season_length
+        self.how = how
         self.arima = arima
         self.network = network
         self.calibrate = calibrate
         self.backend = backend
         self.n_jobs = n_jobs
 
-    label = "global_hybrid"
+    @property
+    def label(self) -> str:
+        return "global_hybrid" if self.how == "residuals" else "arima_global_mean"
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(horizon={self.horizon!r}, season_length={self.season_length!r})"
+            f"{type(self).__name__}(horizon={self.horizon!r}, "
+            f"season_length={self.season_length!r}, how={self.how!r})"
         )
 
     def _parts(self):
@@ -215,6 +228,7 @@ class GlobalHybridForecaster:
 
         horizon = check_horizon(self.horizon, "horizon")
         m = check_int(self.season_length, "season_length", minimum=1)
+        check_choice(self.how, "how", ("residuals", "mean"))
         if not isinstance(self.calibrate, bool):
             raise TypeError(f"calibrate must be a bool, got {self.calibrate!r}.")
         n_jobs = check_workers(self.backend, self.n_jobs, None)
@@ -236,7 +250,8 @@ class GlobalHybridForecaster:
         return horizon, arima, network, n_jobs
 
     def _fit_parts(self, labels, arrays, arima, network, n_jobs):
-        """Fitted ARIMA per series and the network on their residuals."""
+        """Fitted ARIMA per series and the network on their residuals (``how="mean"``:
+        on the series)."""
         from seqlab.ts._longframe import Job, LocalCall, run_batches
 
         jobs = [Job(i, labels[i], values, None, (values.size,)) for i, values in enumerate(arrays)]
@@ -249,20 +264,23 @@ class GlobalHybridForecaster:
             if result.error is not None:
                 raise ValueError(f"fitting ARIMA to {label} failed: {result.error}")
             fitted.append(result.fitted["arima"])
-        residuals = [_residuals(model) for model in fitted]
+        if self.how == "mean":
+            targets, what = list(arrays), "the series"
+        else:
+            targets, what = [_residuals(model) for model in fitted], "the ARIMA residuals"
         try:
-            net = copy.deepcopy(network).fit(residuals)
+            net = copy.deepcopy(network).fit(targets)
         except ValueError as exc:
-            raise ValueError(f"fitting the network to the ARIMA residuals failed: {exc}") from None
+            raise ValueError(f"fitting the network to {what} failed: {exc}") from None
         return fitted, net
 
-    @staticmethod
-    def _points(fitted, net, h: int) -> list[np.ndarray]:
+    def _points(self, fitted, net, h: int) -> list[np.ndarray]:
         nets = net.predict(h)
         if isinstance(nets, dict):
             nets = list(nets.values())
+        weight = 0.5 if self.how == "mean" else 1.0
         return [
-            np.asarray(model.predict(h), dtype=np.float64) + np.asarray(extra)
+            weight * np.asarray(model.predict(h), dtype=np.float64) + weight * np.asarray(extra)
             for model, extra in zip(fitted, nets, strict=True)
         ]
 
