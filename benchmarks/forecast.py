@@ -24,7 +24,7 @@ One command runs everything and writes ``benchmarks/results/forecast.json``:
     .venv/bin/python benchmarks/forecast.py                 # full run
     .venv/bin/python benchmarks/forecast.py --sample 200    # quick: 200 M3 series
     .venv/bin/python benchmarks/forecast.py --part m3 --periods yearly --validate
-    .venv/bin/python benchmarks/forecast.py --part m3 --hybrid   # + the global hybrid
+    .venv/bin/python benchmarks/forecast.py --part m3 --hybrid mean,residuals
 """
 
 from __future__ import annotations
@@ -304,13 +304,14 @@ def run_global_default(
 
 
 def run_global_hybrid(
-    data, m: int, h: int, args: argparse.Namespace
+    data, m: int, h: int, how: str, args: argparse.Namespace
 ) -> tuple[dict[str, np.ndarray], dict]:
-    """``GlobalHybridForecaster(horizon=h, season_length=m)``: auto ARIMA per series plus
-    the default global network on their residuals, with its conformal intervals."""
+    """``GlobalHybridForecaster(horizon=h, season_length=m, how=how)``: auto ARIMA per
+    series and the default global network, averaged (``mean``, the default) or the
+    network on ARIMA's residuals (``residuals``), with its conformal intervals."""
     from seqlab.forecast.hybrid import GlobalHybridForecaster
 
-    model = GlobalHybridForecaster(horizon=h, season_length=m, n_jobs=args.jobs)
+    model = GlobalHybridForecaster(horizon=h, season_length=m, how=how, n_jobs=args.jobs)
     began = time.perf_counter()
     model.fit({uid: train for uid, (train, _) in data.items()})
     seconds = time.perf_counter() - began
@@ -358,12 +359,14 @@ def run_m3(args: argparse.Namespace) -> dict[str, list[dict]]:
             # Not a seqlab model: how far a plain average of the two would go.
             mean = {uid: (arima_forecasts[uid] + forecasts[uid]) / 2 for uid in data}
             rows.append({"model": "mean(arima, global)", **_score(data, mean, m)})
-        if args.hybrid:
+        for how in [part for part in (args.hybrid or "").split(",") if part]:
+            if how not in ("mean", "residuals"):
+                sys.exit(f"benchmarks/forecast.py: --hybrid: unknown form {how!r}.")
             load_before = list(os.getloadavg())
-            forecasts, info = run_global_hybrid(data, m, h, args)
+            forecasts, info = run_global_hybrid(data, m, h, how, args)
             info["load_average_before"] = load_before
             info["load_average_after"] = list(os.getloadavg())
-            rows.append({"model": "global hybrid", **_score(data, forecasts, m), **info})
+            rows.append({"model": f"global hybrid ({how})", **_score(data, forecasts, m), **info})
             logging.info("%s", rows[-1])
         for row in rows:
             row["series"] = len(data)
@@ -410,9 +413,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--hybrid",
-        action="store_true",
-        help="M3: also the global hybrid (auto ARIMA per series + the default global network "
-        "on their residuals, GlobalHybridForecaster)",
+        default=None,
+        help="M3: also GlobalHybridForecaster in these forms, comma-separated: mean (auto "
+        "ARIMA and the default global network averaged, its default), residuals (the "
+        "network on ARIMA's residuals)",
     )
     parser.add_argument("--out", default=str(RESULTS / "forecast.json"))
     args = parser.parse_args(argv)

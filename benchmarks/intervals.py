@@ -9,9 +9,9 @@ training part and gives 80 % and 95 % intervals for the 18 steps:
   forecast variance), through ``Forecasts(..., backend="process")``;
 - ``global``: the default ``GlobalRecurrentForecaster(horizon=18, season_length=12)``
   (a median ensemble of GRUs), split-conformal intervals from its hold-out;
-- ``global_hybrid``: ``GlobalHybridForecaster(horizon=18, season_length=12)``: auto
-  ARIMA per series plus the default global network on all their residuals, intervals
-  split-conformal over series from a second fit without each series' last 18 points;
+- ``global_hybrid``: ``GlobalHybridForecaster(horizon=18, season_length=12)``: the mean
+  of auto ARIMA's and the default global network's forecasts, intervals split-conformal
+  over series from a second fit without each series' last 18 points;
 - ``gru``: one ``GlobalRecurrentForecaster("gru", horizon=18, log=True)`` over all series,
   split-conformal intervals from its validation hold-out (the last 18 training points
   of every series; a few more in a sample of fewer than 19 series), through ``Forecasts``;

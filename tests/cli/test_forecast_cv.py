@@ -165,24 +165,24 @@ def test_cv_gives_the_global_ensemble_the_season_length_m(long_csv, tmp_path, ca
     np.testing.assert_allclose(cv["global"], ref["global"], rtol=1e-9)
 
 
-def test_cv_with_the_global_hybrid_and_the_arima_global_mean(long_csv, capsys):
-    # auto ARIMA per store with the global network on the residuals (global-hybrid) or
-    # averaged with it (global-arima-mean), the CLI's flags reaching the network.
+def test_cv_with_the_global_hybrids(long_csv, capsys):
+    # auto ARIMA per store averaged with the global network (global-hybrid) or plus the
+    # network on its residuals (global-hybrid-residuals), the CLI's flags reaching it.
     pytest.importorskip("torch")
     from seqlab.forecast import AutoArimaForecaster, GlobalHybridForecaster
     from seqlab.forecast.neural import GlobalRecurrentForecaster
 
     tiny = ["--epochs", "2", "--hidden", "4", "--seed", "1"]
     out = long_csv.parent / "cv_hybrid.csv"
-    names = ["auto_arima", "global", "global-hybrid", "global-arima-mean"]
+    names = ["auto_arima", "global", "global-hybrid", "global-hybrid-residuals"]
     assert main([*_argv(long_csv, "--models", ",".join(names), *tiny), "--out", str(out)]) == 0
     assert capsys.readouterr().out.splitlines()[1].split() == ["metric", *names]
     got = pd.read_csv(out)
     # The mean is that of the two models the same run fitted on their own.
     np.testing.assert_allclose(
-        got["global-arima-mean"], (got["auto_arima"] + got["global"]) / 2, rtol=1e-9
+        got["global-hybrid"], (got["auto_arima"] + got["global"]) / 2, rtol=1e-9
     )
-    # The hybrid built by hand gives the same forecasts.
+    # The residual form built by hand gives the same forecasts.
     frame = pd.read_csv(long_csv).rename(columns={"store": "unique_id", "month": "ds"})
     frame = frame.rename(columns={"sales": "y"}).assign(ds=lambda f: pd.to_datetime(f["ds"]))
     network = GlobalRecurrentForecaster(
@@ -193,11 +193,12 @@ def test_cv_with_the_global_hybrid_and_the_arima_global_mean(long_csv, capsys):
         season_length=12,
         arima=AutoArimaForecaster(m=12),
         network=network,
+        how="residuals",
         calibrate=False,
         backend="serial",
     )
     ref = Forecasts({"h": model}, progress=False).cross_validation(frame, 3, n_windows=2)
-    np.testing.assert_allclose(got["global-hybrid"], ref["h"], rtol=1e-9)
+    np.testing.assert_allclose(got["global-hybrid-residuals"], ref["h"], rtol=1e-9)
 
     # Three stores give three calibration errors per step: an 80 % interval needs four.
     assert main(_argv(long_csv, "--models", "global-hybrid", "--level", "80", *tiny)) == 2

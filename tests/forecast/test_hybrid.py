@@ -47,7 +47,7 @@ def _seasonal_series(count=24, n=48, seed=0):
     }
 
 
-def _global_hybrid(calibrate=True, backend="serial", **kwargs):
+def _global_hybrid(calibrate=True, backend="serial", how="residuals", **kwargs):
     from seqlab.forecast.hybrid import GlobalHybridForecaster
     from seqlab.forecast.neural import GlobalRecurrentForecaster
 
@@ -57,6 +57,7 @@ def _global_hybrid(calibrate=True, backend="serial", **kwargs):
         season_length=4,
         arima=ArimaForecaster((0, 1, 1), (0, 1, 1, 4)),
         network=network,
+        how=how,
         calibrate=calibrate,
         backend=backend,
         **kwargs,
@@ -84,12 +85,15 @@ def test_global_hybrid_is_arima_per_series_plus_one_network_on_residuals():
 
 
 def test_global_hybrid_mean_averages_arima_and_the_network_on_the_series():
+    from seqlab.forecast.hybrid import GlobalHybridForecaster
     from seqlab.forecast.neural import GlobalRecurrentForecaster
 
     torch.set_num_threads(1)
     series = _seasonal_series()
     model = _global_hybrid(calibrate=False, how="mean").fit(series)
-    assert model.label == "arima_global_mean"
+    assert model.label == "global_hybrid"
+    assert _global_hybrid(how="residuals").label == "global_hybrid_residuals"
+    assert GlobalHybridForecaster(horizon=4).how == "mean"
     alone = GlobalRecurrentForecaster(horizon=4, season_length=4, **TINY_NET)
     nets = alone.fit(list(series.values())).predict(4)
     for i, (name, values) in enumerate(series.items()):
@@ -144,11 +148,11 @@ def test_global_hybrid_runs_in_forecasts_and_processes_match_serial():
             for name, values in series.items()
         ]
     )  # fmt: skip
-    out = Forecasts({"gh": _global_hybrid(backend="process", n_jobs=2)}).forecast(
+    out = Forecasts({"gh": _global_hybrid(backend="process", how="mean", n_jobs=2)}).forecast(
         df, h=4, level=[80]
     )
     assert list(out.columns) == ["unique_id", "ds", "gh", "gh-lo-80", "gh-hi-80"]
-    serial = _global_hybrid().fit(series).predict(4)
+    serial = _global_hybrid(how="mean").fit(series).predict(4)
     np.testing.assert_allclose(
         out["gh"].to_numpy(), np.concatenate(list(serial.values())), rtol=1e-9
     )

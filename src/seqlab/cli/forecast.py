@@ -213,10 +213,10 @@ def register(subparsers) -> None:
     cv.add_argument("--n-jobs", type=int, default=None, help="workers (default: all cores)")
     global_flags = cv.add_argument_group(
         "global recurrent models (global, global-rnn, global-lstm, global-gru, global-hybrid, "
-        "global-arima-mean)",
+        "global-hybrid-residuals)",
         "one network trained on every series of each window; horizon --h. global-hybrid: "
-        "auto ARIMA per series plus the global network on their residuals; "
-        "global-arima-mean: the mean of auto ARIMA's and the global network's forecasts; "
+        "the mean of auto ARIMA's and the global network's forecasts; "
+        "global-hybrid-residuals: auto ARIMA plus the global network on its residuals; "
         "both take their intervals from a second fit without each series' last --h rows",
     )
     global_flags.add_argument(
@@ -252,7 +252,7 @@ _GLOBAL_CV_MODELS = (
     "global-lstm",
     "global-gru",
     "global-hybrid",
-    "global-arima-mean",
+    "global-hybrid-residuals",
 )
 _CV_MODELS = _LOCAL_CV_MODELS + _GLOBAL_CV_MODELS
 
@@ -292,7 +292,7 @@ def _global_model(name: str, h: int, args: argparse.Namespace, level: tuple, n_s
         options["lookback"] = check_int(args.lookback, "--lookback", minimum=1)
     if args.hidden is not None:
         options["hidden_size"] = check_int(args.hidden, "--hidden", minimum=1)
-    if name in ("global-hybrid", "global-arima-mean"):
+    if name in ("global-hybrid", "global-hybrid-residuals"):
         from seqlab.forecast.hybrid import GlobalHybridForecaster
 
         options["valid_size"] = h if args.valid_size is None else valid_size
@@ -300,7 +300,7 @@ def _global_model(name: str, h: int, args: argparse.Namespace, level: tuple, n_s
             horizon=h,
             season_length=options["season_length"],
             network=GlobalRecurrentForecaster(horizon=h, **options),
-            how="residuals" if name == "global-hybrid" else "mean",
+            how="mean" if name == "global-hybrid" else "residuals",
             calibrate=bool(level),  # the second fit gives intervals only
             backend=args.backend,
             n_jobs=args.n_jobs,
