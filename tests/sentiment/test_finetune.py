@@ -69,3 +69,12 @@ def test_recipe_train_settings_are_checked():
         ValueError, match=r"R\.train: unknown TrainConfig field\(s\) \['lr_decay'\]"
     ):
         recipe_from_dict({"train": {"lr_decay": 2.6}}, "R")
+
+
+def test_the_pretrained_preset_fine_tunes_as_ulmfit():
+    from seqlab.train import TrainConfig
+
+    recipe = preset("pretrained")
+    config = TrainConfig(**recipe.train)
+    assert config.gradual_unfreeze and config.lr_layer_decay == 2.6
+    assert config.epochs == 3 and config.lr_schedule == "onecycle"

@@ -207,7 +207,9 @@ def preset(name: str) -> ImdbRecipe:
     """``default``: the model we recommend; ``textbook``: the textbook's set-up, bugs fixed;
     ``pretrained``: a unidirectional LSTM classifier started from a language model
     pretrained on the training part and the unlabelled reviews (``pretrain``; see
-    :mod:`seqlab.sentiment.pretrain`), with max+mean pooling over its states.
+    :mod:`seqlab.sentiment.pretrain`), with max+mean pooling over its states, fine-tuned
+    as ULMFiT does: discriminative learning rates (``lr_layer_decay``) and gradual
+    unfreezing (``gradual_unfreeze``, see :class:`~seqlab.train.TrainConfig`).
 
     ``seed`` is the old name of ``textbook``, accepted for one release with a deprecation
     warning (``FutureWarning``). The textbook: words only (punctuation dropped),
@@ -268,13 +270,18 @@ def preset(name: str) -> ImdbRecipe:
                 "embedding_dropout": 0.1,
                 "output_dropout": 0.3,
             },
+            # ULMFiT's fine-tuning: one onecycle over 3 epochs; the head at lr, each layer
+            # below it 2.6 times slower; epoch 1 trains the head alone, epoch 2 also the
+            # LSTM, epoch 3 the embedding too.
             train={
-                "epochs": 2,
-                "lr": 1e-3,
+                "epochs": 3,
+                "lr": 2e-2,
                 "optimizer": "adam",
                 "lr_schedule": "onecycle",
                 "grad_clip": 1.0,
                 "monitor": "valid_accuracy",
+                "lr_layer_decay": 2.6,
+                "gradual_unfreeze": True,
             },
             # 4 epochs of 1,500 windows of 32 x 64 tokens: 12.3M tokens of pretraining.
             pretrain={"hidden_size": 128, "batches_per_epoch": 1500},
