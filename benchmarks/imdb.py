@@ -64,6 +64,11 @@ def run_one(
         lm_epochs = {**PRETRAIN_DEFAULTS, **recipe.pretrain}["epochs"]
         if lm_batches == 0:
             recipe.pretrain = None
+            # ULMFiT's stages need a pretrained encoder; without one the classifier trains
+            # at its best measured plain settings (one epoch of onecycle at lr 1e-2).
+            plain = ("lr_layer_decay", "gradual_unfreeze")
+            recipe.train = {k: v for k, v in recipe.train.items() if k not in plain}
+            recipe.train.update(epochs=1, lr=1e-2)
         else:
             recipe.pretrain["batches_per_epoch"] = max(1, lm_batches // lm_epochs)
     overrides = {"epochs": epochs} if epochs else None
