@@ -77,4 +77,4 @@ def test_the_pretrained_preset_fine_tunes_as_ulmfit():
     recipe = preset("pretrained")
     config = TrainConfig(**recipe.train)
     assert config.gradual_unfreeze and config.lr_layer_decay == 2.6
-    assert config.epochs == 3 and config.lr_schedule == "onecycle"
+    assert config.epochs == 4 and config.lr_schedule == "onecycle"
