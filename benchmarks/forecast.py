@@ -164,6 +164,19 @@ def _score(data, forecasts: dict[str, np.ndarray], m: int) -> dict[str, float]:
     return {"smape": float(np.mean(smape)), "mase": float(np.mean(mase))}
 
 
+def _coverage(data, forecasts) -> dict[str, float]:
+    """Share of held-out points inside each series' 80 % and 95 % intervals, averaged
+    over series."""
+    coverage = {}
+    for level in (80, 95):
+        inside = [
+            np.mean((data[u][1] >= fc.lower[level]) & (data[u][1] <= fc.upper[level]))
+            for u, fc in forecasts.items()
+        ]
+        coverage[str(level)] = float(np.mean(inside))
+    return coverage
+
+
 def _arima_one(task: tuple) -> tuple[str, np.ndarray | None, str]:
     uid, train, kind, m, h = task
     from seqlab.forecast.classical import ArimaForecaster, AutoArimaForecaster
@@ -292,14 +305,7 @@ def run_global_default(
             }
             for k in range(members.shape[1])
         ]
-    coverage = {}
-    for level in (80, 95):
-        inside = [
-            np.mean((data[u][1] >= fc.lower[level]) & (data[u][1] <= fc.upper[level]))
-            for u, fc in forecasts.items()
-        ]
-        coverage[str(level)] = float(np.mean(inside))
-    info["interval_coverage"] = coverage
+    info["interval_coverage"] = _coverage(data, forecasts)
     return means, info
 
 
@@ -316,15 +322,8 @@ def run_global_hybrid(
     model.fit({uid: train for uid, (train, _) in data.items()})
     seconds = time.perf_counter() - began
     forecasts = model.forecast(h, level=(80, 95))
-    coverage = {}
-    for level in (80, 95):
-        inside = [
-            np.mean((data[u][1] >= fc.lower[level]) & (data[u][1] <= fc.upper[level]))
-            for u, fc in forecasts.items()
-        ]
-        coverage[str(level)] = float(np.mean(inside))
     means = {uid: fc.mean for uid, fc in forecasts.items()}
-    return means, {"seconds": seconds, "interval_coverage": coverage}
+    return means, {"seconds": seconds, "interval_coverage": _coverage(data, forecasts)}
 
 
 def run_m3(args: argparse.Namespace) -> dict[str, list[dict]]:

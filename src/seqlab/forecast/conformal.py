@@ -53,6 +53,16 @@ __all__ = [
 ]
 
 
+def _change_scale(values: np.ndarray) -> float:
+    """Mean absolute first difference of ``values`` (a series' scale at an origin, which
+    cross-series conformal scores are divided by); floored at a tiny fraction of the
+    level so a flat stretch cannot divide by 0."""
+    if values.size < 2:
+        return max(abs(float(values[0])), 1.0) if values.size else 1.0
+    scale = float(np.mean(np.abs(np.diff(values))))
+    return max(scale, 1e-8 * (1.0 + float(np.mean(np.abs(values)))))
+
+
 class LevelUnavailableError(ValueError):
     """A model cannot give an interval at the requested level (too few calibration errors,
     a horizon past the calibrated one, or no calibration at all)."""

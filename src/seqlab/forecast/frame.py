@@ -55,7 +55,7 @@ import pandas as pd
 
 from seqlab._validation import check_horizon, check_int, check_levels
 from seqlab.forecast import metrics as _metrics
-from seqlab.forecast.conformal import ConformalScores
+from seqlab.forecast.conformal import ConformalScores, _change_scale
 from seqlab.ts._longframe import (
     Calendar,
     Job,
@@ -517,15 +517,6 @@ class Forecasts:
         for name in order:
             columns[name] = np.concatenate(blocks[name])
         return pd.DataFrame(columns)
-
-
-def _change_scale(values: np.ndarray) -> float:
-    """Mean absolute first difference of ``values`` (the series' scale at an origin);
-    floored at a tiny fraction of the level so a flat stretch cannot divide by 0."""
-    if values.size < 2:
-        return max(abs(float(values[0])), 1.0) if values.size else 1.0
-    scale = float(np.mean(np.abs(np.diff(values))))
-    return max(scale, 1e-8 * (1.0 + float(np.mean(np.abs(values)))))
 
 
 def _concat_index(parts: list[Any]) -> Any:

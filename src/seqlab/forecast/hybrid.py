@@ -31,7 +31,7 @@ import numpy as np
 from seqlab._validation import check_choice, check_horizon, check_int, check_levels
 from seqlab.forecast.base import Forecast, Forecaster
 from seqlab.forecast.classical import ArimaForecaster, AutoArimaForecaster
-from seqlab.forecast.conformal import ConformalScores, LevelUnavailableError
+from seqlab.forecast.conformal import ConformalScores, LevelUnavailableError, _change_scale
 from seqlab.forecast.neural import GlobalRecurrentForecaster, RecurrentForecaster
 
 __all__ = ["GlobalHybridForecaster", "HybridForecaster"]
@@ -146,16 +146,6 @@ def _residuals(model) -> np.ndarray:
     if hasattr(model.result_, "model"):
         return model.resid_
     return np.zeros(2)
-
-
-def _scale(values: np.ndarray) -> float:
-    """Mean absolute first difference of ``values`` (the scale conformal scores are divided
-    by, as in :class:`~seqlab.forecast.frame.Forecasts`), floored so a flat stretch cannot
-    divide by zero."""
-    if values.size < 2:
-        return max(abs(float(values[0])), 1.0) if values.size else 1.0
-    scale = float(np.mean(np.abs(np.diff(values))))
-    return max(scale, 1e-8 * (1.0 + float(np.mean(np.abs(values)))))
 
 
 class GlobalHybridForecaster:
@@ -310,7 +300,7 @@ class GlobalHybridForecaster:
                 points = self._points(fitted, net, horizon)
                 scaled = np.stack(
                     [
-                        (arrays[i][-horizon:] - point) / _scale(part)
+                        (arrays[i][-horizon:] - point) / _change_scale(part)
                         for i, part, point in zip(keep, cut, points, strict=True)
                     ]
                 )
@@ -322,7 +312,7 @@ class GlobalHybridForecaster:
                 )
         self.arimas_, self.network_ = self._fit_parts(labels, arrays, arima, network, n_jobs)
         self.names_ = names
-        self.scales_ = [_scale(values) for values in arrays]
+        self.scales_ = [_change_scale(values) for values in arrays]
         return self
 
     def _check_fitted(self) -> None:
